@@ -44,7 +44,10 @@ pub struct HashingReader<R> {
 impl<R: Read> HashingReader<R> {
     /// Wraps `inner`.
     pub fn new(inner: R) -> Self {
-        Self { inner, hasher: Hasher::new() }
+        Self {
+            inner,
+            hasher: Hasher::new(),
+        }
     }
 
     /// The digest and size of what has been read so far, and the inner reader.
@@ -71,7 +74,10 @@ pub struct HashingWriter<W> {
 impl<W: Write> HashingWriter<W> {
     /// Wraps `inner`.
     pub fn new(inner: W) -> Self {
-        Self { inner, hasher: Hasher::new() }
+        Self {
+            inner,
+            hasher: Hasher::new(),
+        }
     }
 
     /// The digest and size of what has been written, and the inner writer.
@@ -150,7 +156,13 @@ pub struct VerifyingReader<R> {
 impl<R: Read> VerifyingReader<R> {
     /// Wraps `inner`, expecting content with `digest` and, when given, `size` bytes.
     pub fn new(inner: R, digest: Sha256, size: Option<u64>) -> Self {
-        Self { inner, hasher: Hasher::new(), expected: digest, expected_size: size, verified: false }
+        Self {
+            inner,
+            hasher: Hasher::new(),
+            expected: digest,
+            expected_size: size,
+            verified: false,
+        }
     }
 
     fn check_end(&mut self) -> io::Result<()> {
@@ -159,12 +171,18 @@ impl<R: Read> VerifyingReader<R> {
         }
         if let Some(expected) = self.expected_size {
             if self.hasher.size() != expected {
-                return Err(mismatch(Mismatch::Size { expected, actual: self.hasher.size() }));
+                return Err(mismatch(Mismatch::Size {
+                    expected,
+                    actual: self.hasher.size(),
+                }));
             }
         }
         let (actual, _) = self.hasher.clone().finish();
         if actual != self.expected {
-            return Err(mismatch(Mismatch::Digest { expected: self.expected, actual }));
+            return Err(mismatch(Mismatch::Digest {
+                expected: self.expected,
+                actual,
+            }));
         }
         self.verified = true;
         Ok(())
@@ -188,7 +206,10 @@ impl<R: Read> Read for VerifyingReader<R> {
         self.hasher.update(&buf[..n]);
         if let Some(expected) = self.expected_size {
             if self.hasher.size() > expected {
-                return Err(mismatch(Mismatch::Size { expected, actual: self.hasher.size() }));
+                return Err(mismatch(Mismatch::Size {
+                    expected,
+                    actual: self.hasher.size(),
+                }));
             }
         }
         Ok(n)
@@ -218,7 +239,13 @@ mod tests {
         let good = Sha256::of(b"good");
         let err = read_all(VerifyingReader::new(&b"evil"[..], good, None)).unwrap_err();
         let m = Mismatch::from_io(&err).unwrap();
-        assert_eq!(m, &Mismatch::Digest { expected: good, actual: Sha256::of(b"evil") });
+        assert_eq!(
+            m,
+            &Mismatch::Digest {
+                expected: good,
+                actual: Sha256::of(b"evil")
+            }
+        );
         assert!(err.to_string().contains(&good.hex()));
     }
 
@@ -226,7 +253,13 @@ mod tests {
     fn verifying_reader_rejects_truncated_content_by_size() {
         let full = b"0123456789";
         let err = read_all(VerifyingReader::new(&full[..4], Sha256::of(full), Some(10))).unwrap_err();
-        assert_eq!(Mismatch::from_io(&err), Some(&Mismatch::Size { expected: 10, actual: 4 }));
+        assert_eq!(
+            Mismatch::from_io(&err),
+            Some(&Mismatch::Size {
+                expected: 10,
+                actual: 4
+            })
+        );
     }
 
     #[test]

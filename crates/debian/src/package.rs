@@ -1,0 +1,219 @@
+//! A binary package as a Packages index (or a .deb's control file) describes it.
+
+use crate::deb822::Paragraph;
+use crate::relation::{parse_relations, Alternatives, Relation};
+use crate::{Arch, PackageName, Version};
+use buckle_digest::Sha256;
+use std::fmt;
+
+/// `Multi-Arch:` (see Debian's MultiArch spec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MultiArch {
+    /// No field, or `no`.
+    #[default]
+    No,
+    /// `same`: co-installable across architectures.
+    Same,
+    /// `foreign`: satisfies dependencies of packages of any architecture.
+    Foreign,
+    /// `allowed`: may satisfy `:any` dependencies.
+    Allowed,
+}
+
+/// The facts about one binary package that buckle needs: identity, relations and where
+/// to download it. Parsed once from a Packages stanza or a control file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinaryPackage {
+    /// `Package:`
+    pub name: PackageName,
+    /// `Version:`
+    pub version: Version,
+    /// `Architecture:`
+    pub arch: Arch,
+    /// The source package: `Source:` (name, and version when given in parentheses), or
+    /// the binary's own name and version.
+    pub source: PackageName,
+    /// The source version (differs from `version` for binNMUs such as `+b1`).
+    pub source_version: Version,
+    /// `Multi-Arch:`
+    pub multi_arch: MultiArch,
+    /// `Essential: yes`
+    pub essential: bool,
+    /// `Priority:`
+    pub priority: Option<String>,
+    /// `Section:`
+    pub section: Option<String>,
+    /// `Maintainer:`
+    pub maintainer: Option<String>,
+    /// `Homepage:`
+    pub homepage: Option<String>,
+    /// `Depends:`
+    pub depends: Vec<Alternatives>,
+    /// `Pre-Depends:`
+    pub pre_depends: Vec<Alternatives>,
+    /// `Provides:` (each entry a single relation; `=` constraints give versioned provides).
+    pub provides: Vec<Relation>,
+    /// `Conflicts:`
+    pub conflicts: Vec<Alternatives>,
+    /// `Breaks:`
+    pub breaks: Vec<Alternatives>,
+    /// `Replaces:`
+    pub replaces: Vec<Alternatives>,
+    /// `Filename:`: the pool path, relative to the mirror root (absent in control files).
+    pub filename: Option<String>,
+    /// `Size:` of the .deb (absent in control files).
+    pub size: Option<u64>,
+    /// `SHA256:` of the .deb (absent in control files).
+    pub sha256: Option<Sha256>,
+    /// `Installed-Size:` in KiB.
+    pub installed_size: Option<u64>,
+    /// `Description:` first line.
+    pub summary: Option<String>,
+}
+
+/// Why a stanza is not a usable binary package description.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("stanza at line {line} (package `{package}`): {problem}")]
+pub struct PackageError {
+    /// Line where the stanza starts.
+    pub line: usize,
+    /// The `Package:` value, or `?`.
+    pub package: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl BinaryPackage {
+    /// Reads the fields of a Packages stanza or control paragraph.
+    pub fn from_paragraph(p: &Paragraph<'_>) -> Result<Self, PackageError> {
+        let package = p.get("Package").unwrap_or("?");
+        let fail = |problem: String| PackageError {
+            line: p.line(),
+            package: package.to_owned(),
+            problem,
+        };
+        let required = |field: &str| {
+            p.get(field)
+                .ok_or_else(|| fail(format!("missing `{field}` field")))
+        };
+        let parse_err = |field: &str, e: crate::Error| fail(format!("bad `{field}`: {e}"));
+
+        let name: PackageName = package.parse().map_err(|e| parse_err("Package", e))?;
+        let version: Version = required("Version")?
+            .parse()
+            .map_err(|e| parse_err("Version", e))?;
+        let arch: Arch = required("Architecture")?
+            .parse()
+            .map_err(|e| parse_err("Architecture", e))?;
+        let (source, source_version) = match p.get("Source") {
+            Some(field) => parse_source(field, &version).map_err(|e| parse_err("Source", e))?,
+            None => (name.clone(), version.clone()),
+        };
+        let relations = |field: &str| -> Result<Vec<Alternatives>, PackageError> {
+            p.get(field)
+                .map(parse_relations)
+                .transpose()
+                .map_err(|e| parse_err(field, e))
+                .map(Option::unwrap_or_default)
+        };
+        let number = |field: &str| -> Result<Option<u64>, PackageError> {
+            p.get(field)
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| fail(format!("bad `{field}`: `{v}` is not a number")))
+                })
+                .transpose()
+        };
+        let sha256 = p
+            .get("SHA256")
+            .map(|v| {
+                v.parse::<Sha256>()
+                    .map_err(|e| fail(format!("bad `SHA256`: {e}")))
+            })
+            .transpose()?;
+        let owned = |field: &str| p.get(field).map(str::to_owned);
+        Ok(BinaryPackage {
+            multi_arch: match p.get("Multi-Arch") {
+                Some("same") => MultiArch::Same,
+                Some("foreign") => MultiArch::Foreign,
+                Some("allowed") => MultiArch::Allowed,
+                _ => MultiArch::No,
+            },
+            essential: p.get("Essential") == Some("yes"),
+            priority: owned("Priority"),
+            section: owned("Section"),
+            maintainer: owned("Maintainer"),
+            homepage: owned("Homepage"),
+            depends: relations("Depends")?,
+            pre_depends: relations("Pre-Depends")?,
+            provides: relations("Provides")?.into_iter().flatten().collect(),
+            conflicts: relations("Conflicts")?,
+            breaks: relations("Breaks")?,
+            replaces: relations("Replaces")?,
+            filename: owned("Filename"),
+            size: number("Size")?,
+            sha256,
+            installed_size: number("Installed-Size")?,
+            summary: p
+                .get("Description")
+                .and_then(|d| d.lines().next())
+                .map(str::to_owned),
+            name,
+            version,
+            arch,
+            source,
+            source_version,
+        })
+    }
+}
+
+/// `Source: name` or `Source: name (version)`.
+fn parse_source(field: &str, binary_version: &Version) -> crate::Result<(PackageName, Version)> {
+    match field.split_once('(') {
+        Some((name, rest)) => {
+            let version = rest.trim().trim_end_matches(')').trim().parse()?;
+            Ok((name.trim().parse()?, version))
+        }
+        None => Ok((field.trim().parse()?, binary_version.clone())),
+    }
+}
+
+impl fmt::Display for BinaryPackage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}_{}_{}", self.name, self.version, self.arch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deb822::paragraphs;
+
+    const STANZA: &str = "Package: libpython3.13-minimal\nSource: python3.13 (3.13.5-2)\nVersion: 3.13.5-2+b1\nArchitecture: amd64\nMulti-Arch: same\nMaintainer: Matthias Klose <doko@debian.org>\nPre-Depends: libc6 (>= 2.38)\nDepends: libssl3t64 (>= 3.0.0)\nProvides: foo (= 1.0), bar\nFilename: pool/main/p/python3.13/libpython3.13-minimal_3.13.5-2+b1_amd64.deb\nSize: 882048\nSHA256: 0000000000000000000000000000000000000000000000000000000000000001\nDescription: Minimal subset\n more text\n";
+
+    #[test]
+    fn binnmu_source_version_comes_from_source_field() {
+        let p = paragraphs(STANZA).next().unwrap().unwrap();
+        let pkg = BinaryPackage::from_paragraph(&p).unwrap();
+        assert_eq!(pkg.source.as_str(), "python3.13");
+        assert_eq!(pkg.source_version.to_string(), "3.13.5-2");
+        assert_eq!(pkg.version.to_string(), "3.13.5-2+b1");
+        assert_eq!(pkg.multi_arch, MultiArch::Same);
+        assert_eq!(pkg.provides.len(), 2);
+        assert_eq!(pkg.size, Some(882048));
+        assert_eq!(pkg.summary.as_deref(), Some("Minimal subset"));
+    }
+
+    #[test]
+    fn stanza_without_version_names_the_package_and_line() {
+        let p = paragraphs("\nPackage: foo\nArchitecture: all\n")
+            .next()
+            .unwrap()
+            .unwrap();
+        let err = BinaryPackage::from_paragraph(&p).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "stanza at line 2 (package `foo`): missing `Version` field"
+        );
+    }
+}
