@@ -1,0 +1,40 @@
+//! OCI images on disk and on the wire, and the one tar implementation in buckle.
+//!
+//! This crate owns:
+//! - [`tar`]: the safe tar [`tar::Reader`] (paths normalised and kept under the root,
+//!   devices reported, sizes capped) and the deterministic [`tar::LayerWriter`] that
+//!   computes a layer's diff_id and blob digest while it streams;
+//! - [`RelPath`], a path inside an image that cannot escape the root;
+//! - [`media_type`] strings for OCI and Docker documents.
+//!
+//! It knows nothing about Debian packages or hardening (that is `buckle-image`), nor
+//! about registries (`buckle-registry`). The tar code does no I/O of its own.
+//!
+//! # Example
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use buckle_oci::tar::{Compression, Entry, LayerWriter, Reader};
+//!
+//! let mut layer = LayerWriter::new(Vec::new(), Compression::None, 0)?;
+//! layer.append(&Entry::file("hello".parse()?, 0o644, 2), &b"hi"[..])?;
+//! let (digests, tar_bytes) = layer.finish()?;
+//! assert_eq!(digests.diff_id, digests.digest);
+//!
+//! let mut reader = Reader::new(&tar_bytes[..]);
+//! let paths: Vec<String> = reader
+//!     .entries()?
+//!     .map(|item| item.map(|(entry, _)| entry.path.to_string()))
+//!     .collect::<Result<_, _>>()?;
+//! assert_eq!(paths, ["hello"]);
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+pub mod media_type;
+mod path;
+pub mod tar;
+
+pub use error::{EntryProblem, Error, PathProblem, Result};
+pub use path::RelPath;
