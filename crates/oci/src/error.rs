@@ -127,6 +127,30 @@ pub enum Error {
         /// The kind, in words.
         kind: &'static str,
     },
+    /// A value could not be turned into JSON.
+    #[error("cannot encode JSON")]
+    JsonEncode {
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A document could not be parsed.
+    #[error("cannot parse {what}")]
+    JsonDecode {
+        /// What was being parsed (`image manifest`, `index.json`, ...).
+        what: &'static str,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A manifest or index with a schema version other than 2.
+    #[error("{what} has schemaVersion {found}: expected 2")]
+    SchemaVersion {
+        /// `image manifest` or `image index`.
+        what: &'static str,
+        /// The version found.
+        found: u32,
+    },
 }
 
 /// Result with this crate's [`Error`].

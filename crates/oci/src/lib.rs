@@ -5,6 +5,9 @@
 //!   devices reported, sizes capped) and the deterministic [`tar::LayerWriter`] that
 //!   computes a layer's diff_id and blob digest while it streams;
 //! - [`RelPath`], a path inside an image that cannot escape the root;
+//! - the OCI documents, [`Descriptor`], [`ImageConfig`], [`ImageManifest`] and
+//!   [`ImageIndex`] (Docker v2 manifests and lists read into the same types), and
+//!   [`canonical_json`], whose bytes are stable so digests are;
 //! - [`media_type`] strings for OCI and Docker documents.
 //!
 //! It knows nothing about Debian packages or hardening (that is `buckle-image`), nor
@@ -31,10 +34,18 @@
 //! ```
 #![deny(missing_docs)]
 
+mod config;
+mod descriptor;
 mod error;
+mod json;
+mod manifest;
 pub mod media_type;
 mod path;
 pub mod tar;
 
+pub use config::{rfc3339_utc, ContainerConfig, EmptyObject, History, ImageConfig, RootFs};
+pub use descriptor::{annotation, oci_digest, Descriptor, Platform};
 pub use error::{EntryProblem, Error, PathProblem, Result};
+pub use json::canonical_json;
+pub use manifest::{ImageIndex, ImageManifest};
 pub use path::RelPath;
