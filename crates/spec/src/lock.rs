@@ -1,0 +1,270 @@
+//! The lockfile: every package of every image, pinned by version, pool path and
+//! SHA-256, with the archive state it was resolved against. Never a mirror URL: locks
+//! are committed, and the pool path and suite identify each file on any mirror.
+
+use crate::error::{Error, Result};
+use crate::input::Input;
+use crate::model::{Spec, Variant};
+use crate::names::{PoolPath, Suite};
+use buckle_debian::{Arch, PackageName, Version};
+use buckle_digest::Sha256;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use toml::Spanned;
+
+/// The lockfile format version this crate reads and writes.
+pub const LOCK_VERSION: u32 = 1;
+
+/// A lockfile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lock {
+    /// SHA-256 of the spec text the lock was made from.
+    pub spec_sha256: Sha256,
+    /// The state of each suite the lock was resolved against, sorted by suite.
+    pub archive: Vec<SuiteState>,
+    /// The packages of each image, by architecture and variant, sorted by name.
+    pub images: BTreeMap<Arch, BTreeMap<Variant, Vec<LockedPackage>>>,
+}
+
+/// One suite's Release as it was when the lock was made.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SuiteState {
+    /// The suite as configured, e.g. `trixie-security`.
+    pub suite: Suite,
+    /// Release's `Codename:`.
+    pub codename: Suite,
+    /// Release's `Date:`, verbatim (RFC 2822).
+    pub date: String,
+    /// SHA-256 of the InRelease file.
+    pub inrelease_sha256: Sha256,
+}
+
+/// One pinned `.deb`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LockedPackage {
+    /// Binary package name.
+    pub name: PackageName,
+    /// Exact version.
+    pub version: Version,
+    /// Its architecture (`all` for architecture-independent packages).
+    pub architecture: Arch,
+    /// Source package name.
+    pub source: PackageName,
+    /// Source package version.
+    pub source_version: Version,
+    /// The suite it was found in.
+    pub suite: Suite,
+    /// `Filename:` from the Packages index.
+    pub path: PoolPath,
+    /// Size of the `.deb` in bytes.
+    pub size: u64,
+    /// SHA-256 of the `.deb`.
+    pub sha256: Sha256,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    version: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLock {
+    #[serde(rename = "version")]
+    _version: i64,
+    spec_sha256: Sha256,
+    #[serde(default)]
+    archive: Vec<Spanned<SuiteState>>,
+    #[serde(default)]
+    images: BTreeMap<String, Spanned<RawImages>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImages {
+    runtime: Option<Vec<Spanned<LockedPackage>>>,
+    dev: Option<Vec<Spanned<LockedPackage>>>,
+}
+
+impl Lock {
+    /// The packages of one image; empty when the lock has no such image.
+    pub fn packages(&self, arch: &Arch, variant: Variant) -> &[LockedPackage] {
+        self.images
+            .get(arch)
+            .and_then(|v| v.get(&variant))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Fails with [`Error::StaleLock`] when the lock was made from another spec text.
+    pub fn check_fresh(&self, spec: &Spec) -> Result<()> {
+        if self.spec_sha256 == spec.sha256() {
+            Ok(())
+        } else {
+            Err(Error::StaleLock {
+                locked: self.spec_sha256,
+                current: spec.sha256(),
+            })
+        }
+    }
+
+    /// Parses and checks a lockfile. `file` is only used in error messages.
+    pub fn parse(text: &str, file: impl AsRef<Path>) -> Result<Lock> {
+        let input = Input::new(text, file.as_ref());
+        check_version(&input)?;
+        let raw: RawLock = input.deserialize()?;
+        let archive = unique_suites(&input, raw.archive)?;
+        let mut images = BTreeMap::new();
+        for (arch, variants) in raw.images {
+            let span = variants.span();
+            let arch: Arch = arch
+                .parse()
+                .map_err(|e: buckle_debian::Error| input.invalid(&span, "images", e.to_string(), None))?;
+            let RawImages { runtime, dev } = variants.into_inner();
+            let mut by_variant = BTreeMap::new();
+            for (variant, packages) in [(Variant::Runtime, runtime), (Variant::Dev, dev)] {
+                if let Some(packages) = packages {
+                    by_variant.insert(variant, unique_packages(&input, packages)?);
+                }
+            }
+            images.insert(arch, by_variant);
+        }
+        Ok(Lock {
+            spec_sha256: raw.spec_sha256,
+            archive,
+            images,
+        })
+    }
+
+    /// The lockfile text. The same lock always gives the same bytes: suites and
+    /// packages are written sorted, whatever order the fields hold them in.
+    pub fn to_toml(&self) -> String {
+        let mut out = String::new();
+        self.write_toml(&mut out)
+            .expect("writing to a String cannot fail");
+        out
+    }
+
+    fn write_toml(&self, out: &mut String) -> std::fmt::Result {
+        writeln!(out, "# Written by `buckle lock`. Edit the spec and run `buckle lock` again instead of editing this file.")?;
+        writeln!(out, "version = {LOCK_VERSION}")?;
+        writeln!(out, "spec-sha256 = {}", quoted(&self.spec_sha256.hex()))?;
+        let mut archive: Vec<&SuiteState> = self.archive.iter().collect();
+        archive.sort_by(|a, b| a.suite.cmp(&b.suite));
+        for s in archive {
+            writeln!(out, "\n[[archive]]")?;
+            writeln!(out, "suite = {}", quoted(s.suite.as_str()))?;
+            writeln!(out, "codename = {}", quoted(s.codename.as_str()))?;
+            writeln!(out, "date = {}", quoted(&s.date))?;
+            writeln!(out, "inrelease-sha256 = {}", quoted(&s.inrelease_sha256.hex()))?;
+        }
+        for (arch, variants) in &self.images {
+            writeln!(out, "\n[images.{arch}]")?;
+            for (variant, packages) in variants {
+                writeln!(out, "{variant} = [")?;
+                let mut packages: Vec<&LockedPackage> = packages.iter().collect();
+                packages.sort_by(|a, b| package_key(a).cmp(&package_key(b)));
+                for p in packages {
+                    writeln!(out, "  {},", inline_table(p))?;
+                }
+                writeln!(out, "]")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_version(input: &Input<'_>) -> Result<()> {
+    let header: Header = input.deserialize()?;
+    match header.version {
+        Some(v) if *v.get_ref() == i64::from(LOCK_VERSION) => Ok(()),
+        Some(v) => Err(input.invalid(
+            &v.span(),
+            "version",
+            format!(
+                "lock format version {} is not supported: expected {LOCK_VERSION}",
+                v.get_ref()
+            ),
+            Some("this lock was written by another buckle release; run `buckle lock` to rewrite it".into()),
+        )),
+        None => Err(input.invalid(&(0..0), "version", "the lock has no `version`", None)),
+    }
+}
+
+fn unique_suites(input: &Input<'_>, raw: Vec<Spanned<SuiteState>>) -> Result<Vec<SuiteState>> {
+    let mut seen: BTreeMap<Suite, usize> = BTreeMap::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for state in raw {
+        let span = state.span();
+        let state = state.into_inner();
+        if let Some(&first) = seen.get(&state.suite) {
+            let value = Spanned::new(span, state.suite.to_string());
+            return Err(input.duplicate("archive.suite", &value, &(first..first)));
+        }
+        seen.insert(state.suite.clone(), span.start);
+        out.push(state);
+    }
+    out.sort_by(|a, b| a.suite.cmp(&b.suite));
+    Ok(out)
+}
+
+fn unique_packages(input: &Input<'_>, raw: Vec<Spanned<LockedPackage>>) -> Result<Vec<LockedPackage>> {
+    let mut seen: BTreeMap<(PackageName, Arch), usize> = BTreeMap::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for package in raw {
+        let span = package.span();
+        let package = package.into_inner();
+        let key = (package.name.clone(), package.architecture.clone());
+        if let Some(&first) = seen.get(&key) {
+            let value = Spanned::new(span, format!("{}:{}", key.0, key.1));
+            return Err(input.duplicate("images", &value, &(first..first)));
+        }
+        seen.insert(key, span.start);
+        out.push(package);
+    }
+    out.sort_by(|a, b| package_key(a).cmp(&package_key(b)));
+    Ok(out)
+}
+
+fn package_key(p: &LockedPackage) -> (&PackageName, &Arch) {
+    (&p.name, &p.architecture)
+}
+
+fn inline_table(p: &LockedPackage) -> String {
+    format!(
+        "{{ name = {}, version = {}, architecture = {}, source = {}, source-version = {}, suite = {}, path = {}, size = {}, sha256 = {} }}",
+        quoted(p.name.as_str()),
+        quoted(p.version.as_str()),
+        quoted(p.architecture.as_str()),
+        quoted(p.source.as_str()),
+        quoted(p.source_version.as_str()),
+        quoted(p.suite.as_str()),
+        quoted(p.path.as_str()),
+        p.size,
+        quoted(&p.sha256.hex()),
+    )
+}
+
+/// A TOML basic string.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,210 @@
+use crate::*;
+use buckle_digest::Sha256;
+use std::collections::BTreeMap;
+
+pub(crate) fn package(name: &str, version: &str, arch: &str) -> LockedPackage {
+    LockedPackage {
+        name: name.parse().unwrap(),
+        version: version.parse().unwrap(),
+        architecture: arch.parse().unwrap(),
+        source: name.parse().unwrap(),
+        source_version: version.parse().unwrap(),
+        suite: "trixie".parse().unwrap(),
+        path: format!("pool/main/x/{name}/{name}_{version}_{arch}.deb")
+            .parse()
+            .unwrap(),
+        size: 1000 + name.len() as u64,
+        sha256: Sha256::of(format!("{name}{version}").as_bytes()),
+    }
+}
+
+pub(crate) fn lock(runtime: Vec<LockedPackage>, dev: Vec<LockedPackage>) -> Lock {
+    let mut variants = BTreeMap::new();
+    variants.insert(Variant::Runtime, runtime);
+    variants.insert(Variant::Dev, dev);
+    Lock {
+        spec_sha256: Sha256::of(b"spec"),
+        archive: vec![
+            SuiteState {
+                suite: "trixie-security".parse().unwrap(),
+                codename: "trixie-security".parse().unwrap(),
+                date: "Tue, 09 Sep 2025 18:02:11 UTC".into(),
+                inrelease_sha256: Sha256::of(b"security"),
+            },
+            SuiteState {
+                suite: "trixie".parse().unwrap(),
+                codename: "trixie".parse().unwrap(),
+                date: "Sat, 06 Sep 2025 09:21:53 UTC".into(),
+                inrelease_sha256: Sha256::of(b"trixie"),
+            },
+        ],
+        images: BTreeMap::from([("amd64".parse().unwrap(), variants)]),
+    }
+}
+
+fn sample() -> Lock {
+    lock(
+        vec![
+            package("zlib1g", "1:1.3.dfsg-3", "amd64"),
+            package("libc6", "2.41-12", "amd64"),
+            package("tzdata", "2025b-4", "all"),
+        ],
+        vec![
+            package("bash", "5.2.37-2", "amd64"),
+            package("libc6", "2.41-12", "amd64"),
+        ],
+    )
+}
+
+#[test]
+fn lock_round_trips_through_toml() {
+    let lock = sample();
+    let text = lock.to_toml();
+    let parsed = Lock::parse(&text, "x.lock").unwrap();
+    assert_eq!(parsed.to_toml(), text);
+    assert_eq!(
+        parsed.packages(&"amd64".parse().unwrap(), Variant::Runtime).len(),
+        3
+    );
+    assert_eq!(
+        parsed.packages(&"arm64".parse().unwrap(), Variant::Runtime).len(),
+        0
+    );
+}
+
+#[test]
+fn lock_text_is_sorted_whatever_the_input_order() {
+    let mut shuffled = sample();
+    shuffled.archive.reverse();
+    for variants in shuffled.images.values_mut() {
+        for packages in variants.values_mut() {
+            packages.reverse();
+        }
+    }
+    assert_eq!(shuffled.to_toml(), sample().to_toml());
+    let text = sample().to_toml();
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("  { name = \""))
+        .map(|l| l.split('"').next().unwrap())
+        .collect();
+    assert_eq!(names, ["libc6", "tzdata", "zlib1g", "bash", "libc6"]);
+    assert!(text.find("suite = \"trixie\"").unwrap() < text.find("suite = \"trixie-security\"").unwrap());
+}
+
+#[test]
+fn lock_never_contains_a_url() {
+    let text = sample().to_toml();
+    assert!(!text.contains("://"), "{text}");
+    assert!(!text.contains("http"), "{text}");
+}
+
+#[test]
+fn lock_strings_are_escaped() {
+    let mut lock = sample();
+    lock.archive[0].date = "a \"quoted\" \\ date\u{7}".into();
+    let parsed = Lock::parse(&lock.to_toml(), "x.lock").unwrap();
+    assert_eq!(
+        parsed
+            .archive
+            .iter()
+            .find(|s| s.suite.as_str() == "trixie-security")
+            .unwrap()
+            .date,
+        "a \"quoted\" \\ date\u{7}"
+    );
+}
+
+#[test]
+fn lock_with_a_bad_digest_points_at_the_line() {
+    let text = sample()
+        .to_toml()
+        .replace(&Sha256::of(b"bash5.2.37-2").hex(), "nothex");
+    let err = Lock::parse(&text, "python.lock").unwrap_err();
+    let line = text.lines().position(|l| l.contains("nothex")).unwrap() + 1;
+    assert_eq!(err.location().unwrap().line, line, "{err}");
+    assert!(
+        err.to_string().starts_with(&format!("python.lock:{line}:")),
+        "{err}"
+    );
+}
+
+#[test]
+fn lock_with_a_pool_path_escaping_the_mirror_is_rejected() {
+    let text = sample().to_toml().replace("pool/main/x/bash/", "pool/../../etc/");
+    let err = Lock::parse(&text, "python.lock").unwrap_err();
+    assert!(err.to_string().contains("is not a valid pool path"), "{err}");
+}
+
+#[test]
+fn lock_with_a_package_twice_in_one_image_is_rejected() {
+    let text = sample().to_toml();
+    let libc = text.lines().find(|l| l.contains("name = \"libc6\"")).unwrap();
+    let doubled = text.replacen(libc, &format!("{libc}\n{libc}"), 1);
+    let err = Lock::parse(&doubled, "python.lock").unwrap_err();
+    assert!(matches!(err, Error::Duplicate { .. }), "{err}");
+    assert!(err.to_string().contains("`libc6:amd64` is listed twice"), "{err}");
+}
+
+#[test]
+fn lock_of_another_format_version_is_refused() {
+    let text = sample().to_toml().replace("version = 1\n", "version = 2\n");
+    let err = Lock::parse(&text, "python.lock").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "python.lock:2:11: `version`: lock format version 2 is not supported: expected 1"
+    );
+    let unknown = sample()
+        .to_toml()
+        .replace("version = 1\n", "version = 1\nmirror = \"http://x\"\n");
+    assert!(matches!(
+        Lock::parse(&unknown, "x.lock").unwrap_err(),
+        Error::UnknownKey { .. }
+    ));
+}
+
+#[test]
+fn stale_lock_is_detected_by_the_spec_digest() {
+    let text = "name = \"x\"\npackages = [\"libc6\"]\n";
+    let spec = Spec::parse(text, "x.toml").unwrap();
+    let mut lock = sample();
+    lock.spec_sha256 = spec.sha256();
+    assert!(lock.check_fresh(&spec).is_ok());
+    let edited = Spec::parse(&format!("{text}description = \"d\"\n"), "x.toml").unwrap();
+    let err = lock.check_fresh(&edited).unwrap_err();
+    assert!(matches!(err, Error::StaleLock { .. }));
+    assert!(err.hint().unwrap().contains("buckle lock"));
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_package() -> impl Strategy<Value = LockedPackage> {
+        (
+            "[a-z][a-z0-9+.-]{1,12}",
+            "[1-9]:[0-9][0-9.+~a-z]{0,6}-[0-9a-z.+~]{1,4}",
+            prop_oneof!["amd64", "all"],
+        )
+            .prop_map(|(name, version, arch)| package(&name, &version, &arch))
+    }
+
+    proptest! {
+        #[test]
+        fn any_lock_round_trips_byte_for_byte(packages in proptest::collection::vec(arb_package(), 0..20)) {
+            let mut unique = BTreeMap::new();
+            for p in packages {
+                unique.insert((p.name.clone(), p.architecture.clone()), p);
+            }
+            let lock = lock(unique.into_values().collect(), vec![]);
+            let text = lock.to_toml();
+            let parsed = Lock::parse(&text, "x.lock").unwrap();
+            prop_assert_eq!(parsed.to_toml(), text);
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics_the_lock_reader(text in "\\PC{0,300}") {
+            let _ = Lock::parse(&text, "fuzz.lock");
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! spec text -> [`Spec`]: TOML read with spans, then every value checked and turned
+//! into its type, with errors at the value's `file:line:column`.
+
+use crate::config::{ImageConfig, SmokeTest, User};
+use crate::error::Result;
+use crate::input::Input;
+use crate::model::{Distribution, Exclude, Keyring, Mirror, Source, Spec};
+use crate::names::{Component, ImageName, MirrorUrl, Suite};
+use buckle_debian::{Arch, PackageName};
+use buckle_digest::Sha256;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    name: Spanned<String>,
+    description: Option<String>,
+    distribution: Option<Spanned<String>>,
+    architectures: Option<Spanned<Vec<Spanned<String>>>>,
+    packages: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<RawExclude>>,
+    #[serde(default)]
+    source: Vec<Spanned<RawSource>>,
+    #[serde(default)]
+    image: RawImage,
+    #[serde(default)]
+    dev: RawDev,
+    test: Option<RawTest>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExclude {
+    package: Spanned<String>,
+    reason: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    url: Option<Spanned<String>>,
+    suites: Spanned<Vec<Spanned<String>>>,
+    components: Option<Spanned<Vec<Spanned<String>>>>,
+    keyring: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawImage {
+    user: Option<Spanned<String>>,
+    #[serde(default)]
+    entrypoint: Vec<Spanned<String>>,
+    #[serde(default)]
+    cmd: Vec<String>,
+    workdir: Option<Spanned<String>>,
+    #[serde(default)]
+    env: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+    tzdata: Option<bool>,
+    #[serde(default)]
+    certificates: Vec<Spanned<String>>,
+    #[serde(default)]
+    volumes: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDev {
+    #[serde(default)]
+    packages: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTest {
+    command: Spanned<Vec<Spanned<String>>>,
+    expect: Spanned<String>,
+}
+
+impl Spec {
+    /// Parses and checks a spec. `file` is only used in error messages.
+    pub fn parse(text: &str, file: impl AsRef<Path>) -> Result<Spec> {
+        let input = Input::new(text, file.as_ref());
+        let raw: RawSpec = input.deserialize()?;
+        let distribution = match &raw.distribution {
+            Some(d) => input
+                .parse::<Distribution>("distribution", d)
+                .map_err(|e| with_hint(e, "supported distributions: `trixie`, `bookworm`"))?,
+            None => Distribution::default(),
+        };
+        let packages = roots(&input, "packages", raw.packages.get_ref(), &[])?;
+        if packages.is_empty() {
+            return Err(input.invalid(
+                &raw.packages.span(),
+                "packages",
+                "the list is empty",
+                Some("name at least one package to build the image from".into()),
+            ));
+        }
+        let dev_packages = roots(&input, "dev.packages", &raw.dev.packages, raw.packages.get_ref())?;
+        let excludes = excludes(&input, &raw.exclude, raw.packages.get_ref(), &raw.dev.packages)?;
+        let sources = if raw.source.is_empty() {
+            distribution.default_sources()
+        } else {
+            raw.source
+                .iter()
+                .map(|s| source(&input, s))
+                .collect::<Result<_>>()?
+        };
+        Ok(Spec {
+            name: input.parse::<ImageName>("name", &raw.name)?,
+            description: raw.description,
+            distribution,
+            architectures: architectures(&input, raw.architectures.as_ref())?,
+            packages,
+            excludes,
+            sources,
+            image: image(&input, raw.image)?,
+            dev_packages,
+            test: raw.test.map(|t| smoke_test(&input, t)).transpose()?,
+            sha256: Sha256::of(text.as_bytes()),
+        })
+    }
+}
+
+fn with_hint(err: crate::Error, text: &str) -> crate::Error {
+    match err {
+        crate::Error::Invalid { at, key, problem, .. } => crate::Error::Invalid {
+            at,
+            key,
+            problem,
+            hint: Some(text.to_owned()),
+        },
+        other => other,
+    }
+}
+
+fn architectures(input: &Input<'_>, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Result<Vec<Arch>> {
+    let Some(raw) = raw else {
+        return Ok(vec!["amd64".parse().expect("`amd64` is a valid architecture")]);
+    };
+    let arches: Vec<Arch> = input.parse_unique("architectures", raw.get_ref())?;
+    if arches.is_empty() {
+        return Err(input.invalid(
+            &raw.span(),
+            "architectures",
+            "the list is empty",
+            Some("leave `architectures` out for the default, [\"amd64\"]".into()),
+        ));
+    }
+    for (arch, value) in arches.iter().zip(raw.get_ref()) {
+        if arch.is_all() || arch.oci().is_none() {
+            return Err(input.invalid(
+                &value.span(),
+                "architectures",
+                format!("`{arch}` is not an architecture an image can be built for"),
+                Some("use Debian architecture names such as `amd64` and `arm64`".into()),
+            ));
+        }
+    }
+    Ok(arches)
+}
+
+/// Root package names; `earlier` are roots from another list that must not repeat.
+fn roots(
+    input: &Input<'_>,
+    key: &str,
+    values: &[Spanned<String>],
+    earlier: &[Spanned<String>],
+) -> Result<Vec<PackageName>> {
+    let names: Vec<PackageName> = input.parse_unique(key, values).map_err(|e| {
+        with_hint(
+            e,
+            "list package names only, without versions or architectures: `buckle lock` picks the versions",
+        )
+    })?;
+    for value in values {
+        if let Some(first) = earlier.iter().find(|e| e.get_ref() == value.get_ref()) {
+            return Err(input.duplicate(key, value, &first.span()));
+        }
+    }
+    Ok(names)
+}
+
+fn excludes(
+    input: &Input<'_>,
+    raw: &[Spanned<RawExclude>],
+    packages: &[Spanned<String>],
+    dev_packages: &[Spanned<String>],
+) -> Result<Vec<Exclude>> {
+    let mut out: Vec<Exclude> = Vec::with_capacity(raw.len());
+    for (i, entry) in raw.iter().enumerate() {
+        let RawExclude { package, reason } = entry.get_ref();
+        let name: PackageName = input.parse("exclude.package", package)?;
+        if let Some(first) = raw
+            .get(..i)
+            .unwrap_or_default()
+            .iter()
+            .find(|e| e.get_ref().package.get_ref() == package.get_ref())
+        {
+            return Err(input.duplicate("exclude.package", package, &first.get_ref().package.span()));
+        }
+        if packages
+            .iter()
+            .chain(dev_packages)
+            .any(|p| p.get_ref() == package.get_ref())
+        {
+            return Err(input.invalid(
+                &package.span(),
+                "exclude.package",
+                format!("`{name}` is both a root in `packages` and excluded"),
+                Some("remove it from `packages` or from `[[exclude]]`".into()),
+            ));
+        }
+        let reason = match reason {
+            Some(r) if !r.get_ref().trim().is_empty() => r.get_ref().trim().to_owned(),
+            Some(r) => return Err(missing_reason(input, &r.span(), &name)),
+            None => return Err(missing_reason(input, &entry.span(), &name)),
+        };
+        out.push(Exclude {
+            package: name,
+            reason,
+        });
+    }
+    Ok(out)
+}
+
+fn missing_reason(input: &Input<'_>, span: &std::ops::Range<usize>, name: &PackageName) -> crate::Error {
+    input.invalid(
+        span,
+        "exclude.reason",
+        format!("excluding `{name}` needs a reason"),
+        Some("say why the image works without it, e.g. reason = \"only maintainer scripts use it\"".into()),
+    )
+}
+
+fn source(input: &Input<'_>, raw: &Spanned<RawSource>) -> Result<Source> {
+    let RawSource {
+        url,
+        suites: raw_suites,
+        components,
+        keyring,
+    } = raw.get_ref();
+    let suites: Vec<Suite> = input.parse_unique("source.suites", raw_suites.get_ref())?;
+    if suites.is_empty() {
+        return Err(input.invalid(&raw_suites.span(), "source.suites", "the list is empty", None));
+    }
+    let components = match components {
+        Some(c) if c.get_ref().is_empty() => {
+            return Err(input.invalid(&c.span(), "source.components", "the list is empty", None))
+        }
+        Some(c) => input.parse_unique::<Component>("source.components", c.get_ref())?,
+        None => vec!["main".parse().expect("`main` is a valid component name")],
+    };
+    let mirror = match url {
+        Some(url) => Mirror::Url(input.parse::<MirrorUrl>("source.url", url)?),
+        None => host_mirror(input, raw_suites, &suites)?,
+    };
+    let keyring = match keyring {
+        Some(k) if k.get_ref().is_empty() => {
+            return Err(input.invalid(&k.span(), "source.keyring", "the path is empty", None))
+        }
+        Some(k) => Keyring::File(PathBuf::from(k.get_ref())),
+        None => Keyring::Debian,
+    };
+    Ok(Source {
+        mirror,
+        suites,
+        components,
+        keyring,
+    })
+}
+
+/// Without `url`: the host's security mirror for `-security` suites, its Debian mirror
+/// for the others; one source cannot mix both.
+fn host_mirror(
+    input: &Input<'_>,
+    raw_suites: &Spanned<Vec<Spanned<String>>>,
+    suites: &[Suite],
+) -> Result<Mirror> {
+    let security = |s: &Suite| s.as_str().ends_with("-security");
+    if suites.iter().all(security) {
+        Ok(Mirror::DebianSecurity)
+    } else if suites.iter().any(security) {
+        Err(input.invalid(
+            &raw_suites.span(),
+            "source.suites",
+            "without `url`, a source cannot mix `-security` suites (read from the host's security mirror) with others (read from the host's Debian mirror)",
+            Some("put the `-security` suites in a `[[source]]` of their own".into()),
+        ))
+    } else {
+        Ok(Mirror::Debian)
+    }
+}
+
+fn image(input: &Input<'_>, raw: RawImage) -> Result<ImageConfig> {
+    let absolute = |key: &str, value: &Spanned<String>| -> Result<String> {
+        if value.get_ref().starts_with('/') {
+            Ok(value.get_ref().clone())
+        } else {
+            Err(input.invalid(
+                &value.span(),
+                key,
+                format!("`{}` is not an absolute path", value.get_ref()),
+                None,
+            ))
+        }
+    };
+    for (name, value) in &raw.env {
+        if !is_env_name(name) {
+            return Err(input.invalid(
+                &value.span(),
+                "image.env",
+                format!("`{name}` is not a valid environment variable name"),
+                Some("use letters, digits and `_`, not starting with a digit".into()),
+            ));
+        }
+    }
+    if let Some(first) = raw.entrypoint.first().filter(|e| e.get_ref().is_empty()) {
+        return Err(input.invalid(&first.span(), "image.entrypoint", "the program is empty", None));
+    }
+    let mut volumes: Vec<String> = Vec::with_capacity(raw.volumes.len());
+    for (i, v) in raw.volumes.iter().enumerate() {
+        let path = absolute("image.volumes", v)?;
+        if let Some(first) = raw
+            .volumes
+            .get(..i)
+            .unwrap_or_default()
+            .iter()
+            .find(|f| f.get_ref() == v.get_ref())
+        {
+            return Err(input.duplicate("image.volumes", v, &first.span()));
+        }
+        volumes.push(path);
+    }
+    let certificates = raw
+        .certificates
+        .iter()
+        .map(|c| {
+            if c.get_ref().is_empty() {
+                Err(input.invalid(&c.span(), "image.certificates", "the path is empty", None))
+            } else {
+                Ok(PathBuf::from(c.get_ref()))
+            }
+        })
+        .collect::<Result<_>>()?;
+    Ok(ImageConfig {
+        user: raw
+            .user
+            .as_ref()
+            .map(|u| input.parse::<User>("image.user", u))
+            .transpose()?
+            .unwrap_or_default(),
+        entrypoint: raw.entrypoint.into_iter().map(Spanned::into_inner).collect(),
+        cmd: raw.cmd,
+        workdir: raw
+            .workdir
+            .as_ref()
+            .map(|w| absolute("image.workdir", w))
+            .transpose()?,
+        env: raw.env.into_iter().map(|(k, v)| (k, v.into_inner())).collect(),
+        labels: raw.labels,
+        annotations: raw.annotations,
+        tzdata: raw.tzdata,
+        certificates,
+        volumes,
+    })
+}
+
+fn is_env_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn smoke_test(input: &Input<'_>, raw: RawTest) -> Result<SmokeTest> {
+    match raw.command.get_ref().first() {
+        None => return Err(input.invalid(&raw.command.span(), "test.command", "the command is empty", None)),
+        Some(program) if !program.get_ref().starts_with('/') => {
+            return Err(input.invalid(
+                &program.span(),
+                "test.command",
+                format!("`{}` is not an absolute path", program.get_ref()),
+                Some("images have no shell to search PATH: name the program by its full path".into()),
+            ))
+        }
+        Some(_) => {}
+    }
+    if raw.expect.get_ref().is_empty() {
+        return Err(input.invalid(
+            &raw.expect.span(),
+            "test.expect",
+            "the expected output is empty, so any output would pass",
+            None,
+        ));
+    }
+    Ok(SmokeTest {
+        command: raw
+            .command
+            .into_inner()
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect(),
+        expect: raw.expect.into_inner(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,293 @@
+use crate::*;
+use std::path::PathBuf;
+
+const FULL: &str = r#"name = "python"
+description = "Python 3 on Debian, no shell"
+distribution = "trixie"
+architectures = ["amd64", "arm64"]
+packages = ["python3", "ca-certificates", "tzdata"]
+
+[[exclude]]
+package = "perl-base"
+reason = "only maintainer scripts use it"
+
+[image]
+user = "nonroot"
+entrypoint = ["/usr/bin/python3"]
+env = { PYTHONDONTWRITEBYTECODE = "1" }
+certificates = ["certs/corp-root.crt"]
+volumes = ["/tmp"]
+
+[dev]
+packages = ["bash", "coreutils", "apt", "dpkg"]
+
+[test]
+command = ["/usr/bin/python3", "-c", "import ssl; print(ssl.OPENSSL_VERSION)"]
+expect = "OpenSSL 3"
+"#;
+
+fn parse(text: &str) -> Result<Spec> {
+    Spec::parse(text, "python.toml")
+}
+
+fn error(text: &str) -> Error {
+    parse(text).expect_err("the spec should be rejected")
+}
+
+fn minimal(extra: &str) -> String {
+    format!("name = \"x\"\npackages = [\"libc6\"]\n{extra}")
+}
+
+#[test]
+fn full_spec_parses_into_typed_values() {
+    let spec = parse(FULL).unwrap();
+    assert_eq!(spec.name.as_str(), "python");
+    assert_eq!(spec.architectures.len(), 2);
+    assert_eq!(spec.excludes[0].package.as_str(), "perl-base");
+    assert_eq!(spec.excludes[0].reason, "only maintainer scripts use it");
+    assert_eq!(spec.image.user, User::NonRoot);
+    assert_eq!(spec.image.working_dir(), "/home/nonroot");
+    assert_eq!(spec.image.env["PYTHONDONTWRITEBYTECODE"], "1");
+    assert_eq!(spec.image.certificates, [PathBuf::from("certs/corp-root.crt")]);
+    assert_eq!(spec.test.as_ref().unwrap().expect, "OpenSSL 3");
+    assert_eq!(spec.sha256(), buckle_digest::Sha256::of(FULL.as_bytes()));
+    let dev: Vec<String> = spec.roots(Variant::Dev).iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        dev,
+        [
+            "python3",
+            "ca-certificates",
+            "tzdata",
+            "bash",
+            "coreutils",
+            "apt",
+            "dpkg"
+        ]
+    );
+    assert_eq!(spec.roots(Variant::Runtime).len(), 3);
+}
+
+#[test]
+fn defaults_are_trixie_amd64_nonroot_and_the_hosts_debian_sources() {
+    let spec = parse(&minimal("")).unwrap();
+    assert_eq!(spec.distribution, Distribution::Trixie);
+    assert_eq!(spec.architectures, ["amd64".parse().unwrap()]);
+    assert_eq!(spec.image, ImageConfig::default());
+    assert_eq!(spec.sources.len(), 2);
+    assert_eq!(spec.sources[0].mirror, Mirror::Debian);
+    assert_eq!(spec.sources[1].mirror, Mirror::DebianSecurity);
+    let suites: Vec<&str> = spec.suites().map(Suite::as_str).collect();
+    assert_eq!(suites, ["trixie", "trixie-updates", "trixie-security"]);
+    assert_eq!(spec.sources[0].keyring, Keyring::Debian);
+    assert!(spec.test.is_none());
+}
+
+#[test]
+fn bookworm_expands_to_bookworm_suites() {
+    let spec = parse(&minimal("distribution = \"bookworm\"\n")).unwrap();
+    let suites: Vec<&str> = spec.suites().map(Suite::as_str).collect();
+    assert_eq!(suites, ["bookworm", "bookworm-updates", "bookworm-security"]);
+}
+
+#[test]
+fn explicit_sources_replace_the_defaults() {
+    let spec = parse(&minimal(
+        "[[source]]\nurl = \"http://mirror.example/debian\"\nsuites = [\"trixie\"]\nkeyring = \"keys/custom.asc\"\n\n[[source]]\nsuites = [\"trixie-security\"]\ncomponents = [\"main\", \"contrib\"]\n",
+    ))
+    .unwrap();
+    assert_eq!(spec.sources.len(), 2);
+    assert_eq!(
+        spec.sources[0].mirror,
+        Mirror::Url("http://mirror.example/debian".parse().unwrap())
+    );
+    assert_eq!(spec.sources[0].keyring, Keyring::File("keys/custom.asc".into()));
+    assert_eq!(spec.sources[1].mirror, Mirror::DebianSecurity);
+    assert_eq!(spec.sources[1].components.len(), 2);
+}
+
+#[test]
+fn source_without_url_mixing_security_and_release_suites_is_rejected() {
+    let err = error(&minimal(
+        "[[source]]\nsuites = [\"trixie\", \"trixie-security\"]\n",
+    ));
+    assert!(
+        err.to_string()
+            .starts_with("python.toml:4:10: `source.suites`: without `url`"),
+        "{err}"
+    );
+    assert!(err.hint().unwrap().contains("[[source]]"));
+}
+
+#[test]
+fn unknown_key_in_a_table_points_at_it_and_suggests_the_right_one() {
+    let err = error(&minimal("[image]\nentrypont = [\"/x\"]\n"));
+    assert_eq!(err.to_string(), "python.toml:4:1: unknown key `entrypont`");
+    assert_eq!(err.hint().unwrap(), "did you mean `entrypoint`?");
+}
+
+#[test]
+fn unknown_key_far_from_any_lists_the_allowed_keys() {
+    let err = error(&minimal("[dev]\nzzz = 1\n"));
+    assert_eq!(err.hint().unwrap(), "expected one of: `packages`");
+}
+
+#[test]
+fn bad_package_name_points_at_the_element_not_the_list() {
+    let err = error("name = \"x\"\npackages = [\"libc6\", \"Python3=3.13\"]\n");
+    assert_eq!(err.location().unwrap().line, 2);
+    assert_eq!(err.location().unwrap().column, 22);
+    assert!(err
+        .to_string()
+        .contains("`Python3=3.13` is not a valid Debian package name"));
+    assert!(err.hint().unwrap().contains("without versions"));
+}
+
+#[test]
+fn duplicate_root_names_both_places() {
+    let err = error("name = \"x\"\npackages = [\n  \"libc6\",\n  \"zlib1g\",\n  \"libc6\",\n]\n");
+    assert_eq!(
+        err.to_string(),
+        "python.toml:5:3: `packages`: `libc6` is listed twice (first at line 3)"
+    );
+}
+
+#[test]
+fn dev_root_repeating_a_runtime_root_is_a_duplicate() {
+    let err = error(&minimal("[dev]\npackages = [\"bash\", \"libc6\"]\n"));
+    assert_eq!(
+        err.to_string(),
+        "python.toml:4:21: `dev.packages`: `libc6` is listed twice (first at line 2)"
+    );
+}
+
+#[test]
+fn exclude_without_reason_is_rejected_with_a_hint() {
+    let err = error(&minimal("\n[[exclude]]\npackage = \"perl-base\"\n"));
+    assert_eq!(
+        err.to_string(),
+        "python.toml:4:1: `exclude.reason`: excluding `perl-base` needs a reason"
+    );
+    assert!(err.hint().unwrap().contains("reason = "));
+    let blank = error(&minimal(
+        "[[exclude]]\npackage = \"perl-base\"\nreason = \"  \"\n",
+    ));
+    assert_eq!(blank.location().unwrap().line, 5);
+}
+
+#[test]
+fn excluding_a_root_or_the_same_package_twice_is_rejected() {
+    let root = error(&minimal("[[exclude]]\npackage = \"libc6\"\nreason = \"r\"\n"));
+    assert!(root.to_string().contains("`libc6` is both a root"), "{root}");
+    let twice = error(&minimal(
+        "[[exclude]]\npackage = \"dpkg\"\nreason = \"r\"\n[[exclude]]\npackage = \"dpkg\"\nreason = \"r\"\n",
+    ));
+    assert_eq!(
+        twice.to_string(),
+        "python.toml:7:11: `exclude.package`: `dpkg` is listed twice (first at line 4)"
+    );
+}
+
+#[test]
+fn architecture_all_and_unknown_architectures_are_rejected() {
+    for arch in ["all", "hurd-i386"] {
+        let err = error(&minimal(&format!("architectures = [\"{arch}\"]\n")));
+        assert!(
+            err.to_string()
+                .contains("not an architecture an image can be built for"),
+            "{err}"
+        );
+    }
+    let dup = error(&minimal("architectures = [\"amd64\", \"amd64\"]\n"));
+    assert!(matches!(dup, Error::Duplicate { .. }));
+}
+
+#[test]
+fn unsupported_distribution_lists_the_supported_ones() {
+    let err = error(&minimal("distribution = \"sid\"\n"));
+    assert_eq!(
+        err.to_string(),
+        "python.toml:3:16: `distribution`: `sid` is not a supported distribution"
+    );
+    assert!(err.hint().unwrap().contains("`bookworm`"));
+}
+
+#[test]
+fn image_values_are_checked() {
+    let cases = [
+        ("[image]\nuser = \"nobody\"\n", "is not a user"),
+        ("[image]\nworkdir = \"app\"\n", "`app` is not an absolute path"),
+        ("[image]\nvolumes = [\"/tmp\", \"/tmp\"]\n", "listed twice"),
+        (
+            "[image]\nenv = { \"A-B\" = \"1\" }\n",
+            "`A-B` is not a valid environment variable name",
+        ),
+        ("[image]\nentrypoint = [\"\"]\n", "the program is empty"),
+        (
+            "[test]\ncommand = [\"python3\"]\nexpect = \"x\"\n",
+            "`python3` is not an absolute path",
+        ),
+        ("[test]\ncommand = []\nexpect = \"x\"\n", "the command is empty"),
+        (
+            "[test]\ncommand = [\"/bin/x\"]\nexpect = \"\"\n",
+            "any output would pass",
+        ),
+        (
+            "[[source]]\nurl = \"ftp://x/debian\"\nsuites = [\"trixie\"]\n",
+            "not a valid mirror URL",
+        ),
+        ("[[source]]\nsuites = []\n", "the list is empty"),
+    ];
+    for (extra, expected) in cases {
+        let err = error(&minimal(extra));
+        assert!(err.to_string().contains(expected), "{extra:?}: {err}");
+        assert!(err.location().unwrap().line >= 3, "{extra:?}: {err}");
+    }
+}
+
+#[test]
+fn numeric_user_has_root_as_home_fallback() {
+    let spec = parse(&minimal("[image]\nuser = \"1000:1000\"\n")).unwrap();
+    assert_eq!(spec.image.user.oci(), "1000:1000");
+    assert_eq!(spec.image.working_dir(), "/");
+}
+
+#[test]
+fn toml_syntax_errors_carry_line_and_column() {
+    let err = error("name = \"x\"\npackages = [\"a\"\n");
+    assert!(matches!(err, Error::Toml { .. }));
+    assert_eq!(err.location().unwrap().line, 2);
+    let missing = error("name = \"x\"\n");
+    assert!(
+        missing.to_string().contains("missing field `packages`"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn empty_package_list_is_rejected() {
+    let err = error("name = \"x\"\npackages = []\n");
+    assert_eq!(err.to_string(), "python.toml:2:12: `packages`: the list is empty");
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = Spec::parse(&text, "fuzz.toml");
+        }
+
+        #[test]
+        fn mutated_valid_spec_never_panics(cut in 0usize..FULL.len(), insert in "[\\[\\]=\"{},a-z\\n ]{0,5}") {
+            let mut text = FULL.to_owned();
+            if text.is_char_boundary(cut) {
+                text.insert_str(cut, &insert);
+            }
+            if let Err(e) = Spec::parse(&text, "fuzz.toml") {
+                prop_assert!(e.location().is_some());
+            }
+        }
+    }
+}
