@@ -1,8 +1,11 @@
 //! Errors for tar streams, OCI documents, layouts and docker archives.
 
 use crate::path::RelPath;
+use buckle_digest::Sha256;
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
+use std::path::PathBuf;
 
 /// Why a path cannot be a path inside an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +103,14 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// The bytes after the end-of-archive marker could not be read (for a verified
+    /// blob, this is where a digest mismatch shows).
+    #[error("cannot read the end of the tar stream")]
+    TarTrailer {
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
     /// A layer could not be written.
     #[error("cannot write tar entry `{path}`")]
     TarWrite {
@@ -151,6 +162,173 @@ pub enum Error {
         /// The version found.
         found: u32,
     },
+    /// A file could not be read.
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// A file could not be written.
+    #[error("cannot write `{}`", path.display())]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// A rename (of finished output into place) failed.
+    #[error("cannot rename `{}` to `{}`", from.display(), to.display())]
+    Rename {
+        /// The old name.
+        from: PathBuf,
+        /// The new name.
+        to: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// An output path that cannot be written or replaced.
+    #[error("cannot write output to `{}`: {reason}", path.display())]
+    BadTarget {
+        /// The target.
+        path: PathBuf,
+        /// Why not.
+        reason: String,
+    },
+    /// A blob's bytes do not have the digest it is stored and referenced under.
+    #[error("blob `{}` does not match its digest: expected sha256:{expected}, found sha256:{actual}", path.display())]
+    BlobDigest {
+        /// The blob.
+        path: PathBuf,
+        /// The digest in its name and descriptor.
+        expected: Sha256,
+        /// The digest of its bytes.
+        actual: Sha256,
+    },
+    /// A blob's size differs from its descriptor's.
+    #[error("blob `{}` does not match its descriptor's size: expected {expected} bytes, found {actual}", path.display())]
+    BlobSize {
+        /// The blob.
+        path: PathBuf,
+        /// The size in the descriptor.
+        expected: u64,
+        /// The size read (at least this much, when longer).
+        actual: u64,
+    },
+    /// A manifest, index or config larger than buckle reads into memory.
+    #[error("`{}` is {size} bytes, more than the {max} bytes allowed for a JSON document", path.display())]
+    DocumentTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A directory that is not an OCI image layout.
+    #[error("`{}` is not an OCI image layout: {reason}", path.display())]
+    NotALayout {
+        /// The directory.
+        path: PathBuf,
+        /// What is missing or wrong.
+        reason: String,
+    },
+    /// Indexes nested deeper than buckle follows.
+    #[error("indexes in `{}` nest deeper than {max} levels", path.display())]
+    IndexTooDeep {
+        /// The layout.
+        path: PathBuf,
+        /// The limit.
+        max: usize,
+    },
+    /// No image matches what was asked for.
+    #[error("`{}` holds no image matching {wanted}", path.display())]
+    NoSuchImage {
+        /// The layout or archive.
+        path: PathBuf,
+        /// What was asked for.
+        wanted: String,
+    },
+    /// Several images match what was asked for.
+    #[error("`{}` holds several matching images: {}", path.display(), candidates.join(", "))]
+    AmbiguousImage {
+        /// The layout or archive.
+        path: PathBuf,
+        /// `tag platform digest` of each match.
+        candidates: Vec<String>,
+    },
+    /// A descriptor whose media type is not the kind of document expected there.
+    #[error(
+        "descriptor sha256:{digest} has media type `{found}`: expected `{expected}` or its Docker equivalent"
+    )]
+    UnexpectedMediaType {
+        /// The blob.
+        digest: Sha256,
+        /// The kind expected.
+        expected: &'static str,
+        /// The media type found.
+        found: String,
+    },
+    /// A layer's uncompressed bytes do not have the diff_id the config lists.
+    #[error("layer {layer} does not match its diff_id: expected sha256:{expected}, found sha256:{actual}")]
+    LayerDiffId {
+        /// Position of the layer, bottom first, from 0.
+        layer: usize,
+        /// The diff_id in the config.
+        expected: Sha256,
+        /// The digest of the uncompressed tar.
+        actual: Sha256,
+    },
+    /// A config whose `rootfs.diff_ids` does not list the image's layers.
+    #[error("config lists {config} diff_ids but the image has {layers} layers, or they differ")]
+    LayersDoNotMatchConfig {
+        /// Number of diff_ids in the config.
+        config: usize,
+        /// Number of layers.
+        layers: usize,
+    },
+    /// A file that is not a docker archive.
+    #[error("`{}` is not a docker archive: {reason}", path.display())]
+    NotADockerArchive {
+        /// The file.
+        path: PathBuf,
+        /// What is missing or wrong.
+        reason: String,
+    },
+    /// A member named by `manifest.json` (or by a link) is not in the archive.
+    #[error("`{}` has no file member `{member}`", path.display())]
+    MissingMember {
+        /// The archive.
+        path: PathBuf,
+        /// The member (and the link that led there).
+        member: String,
+    },
+    /// A layer index past the image's last layer.
+    #[error("layer {index} does not exist: the image has {layers} layers")]
+    NoSuchLayer {
+        /// The index asked for.
+        index: usize,
+        /// How many layers there are.
+        layers: usize,
+    },
+}
+
+impl Error {
+    /// What the user can do about this error, when there is something.
+    pub fn hint(&self) -> Option<Cow<'static, str>> {
+        match self {
+            Error::AmbiguousImage { .. } => Some("name one image by tag (`dir:tag`) or by platform".into()),
+            Error::BlobDigest { .. } | Error::BlobSize { .. } => {
+                Some("the image was modified or damaged after it was written; rebuild or re-fetch it".into())
+            }
+            Error::BadTarget { .. } => Some("choose an output path that does not exist yet".into()),
+            _ => None,
+        }
+    }
 }
 
 /// Result with this crate's [`Error`].

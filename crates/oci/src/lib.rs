@@ -8,10 +8,16 @@
 //! - the OCI documents, [`Descriptor`], [`ImageConfig`], [`ImageManifest`] and
 //!   [`ImageIndex`] (Docker v2 manifests and lists read into the same types), and
 //!   [`canonical_json`], whose bytes are stable so digests are;
+//! - [`layout`]: OCI image layout directories, written to a temporary sibling and
+//!   renamed into place, read with every blob checked against its digest;
+//! - [`docker_archive`]: the tar `docker save` writes and `docker load` reads;
+//! - [`open_image`]: any image on disk, layout or archive, read the same way, with
+//!   [`Image::merged_files`] giving the final file list after whiteouts;
 //! - [`media_type`] strings for OCI and Docker documents.
 //!
 //! It knows nothing about Debian packages or hardening (that is `buckle-image`), nor
-//! about registries (`buckle-registry`). The tar code does no I/O of its own.
+//! about registries (`buckle-registry`). The tar code and the document types do no
+//! I/O; [`layout`] reads and writes the file system.
 //!
 //! # Example
 //!
@@ -34,18 +40,25 @@
 //! ```
 #![deny(missing_docs)]
 
+mod blob;
 mod config;
 mod descriptor;
+pub mod docker_archive;
 mod error;
+mod image;
 mod json;
+pub mod layout;
 mod manifest;
 pub mod media_type;
+mod output;
 mod path;
 pub mod tar;
 
+pub use blob::{BlobReader, BlobWriter};
 pub use config::{rfc3339_utc, ContainerConfig, EmptyObject, History, ImageConfig, RootFs};
 pub use descriptor::{annotation, oci_digest, Descriptor, Platform};
 pub use error::{EntryProblem, Error, PathProblem, Result};
+pub use image::{open_image, parse_image_arg, Image, ImageLayer, LayerReader, MergedFile};
 pub use json::canonical_json;
 pub use manifest::{ImageIndex, ImageManifest};
 pub use path::RelPath;

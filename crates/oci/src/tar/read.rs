@@ -4,7 +4,7 @@ use super::{Entry, EntryKind};
 use crate::error::{EntryProblem, Error, PathProblem, Result};
 use crate::path::RelPath;
 use ::tar::EntryType;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 
 /// The largest entry [`Reader`] accepts unless told otherwise: 16 GiB.
 pub const DEFAULT_MAX_ENTRY_SIZE: u64 = 16 << 30;
@@ -68,6 +68,32 @@ impl<R: Read> Reader<R> {
             failed: false,
         })
     }
+
+    /// Reads whatever follows the end-of-archive marker to the end of the input and
+    /// returns the input. Call it after the entries when the input is a verifying
+    /// reader: the tar format ends before the stream does, and the digest is only
+    /// checked at the end of the stream.
+    pub fn finish(self) -> Result<R> {
+        let mut inner = self.archive.into_inner();
+        io::copy(&mut inner, &mut io::sink()).map_err(|source| Error::TarTrailer { source })?;
+        Ok(inner)
+    }
+}
+
+impl<R: Read + Seek> Reader<R> {
+    /// Like [`Reader::entries`], but skips file content by seeking instead of reading.
+    pub fn entries_with_seek(&mut self) -> Result<Entries<'_, R>> {
+        let inner = self
+            .archive
+            .entries_with_seek()
+            .map_err(|source| Error::TarRead { index: 0, source })?;
+        Ok(Entries {
+            inner,
+            index: 0,
+            max_entry_size: self.max_entry_size,
+            failed: false,
+        })
+    }
 }
 
 /// Iterator over checked entries and their content; see [`Reader::entries`].
@@ -113,6 +139,13 @@ impl<R: Read> Entries<'_, R> {
 /// The content of one entry (empty for everything but files).
 pub struct Content<'a, R: Read> {
     inner: ::tar::Entry<'a, R>,
+}
+
+impl<R: Read> Content<'_, R> {
+    /// Where this entry's content starts in the tar stream.
+    pub(crate) fn position(&self) -> u64 {
+        self.inner.raw_file_position()
+    }
 }
 
 impl<R: Read> Read for Content<'_, R> {

@@ -1,0 +1,379 @@
+//! Any image on disk, OCI layout or docker archive, read the same way: config,
+//! manifest, verified and decompressed layers, and the merged file list.
+
+use crate::blob::from_io;
+use crate::config::ImageConfig;
+use crate::descriptor::{Descriptor, Platform};
+use crate::docker_archive::{ArchiveImage, DockerArchive, DockerArchiveWriter};
+use crate::error::{Error, Result};
+use crate::layout::{Layout, Selector};
+use crate::manifest::ImageManifest;
+use crate::media_type;
+use crate::path::RelPath;
+use crate::tar::{Entry, EntryKind, Reader, Whiteout};
+use buckle_digest::{Mismatch, Sha256, VerifyingReader};
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Where an image was read from.
+#[derive(Debug, Clone)]
+enum Source {
+    Layout(Box<Layout>),
+    DockerArchive {
+        archive: DockerArchive,
+        image: ArchiveImage,
+    },
+}
+
+/// One layer of an [`Image`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageLayer {
+    /// The layer blob as the manifest describes it.
+    pub descriptor: Descriptor,
+    /// sha256 of the uncompressed tar, from the config.
+    pub diff_id: Sha256,
+}
+
+/// An image opened from an OCI layout directory or a docker archive file.
+#[derive(Debug, Clone)]
+pub struct Image {
+    path: PathBuf,
+    source: Source,
+    config: ImageConfig,
+    config_bytes: Vec<u8>,
+    manifest: ImageManifest,
+    manifest_descriptor: Descriptor,
+    ref_name: Option<String>,
+    layers: Vec<ImageLayer>,
+}
+
+/// Splits an IMAGE argument into a path and a selector: `dir:tag` names the image
+/// tagged `tag` in the layout or archive `dir`, unless a file named `dir:tag` exists.
+pub fn parse_image_arg(arg: &str) -> (PathBuf, Selector) {
+    let whole = PathBuf::from(arg);
+    if whole.exists() {
+        return (whole, Selector::default());
+    }
+    match arg.rsplit_once(':') {
+        Some((path, tag)) if !tag.is_empty() && !tag.contains('/') => (
+            PathBuf::from(path),
+            Selector {
+                ref_name: Some(tag.to_owned()),
+                platform: None,
+            },
+        ),
+        _ => (whole, Selector::default()),
+    }
+}
+
+/// Opens the image at `path` (a layout directory or a docker archive file) that
+/// `selector` picks, reading and verifying its manifest and config.
+pub fn open_image(path: &Path, selector: &Selector) -> Result<Image> {
+    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let image = if meta.is_dir() {
+        open_layout(path, selector)?
+    } else {
+        open_docker_archive(path, selector)?
+    };
+    tracing::debug!(path = %path.display(), manifest = %image.manifest_descriptor.digest, layers = image.layers.len(), "image opened");
+    Ok(image)
+}
+
+fn open_layout(path: &Path, selector: &Selector) -> Result<Image> {
+    let layout = Layout::open(path)?;
+    let found = layout.select(selector)?;
+    let config_bytes = layout.read_blob(&found.manifest.config)?;
+    let config = parse_config(&config_bytes)?;
+    let layers = pair_layers(&found.manifest.layers, &config)?;
+    Ok(Image {
+        path: path.to_owned(),
+        source: Source::Layout(Box::new(layout)),
+        config,
+        config_bytes,
+        manifest: found.manifest,
+        manifest_descriptor: found.descriptor,
+        ref_name: found.ref_name,
+        layers,
+    })
+}
+
+fn open_docker_archive(path: &Path, selector: &Selector) -> Result<Image> {
+    let archive = DockerArchive::open(path)?;
+    let image = archive.select(selector.ref_name.as_deref())?.clone();
+    let config_bytes = archive.read_config(&image)?;
+    let config = parse_config(&config_bytes)?;
+    let platform = Platform {
+        variant: config.variant.clone(),
+        ..Platform::linux(config.architecture.clone())
+    };
+    if let Some(wanted) = &selector.platform {
+        if !(platform.matches(wanted) && config.os == wanted.os) {
+            return Err(Error::NoSuchImage {
+                path: path.to_owned(),
+                wanted: selector.to_string(),
+            });
+        }
+    }
+    let mut descriptors = Vec::new();
+    for (member, diff_id) in image.layers.iter().zip(&config.rootfs.diff_ids) {
+        let (_, size) = archive.open_member(member)?;
+        descriptors.push(Descriptor::new(media_type::OCI_LAYER_TAR, *diff_id, size));
+    }
+    let manifest = ImageManifest::new(Descriptor::of(media_type::OCI_CONFIG, &config_bytes), descriptors);
+    let (manifest_descriptor, _) = manifest.descriptor()?;
+    let layers = pair_layers(&manifest.layers, &config)?;
+    let ref_name = image.repo_tags.first().cloned();
+    Ok(Image {
+        path: path.to_owned(),
+        source: Source::DockerArchive { archive, image },
+        config,
+        config_bytes,
+        manifest,
+        manifest_descriptor,
+        ref_name,
+        layers,
+    })
+}
+
+fn parse_config(bytes: &[u8]) -> Result<ImageConfig> {
+    serde_json::from_slice(bytes).map_err(|source| Error::JsonDecode {
+        what: "image config",
+        source,
+    })
+}
+
+fn pair_layers(descriptors: &[Descriptor], config: &ImageConfig) -> Result<Vec<ImageLayer>> {
+    let diff_ids = &config.rootfs.diff_ids;
+    if descriptors.len() != diff_ids.len() {
+        return Err(Error::LayersDoNotMatchConfig {
+            config: diff_ids.len(),
+            layers: descriptors.len(),
+        });
+    }
+    Ok(descriptors
+        .iter()
+        .zip(diff_ids)
+        .map(|(descriptor, diff_id)| ImageLayer {
+            descriptor: descriptor.clone(),
+            diff_id: *diff_id,
+        })
+        .collect())
+}
+
+impl Image {
+    /// The layout directory or archive file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The config.
+    pub fn config(&self) -> &ImageConfig {
+        &self.config
+    }
+
+    /// The config's exact bytes (their digest is the image id).
+    pub fn config_bytes(&self) -> &[u8] {
+        &self.config_bytes
+    }
+
+    /// The manifest. For a docker archive, which has none, it is the OCI manifest
+    /// buckle would write for it: the config and uncompressed layers.
+    pub fn manifest(&self) -> &ImageManifest {
+        &self.manifest
+    }
+
+    /// The manifest's digest (the image digest).
+    pub fn manifest_digest(&self) -> Sha256 {
+        self.manifest_descriptor.digest
+    }
+
+    /// The manifest's descriptor.
+    pub fn manifest_descriptor(&self) -> &Descriptor {
+        &self.manifest_descriptor
+    }
+
+    /// The tag: the layout's `org.opencontainers.image.ref.name` or the archive's
+    /// first `RepoTags` entry.
+    pub fn ref_name(&self) -> Option<&str> {
+        self.ref_name.as_deref()
+    }
+
+    /// The layers, bottom first.
+    pub fn layers(&self) -> &[ImageLayer] {
+        &self.layers
+    }
+
+    /// The uncompressed tar of layer `index` (gzip and zstd are recognised by their
+    /// magic bytes). The blob is checked against its descriptor and the tar against
+    /// its diff_id; a mismatch fails the read that reaches the end. Read it to the end
+    /// (for a [`Reader`], call [`Reader::finish`]) for the check to happen.
+    pub fn open_layer(&self, index: usize) -> Result<LayerReader> {
+        let layer = self.layers.get(index).ok_or(Error::NoSuchLayer {
+            index,
+            layers: self.layers.len(),
+        })?;
+        let raw: Box<dyn Read + Send> = match &self.source {
+            Source::Layout(layout) => Box::new(layout.open_blob(&layer.descriptor)?),
+            Source::DockerArchive { archive, image } => {
+                let member = image.layers.get(index).ok_or(Error::NoSuchLayer {
+                    index,
+                    layers: image.layers.len(),
+                })?;
+                archive.open_member(member)?.0
+            }
+        };
+        let tar = decompress(BufReader::new(raw)).map_err(|e| from_io(&self.path, e))?;
+        Ok(LayerReader {
+            inner: VerifyingReader::new(tar, layer.diff_id, None),
+            index,
+        })
+    }
+
+    /// Walks all layers bottom first, applying whiteouts (OCI image spec, `layer.md`),
+    /// and returns the files of the final filesystem. The content of the files for
+    /// which `keep_content` returns true is read into memory.
+    pub fn merged_files(
+        &self,
+        mut keep_content: impl FnMut(&Entry) -> bool,
+    ) -> Result<BTreeMap<RelPath, MergedFile>> {
+        let mut files = BTreeMap::new();
+        for index in 0..self.layers.len() {
+            let (entries, whiteouts) = self.read_layer_entries(index, &mut keep_content)?;
+            for whiteout in &whiteouts {
+                match whiteout {
+                    Whiteout::Remove(path) => remove_tree(&mut files, path, true),
+                    Whiteout::Opaque(dir) => remove_tree(&mut files, dir, false),
+                }
+            }
+            for file in entries {
+                if !matches!(file.entry.kind, EntryKind::Directory) {
+                    remove_tree(&mut files, &file.entry.path, false);
+                }
+                files.insert(file.entry.path.clone(), file);
+            }
+        }
+        Ok(files)
+    }
+
+    fn read_layer_entries(
+        &self,
+        index: usize,
+        keep_content: &mut impl FnMut(&Entry) -> bool,
+    ) -> Result<(Vec<MergedFile>, Vec<Whiteout>)> {
+        let mut entries = Vec::new();
+        let mut whiteouts = Vec::new();
+        let mut reader = Reader::new(self.open_layer(index)?);
+        for item in reader.entries()? {
+            let (entry, mut content) = item?;
+            if let Some(whiteout) = Whiteout::of(&entry.path) {
+                whiteouts.push(whiteout);
+                continue;
+            }
+            let kept = if matches!(entry.kind, EntryKind::File { .. }) && keep_content(&entry) {
+                let mut bytes = Vec::new();
+                content
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| from_io(&self.path, e))?;
+                Some(bytes)
+            } else {
+                None
+            };
+            entries.push(MergedFile {
+                entry,
+                layer: index,
+                content: kept,
+            });
+        }
+        reader.finish().map_err(|e| match e {
+            Error::TarTrailer { source } => from_io(&self.path, source),
+            other => other,
+        })?;
+        Ok((entries, whiteouts))
+    }
+
+    /// Writes this image as a docker archive at `target` tagged `repo_tags`, with the
+    /// same config bytes and layers (uncompressed).
+    pub fn write_docker_archive(
+        &self,
+        target: &Path,
+        repo_tags: &[String],
+        source_date_epoch: u64,
+    ) -> Result<()> {
+        let mut writer = DockerArchiveWriter::create(target, source_date_epoch)?;
+        for (index, layer) in self.layers.iter().enumerate() {
+            let size = io::copy(&mut self.open_layer(index)?, &mut io::sink())
+                .map_err(|e| from_io(&self.path, e))?;
+            writer.add_layer(layer.diff_id, size, self.open_layer(index)?)?;
+        }
+        writer.finish(&self.config_bytes, repo_tags)
+    }
+}
+
+/// Removes `path`'s descendants from `files`, and `path` itself when `itself`.
+fn remove_tree(files: &mut BTreeMap<RelPath, MergedFile>, path: &RelPath, itself: bool) {
+    let doomed: Vec<RelPath> = files
+        .range(path.clone()..)
+        .map(|(p, _)| p)
+        .take_while(|p| p.starts_with(path))
+        .filter(|p| itself || *p != path)
+        .cloned()
+        .collect();
+    for p in doomed {
+        files.remove(&p);
+    }
+}
+
+/// A file in the merged filesystem of an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedFile {
+    /// The entry from the topmost layer that has this path.
+    pub entry: Entry,
+    /// That layer's index, bottom first, from 0.
+    pub layer: usize,
+    /// The content, when it was asked for (files only).
+    pub content: Option<Vec<u8>>,
+}
+
+/// The uncompressed tar of one layer, checked against its diff_id at the end.
+pub struct LayerReader {
+    inner: VerifyingReader<Box<dyn Read + Send>>,
+    index: usize,
+}
+
+impl Read for LayerReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| match Mismatch::from_io(&e) {
+            Some(Mismatch::Digest { expected, actual }) => io::Error::new(
+                io::ErrorKind::InvalidData,
+                Error::LayerDiffId {
+                    layer: self.index,
+                    expected: *expected,
+                    actual: *actual,
+                },
+            ),
+            _ => e,
+        })
+    }
+}
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+/// Picks a decoder by the stream's first bytes; anything else is taken as a tar.
+fn decompress(mut raw: BufReader<Box<dyn Read + Send>>) -> io::Result<Box<dyn Read + Send>> {
+    let head = raw.fill_buf()?;
+    Ok(if head.starts_with(GZIP_MAGIC) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(raw))
+    } else if head.starts_with(ZSTD_MAGIC) {
+        Box::new(zstd::stream::read::Decoder::with_buffer(raw)?)
+    } else {
+        Box::new(raw)
+    })
+}
+
+#[cfg(test)]
+mod tests;
