@@ -103,9 +103,11 @@ impl LayoutWriter {
         self.put_json(media_type::OCI_CONFIG, config)
     }
 
-    /// Stores a manifest and returns its descriptor (with its artifact type, if any).
+    /// Stores a manifest (and the `{}` blob if its config is the empty descriptor) and
+    /// returns its descriptor, with its artifact type, if any.
     pub fn put_manifest(&self, manifest: &ImageManifest) -> Result<Descriptor> {
         let (descriptor, bytes) = manifest.descriptor()?;
+        write_empty_config(&self.blobs(), manifest)?;
         write_blob(&self.blobs(), &bytes)?;
         Ok(descriptor)
     }
@@ -366,15 +368,18 @@ impl Layout {
         Ok(Descriptor::of(media_type, bytes))
     }
 
-    /// Stores a manifest (for example an artifact whose `subject` is an image here)
-    /// and lists it in `index.json`, which is rewritten through a temporary file and
-    /// a rename. Blobs go in first, so an interruption leaves at worst unused blobs.
+    /// Stores a manifest (for example an artifact whose `subject` is an image here;
+    /// the `{}` blob too when its config is the empty descriptor) and lists it in
+    /// `index.json`, with `annotations` added to its descriptor. `index.json` is
+    /// rewritten through a temporary file and a rename, after the blobs, so an
+    /// interruption leaves at worst unused blobs.
     pub fn add_manifest(
         &mut self,
         manifest: &ImageManifest,
         annotations: &[(&str, &str)],
     ) -> Result<Descriptor> {
         let (mut descriptor, bytes) = manifest.descriptor()?;
+        write_empty_config(&blobs_dir(&self.root), manifest)?;
         write_blob(&blobs_dir(&self.root), &bytes)?;
         for (key, value) in annotations {
             descriptor
@@ -387,6 +392,15 @@ impl Layout {
         self.index = index;
         Ok(descriptor)
     }
+}
+
+/// Stores the `{}` blob when `manifest` uses the empty descriptor as its config
+/// (artifact manifests), so the layout never lacks a blob it references.
+fn write_empty_config(blobs: &Path, manifest: &ImageManifest) -> Result<()> {
+    if manifest.config.digest == Descriptor::empty().digest {
+        write_blob(blobs, media_type::EMPTY_JSON)?;
+    }
+    Ok(())
 }
 
 fn describe_candidate(image: &LayoutImage) -> String {

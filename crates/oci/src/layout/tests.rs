@@ -196,9 +196,6 @@ fn added_referrer_is_listed_but_not_taken_for_an_image() {
     let sbom = layout
         .put_blob("application/spdx+json", br#"{"spdxVersion":"SPDX-2.3"}"#)
         .unwrap();
-    layout
-        .put_blob(media_type::OCI_EMPTY, media_type::EMPTY_JSON)
-        .unwrap();
     let artifact = ImageManifest::artifact("application/spdx+json", vec![sbom], manifest.clone());
     let added = layout.add_manifest(&artifact, &[]).unwrap();
 
@@ -212,6 +209,8 @@ fn added_referrer_is_listed_but_not_taken_for_an_image() {
     assert_eq!(images.len(), 1);
     assert_eq!(images[0].ref_name.as_deref(), Some("v1"));
     assert_eq!(names_in(&target), ["blobs", "index.json", "oci-layout"]);
+    let empty_config = reopened.read_manifest(&added).unwrap().config;
+    assert_eq!(reopened.read_blob(&empty_config).unwrap(), media_type::EMPTY_JSON);
 }
 
 #[test]
