@@ -1,0 +1,173 @@
+//! Errors for reading packages, assembling the tree, hardening and writing layers.
+
+use buckle_debian::{PackageError, PackageName};
+use buckle_oci::RelPath;
+use std::borrow::Cow;
+use std::io;
+
+/// Everything that can go wrong while turning packages into an image.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The bytes are not a `.deb` as deb(5) describes it.
+    #[error("`{deb}` is not a valid .deb: {problem}")]
+    DebFormat {
+        /// The package file.
+        deb: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// An ar member that deb(5) does not define.
+    #[error("`{deb}` has an unknown member `{member}`: expected `debian-binary`, `control.tar[.gz|.xz|.zst]`, `data.tar[.gz|.xz|.zst]` or a name starting with `_`")]
+    UnknownMember {
+        /// The package file.
+        deb: String,
+        /// The member's name.
+        member: String,
+    },
+    /// `control.tar` or `data.tar` in a compression buckle does not read.
+    #[error("`{member}` in `{deb}` uses an unsupported compression: expected none, `.gz`, `.xz` or `.zst`")]
+    UnsupportedCompression {
+        /// The package file.
+        deb: String,
+        /// The member's name.
+        member: String,
+    },
+    /// A member could not be read (a truncated file, corrupt compression).
+    #[error("cannot read `{member}` in `{deb}`")]
+    DebRead {
+        /// The package file.
+        deb: String,
+        /// The member's name.
+        member: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The tar inside a member is broken or holds an entry the safe reader refuses
+    /// (absolute or `..` paths, absurd sizes, corrupt compression).
+    #[error("cannot unpack `{member}` in `{deb}`")]
+    DebTar {
+        /// The package file.
+        deb: String,
+        /// The member's name.
+        member: String,
+        /// The cause, naming the entry.
+        #[source]
+        source: Box<buckle_oci::Error>,
+    },
+    /// A device node or FIFO in a package.
+    #[error("`{deb}` contains `{path}`, a {kind}: device nodes and fifos are not allowed in images")]
+    ForbiddenEntry {
+        /// The package file.
+        deb: String,
+        /// The entry.
+        path: RelPath,
+        /// `character device`, `block device` or `fifo`.
+        kind: &'static str,
+    },
+    /// A hard link whose target is not an earlier regular file of the same package.
+    #[error("`{deb}` contains a hard link `{path}` to `{target}`, which is not an earlier regular file of the package")]
+    HardlinkTarget {
+        /// The package file.
+        deb: String,
+        /// The link.
+        path: RelPath,
+        /// What it points at.
+        target: RelPath,
+    },
+    /// The files of one package add up to more than the limit.
+    #[error("`{deb}` unpacks to more than {max} bytes")]
+    PackageTooLarge {
+        /// The package file.
+        deb: String,
+        /// The limit.
+        max: u64,
+    },
+    /// The control file does not describe a binary package.
+    #[error("the control file of `{deb}` is not usable")]
+    Control {
+        /// The package file.
+        deb: String,
+        /// What is wrong with it.
+        #[source]
+        source: PackageError,
+    },
+    /// A line of `md5sums` or `conffiles` that cannot be read.
+    #[error("`{file}` of `{deb}`, line {line}: {problem}")]
+    ControlFile {
+        /// The package file.
+        deb: String,
+        /// `control`, `md5sums` or `conffiles`.
+        file: &'static str,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The same package given twice.
+    #[error("package `{package}` is given twice")]
+    DuplicatePackage {
+        /// The package.
+        package: PackageName,
+    },
+    /// Two packages put different things at one path.
+    #[error("`{first}` and `{second}` both ship `{path}`: {detail}")]
+    Conflict {
+        /// The path.
+        path: RelPath,
+        /// The package already there (`buckle` for files buckle made).
+        first: String,
+        /// The package being added.
+        second: String,
+        /// How the two differ.
+        detail: String,
+    },
+    /// An entry whose parent directory is a symlink in the tree.
+    #[error("`{package}` ships `{path}` under `{link}`, a symlink to `{target}`{}", if *escapes { " that leads outside the root" } else { "" })]
+    ThroughSymlink {
+        /// The package (`buckle` for files buckle made).
+        package: String,
+        /// The entry.
+        path: RelPath,
+        /// The symlink on the way.
+        link: RelPath,
+        /// Its target.
+        target: String,
+        /// Whether following it leaves the root.
+        escapes: bool,
+    },
+    /// An entry whose parent is a file.
+    #[error("`{package}` ships `{path}`, but `{parent}` is not a directory")]
+    NotADirectory {
+        /// The package (`buckle` for files buckle made).
+        package: String,
+        /// The entry.
+        path: RelPath,
+        /// The parent that is not a directory.
+        parent: RelPath,
+    },
+    /// A broken invariant inside buckle: a bug, never bad input.
+    #[error("internal error (please report it): {what}")]
+    Internal {
+        /// What went wrong.
+        what: String,
+    },
+}
+
+impl Error {
+    /// What the user can do about this error, when there is something.
+    pub fn hint(&self) -> Option<Cow<'static, str>> {
+        match self {
+            Error::DebFormat { .. } | Error::DebRead { .. } => Some(Cow::Borrowed(
+                "the cached file may be damaged; remove it from the cache and build again",
+            )),
+            Error::Conflict { .. } => Some(Cow::Borrowed(
+                "exclude one of the packages in the spec, or declare a diversion for the path",
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
