@@ -1,0 +1,121 @@
+//! Errors for SBOM facts and documents.
+
+use buckle_debian::{Arch, PackageError, PackageName};
+
+/// What the caller's file view returned when it could not read a path.
+pub type ReadError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why package facts could not be gathered or a document could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The image's file view failed to read a path.
+    #[error("cannot read `{path}` from the image")]
+    Read {
+        /// The path inside the image.
+        path: String,
+        /// What the file view reported.
+        #[source]
+        source: ReadError,
+    },
+    /// A dpkg database file that is not deb822.
+    #[error("`{path}` is not a valid dpkg control file")]
+    Control {
+        /// The path inside the image.
+        path: String,
+        /// The syntax error, with its line.
+        #[source]
+        source: buckle_debian::Error,
+    },
+    /// A dpkg database stanza that lacks a field or has a malformed one.
+    #[error("`{path}` has a package stanza that cannot be read")]
+    Stanza {
+        /// The path inside the image.
+        path: String,
+        /// Which stanza and what is wrong with it.
+        #[source]
+        source: PackageError,
+    },
+    /// A `.md5sums` or `.list` line that is not `<md5>  <path>`.
+    #[error("`{path}` line {line}: expected `<md5 hex>  <path>`, found `{found}`")]
+    Md5sums {
+        /// The path inside the image.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// The offending line.
+        found: String,
+    },
+    /// The same package (name and architecture) is described twice with different versions.
+    #[error(
+        "package `{}` ({}) is listed twice: version {} in `{}` and {} in `{}`",
+        .0.name, .0.arch, .0.first, .0.first_path, .0.second, .0.second_path
+    )]
+    DuplicatePackage(Box<Duplicate>),
+    /// A lock entry and the installed package disagree on the version.
+    #[error("package `{name}` ({arch}) is installed at version {installed} but the lock has {locked}")]
+    DebVersion {
+        /// Package name.
+        name: PackageName,
+        /// Package architecture.
+        arch: Arch,
+        /// Version found in the image's dpkg metadata.
+        installed: String,
+        /// Version recorded in the lock.
+        locked: String,
+    },
+    /// The image's `created` time is not an RFC 3339 date-time.
+    #[error("image created time `{value}` is not an RFC 3339 date-time at or after 1970-01-01T00:00:00Z")]
+    Created {
+        /// The value from the image config.
+        value: String,
+    },
+    /// A format name that is not one of [`crate::Format`]'s.
+    #[error("unknown SBOM format `{found}`: expected `spdx-json` or `cyclonedx-json`")]
+    UnknownFormat {
+        /// The name given.
+        found: String,
+    },
+    /// A document could not be serialized (a bug: every value here is plain data).
+    #[error("internal error: cannot serialize the SBOM document")]
+    Internal {
+        /// The serializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// What the user can do about this error, when there is something.
+    pub fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
+        match self {
+            Error::DebVersion { .. } => {
+                Some("the image was not built from this lock; rebuild it or pass the lock it was built from".into())
+            }
+            Error::DuplicatePackage { .. } => Some(
+                "the image's dpkg database is inconsistent: both /var/lib/dpkg/status and status.d describe the package"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// The two descriptions of one package in [`Error::DuplicatePackage`].
+#[derive(Debug)]
+pub struct Duplicate {
+    /// Package name.
+    pub name: PackageName,
+    /// Package architecture.
+    pub arch: Arch,
+    /// Version seen first.
+    pub first: String,
+    /// Where it was seen first (`input` for facts handed to a writer).
+    pub first_path: String,
+    /// Version seen second.
+    pub second: String,
+    /// Where it was seen second.
+    pub second_path: String,
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
