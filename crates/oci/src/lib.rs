@@ -53,6 +53,7 @@ pub mod media_type;
 mod output;
 mod path;
 pub mod tar;
+mod unpack;
 
 pub use blob::{BlobReader, BlobWriter};
 pub use config::{rfc3339_utc, ContainerConfig, EmptyObject, History, ImageConfig, RootFs};
@@ -62,3 +63,4 @@ pub use image::{open_image, parse_image_arg, Image, ImageLayer, LayerReader, Mer
 pub use json::canonical_json;
 pub use manifest::{ImageIndex, ImageManifest};
 pub use path::RelPath;
+pub use unpack::unpack;
