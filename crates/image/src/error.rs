@@ -1,6 +1,6 @@
 //! Errors for reading packages, assembling the tree, hardening and writing layers.
 
-use buckle_debian::{PackageError, PackageName};
+use buckle_debian::{Arch, PackageError, PackageName};
 use buckle_oci::RelPath;
 use std::borrow::Cow;
 use std::io;
@@ -146,6 +146,22 @@ pub enum Error {
         /// The parent that is not a directory.
         parent: RelPath,
     },
+    /// A runtime image that would contain a shell or a package manager.
+    #[error("the runtime image contains `{path}` from `{package}`: runtime images have no shell and no package manager")]
+    ShellInRuntime {
+        /// The path.
+        path: RelPath,
+        /// The package that ships it.
+        package: String,
+    },
+    /// An architecture a step has no data for.
+    #[error("cannot write the {what} for architecture `{arch}`: buckle knows amd64, arm64, i386, armhf, ppc64el, s390x and riscv64")]
+    UnsupportedArch {
+        /// The architecture.
+        arch: Arch,
+        /// What could not be made.
+        what: &'static str,
+    },
     /// A broken invariant inside buckle: a bug, never bad input.
     #[error("internal error (please report it): {what}")]
     Internal {
@@ -164,6 +180,9 @@ impl Error {
             Error::Conflict { .. } => Some(Cow::Borrowed(
                 "exclude one of the packages in the spec, or declare a diversion for the path",
             )),
+            Error::ShellInRuntime { package, .. } => Some(Cow::Owned(format!(
+                "add `{package}` to `exclude` in the spec (with the reason), or build the dev variant if the image needs it"
+            ))),
             _ => None,
         }
     }

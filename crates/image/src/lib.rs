@@ -7,6 +7,9 @@
 mod content;
 pub mod deb;
 mod error;
+pub mod harden;
+#[cfg(test)]
+mod testing;
 pub mod tree;
 
 pub use content::Content;
