@@ -41,8 +41,6 @@ pub use os_release::{os_release, OsRelease};
 pub use runtime::{assert_runtime, FORBIDDEN_IN_RUNTIME};
 pub use timezone::timezone;
 
-#[cfg(test)]
-use crate::error::Error;
 use crate::error::Result;
 use crate::tree::{Node, Tree};
 use buckle_debian::Arch;
