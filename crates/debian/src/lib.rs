@@ -3,7 +3,8 @@
 //! This crate owns [`deb822`] paragraphs (the format of Release, Packages and control
 //! files), [`Version`] with dpkg's exact ordering, [`PackageName`], [`Arch`] and the
 //! relation fields ([`relation`]: `Depends`, `Pre-Depends`, `Provides`, with
-//! alternatives, version constraints and `:any` qualifiers). It does no I/O: repository
+//! alternatives, version constraints and `:any` qualifiers), and the names of an
+//! archive's layout ([`Suite`], [`Component`], [`PoolPath`], [`MirrorUrl`]). It does no I/O: repository
 //! access lives in `buckle-archive`, dependency resolution in `buckle-resolve`.
 //!
 //! # Example
@@ -20,6 +21,10 @@
 //! ```
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+pub use serde;
+
+mod archive_names;
 pub mod deb822;
 mod error;
 mod name;
@@ -27,6 +32,7 @@ mod package;
 pub mod relation;
 mod version;
 
+pub use archive_names::{lower_word, Component, MirrorUrl, NameError, PoolPath, Suite};
 pub use error::{Error, Result};
 pub use name::{Arch, PackageName};
 pub use package::{BinaryPackage, MultiArch, PackageError};

@@ -5,8 +5,8 @@
 use crate::error::{Error, Result};
 use crate::input::Input;
 use crate::model::{Spec, Variant};
-use crate::names::{PoolPath, Suite};
 use buckle_debian::{Arch, PackageName, Version};
+use buckle_debian::{PoolPath, Suite};
 use buckle_digest::Sha256;
 use serde::Deserialize;
 use std::collections::BTreeMap;

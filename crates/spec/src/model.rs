@@ -2,8 +2,9 @@
 //! filled in.
 
 use crate::config::{ImageConfig, SmokeTest};
-use crate::names::{Component, ImageName, MirrorUrl, Suite};
+use crate::names::ImageName;
 use buckle_debian::{Arch, PackageName};
+use buckle_debian::{Component, MirrorUrl, Suite};
 use buckle_digest::Sha256;
 use std::fmt;
 use std::path::PathBuf;
