@@ -9,8 +9,9 @@
 //! - `/etc/os-release` (or `/usr/lib/os-release`) for the distribution release.
 //!
 //! The image is seen through [`ImageFiles`], which the caller backs with whatever holds
-//! the files (the merged layers of an OCI image, or a map in tests): this module does no
-//! I/O of its own.
+//! the files: `buckle-oci`'s merged layers (implemented here, with [`needs_content`] to
+//! keep only what is read in memory) or a map of paths to bytes. This module does no I/O
+//! of its own.
 
 use crate::error::{Duplicate, Error, ReadError, Result};
 use crate::license::LicenseInfo;
@@ -19,6 +20,10 @@ use buckle_debian::relation::Alternatives;
 use buckle_debian::{deb822, BinaryPackage, PackageName};
 use std::collections::{BTreeMap, BTreeSet};
 use tracing::{debug, info, instrument};
+
+mod merged;
+
+pub use merged::needs_content;
 
 const STATUS: &str = "/var/lib/dpkg/status";
 const STATUS_D: &str = "/var/lib/dpkg/status.d";
