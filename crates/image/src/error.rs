@@ -162,6 +162,15 @@ pub enum Error {
         /// What could not be made.
         what: &'static str,
     },
+    /// A layer could not be written.
+    #[error("cannot write layer `{layer}`")]
+    LayerWrite {
+        /// The layer's name (a source package, `rest` or `buckle`).
+        layer: String,
+        /// The cause.
+        #[source]
+        source: Box<buckle_oci::Error>,
+    },
     /// A broken invariant inside buckle: a bug, never bad input.
     #[error("internal error (please report it): {what}")]
     Internal {

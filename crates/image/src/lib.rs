@@ -8,6 +8,7 @@ mod content;
 pub mod deb;
 mod error;
 pub mod harden;
+pub mod layer;
 #[cfg(test)]
 mod testing;
 pub mod tree;

@@ -158,34 +158,38 @@ impl Tree {
         if self.packages.contains_key(&name) {
             return Err(Error::DuplicatePackage { package: name });
         }
-        let mut hardlinks: BTreeMap<RelPath, Content> = BTreeMap::new();
+        // Regular files seen so far, for hard links: one inode, so one mode too.
+        let mut hardlinks: BTreeMap<RelPath, (Content, u32)> = BTreeMap::new();
         for file in deb.files {
             let Some(path) = canonical_entry(&file.path) else {
                 continue;
             };
-            let kind =
-                match file.kind {
-                    FileKind::Symlink(target) if path != file.path => {
-                        FileKind::Symlink(retarget(&file.path, &path, &target))
-                    }
-                    FileKind::Hardlink(target) => {
-                        let content = hardlinks.get(&canonical(&target)).cloned().ok_or_else(|| {
-                            Error::HardlinkTarget {
+            let mut mode = file.mode;
+            let kind = match file.kind {
+                FileKind::Symlink(target) if path != file.path => {
+                    FileKind::Symlink(retarget(&file.path, &path, &target))
+                }
+                FileKind::Hardlink(target) => {
+                    let (content, target_mode) =
+                        hardlinks
+                            .get(&canonical(&target))
+                            .cloned()
+                            .ok_or_else(|| Error::HardlinkTarget {
                                 deb: name.to_string(),
                                 path: file.path.clone(),
                                 target: target.clone(),
-                            }
-                        })?;
-                        FileKind::File(content)
-                    }
-                    kind => kind,
-                };
+                            })?;
+                    mode = target_mode;
+                    FileKind::File(content)
+                }
+                kind => kind,
+            };
             if let FileKind::File(content) = &kind {
-                hardlinks.insert(path.clone(), content.clone());
+                hardlinks.insert(path.clone(), (content.clone(), mode));
             }
             let node = Node {
                 kind,
-                mode: file.mode,
+                mode,
                 uid: 0,
                 gid: 0,
                 owners: BTreeSet::from([name.clone()]),
