@@ -88,12 +88,12 @@ impl Error {
     /// What the user can do about this error, when there is something.
     pub fn hint(&self) -> Option<std::borrow::Cow<'static, str>> {
         match self {
-            Error::DebVersion { .. } => {
-                Some("the image was not built from this lock; rebuild it or pass the lock it was built from".into())
-            }
-            Error::DuplicatePackage { .. } => Some(
-                "the image's dpkg database is inconsistent: both /var/lib/dpkg/status and status.d describe the package"
+            Error::DebVersion { .. } => Some(
+                "the image was not built from this lock; rebuild it or pass the lock it was built from"
                     .into(),
+            ),
+            Error::DuplicatePackage(_) => Some(
+                "the image's dpkg database describes one package twice; fix or remove the stale entry".into(),
             ),
             _ => None,
         }

@@ -6,7 +6,9 @@
 //!   `status.d/`, md5sums, copyright files) -> package and file facts;
 //! - [`LicenseInfo::from_copyright`]: a machine-readable copyright file -> an SPDX
 //!   license expression, or NOASSERTION (free text is never guessed at);
-//! - [`spdx`]: facts -> SPDX 2.3 JSON; [`cyclonedx`]: facts -> CycloneDX 1.6 JSON.
+//! - [`spdx`]: facts -> SPDX 2.3 JSON; [`cyclonedx`]: facts -> CycloneDX 1.6 JSON
+//!   ([`Format`] picks one by its CLI name and gives its media type);
+//! - [`attach_debs`]: the lock's `.deb` digests and URLs onto the facts of a buckle image.
 //!
 //! It is pure: files come in through the [`dpkg::ImageFiles`] trait that the caller backs
 //! (with `buckle-oci`'s merged layer view, or a map), documents go out as bytes, and

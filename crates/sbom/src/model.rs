@@ -484,6 +484,54 @@ mod tests {
         assert_eq!(OsRelease::default().vendor(), "debian");
     }
 
+    fn tzdata() -> PackageFacts {
+        PackageFacts {
+            name: "tzdata".parse().unwrap(),
+            version: "2025b-4".parse().unwrap(),
+            arch: "all".parse().unwrap(),
+            source: "tzdata".parse().unwrap(),
+            source_version: "2025b-4".parse().unwrap(),
+            maintainer: None,
+            homepage: None,
+            deb_sha256: None,
+            download_location: None,
+            license: LicenseInfo::NoAssertion,
+            depends: vec![],
+        }
+    }
+
+    fn deb(version: &str) -> DebOrigin {
+        DebOrigin {
+            name: "tzdata".parse().unwrap(),
+            arch: "all".parse().unwrap(),
+            version: version.parse().unwrap(),
+            sha256: Sha256::of(b"tzdata.deb"),
+            download_location: Some(
+                "https://mirror.invalid/pool/main/t/tzdata/tzdata_2025b-4_all.deb".to_owned(),
+            ),
+        }
+    }
+
+    #[test]
+    fn lock_entries_give_packages_their_deb_digest_and_location() {
+        let mut packages = vec![tzdata()];
+        attach_debs(&mut packages, &[deb("2025b-4")]).unwrap();
+        assert_eq!(packages[0].deb_sha256, Some(Sha256::of(b"tzdata.deb")));
+        assert_eq!(
+            packages[0].download_location.as_deref(),
+            Some("https://mirror.invalid/pool/main/t/tzdata/tzdata_2025b-4_all.deb")
+        );
+    }
+
+    #[test]
+    fn lock_entry_at_another_version_is_an_error() {
+        let err = attach_debs(&mut [tzdata()], &[deb("2025a-1")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "package `tzdata` (all) is installed at version 2025b-4 but the lock has 2025a-1"
+        );
+    }
+
     #[test]
     fn image_purl_uses_the_last_repository_segment_and_encodes_the_digest_colon() {
         let image = ImageSubject {
