@@ -1,0 +1,32 @@
+//! The one HTTP client of buckle: blocking, with kept-alive connections, timeouts and
+//! retries with exponential backoff.
+//!
+//! This crate owns [`Client`] (GET into a [`Sink`] or into memory, HEAD), the
+//! [`Error`] type that names the URL, the status and the start of an error body, and
+//! the [`Reporter`] progress callbacks. Transient failures (connect errors, timeouts,
+//! a connection cut mid-body, HTTP 5xx, 429 and 408) are retried; 404 is
+//! [`Error::NotFound`] at once and other 4xx fail at once. It knows nothing about
+//! digests or Debian: `buckle-archive` verifies what it downloads.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use buckle_http::Client;
+//!
+//! let client = Client::new();
+//! let mut body = Vec::new();
+//! let n = client.get_to_writer("http://127.0.0.1:8080/dists/trixie/InRelease", &mut body)?;
+//! assert_eq!(n as usize, body.len());
+//! # Ok::<(), buckle_http::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+mod client;
+mod error;
+mod reporter;
+mod sink;
+
+pub use client::{Client, ClientBuilder, Head};
+pub use error::{Error, Result};
+pub use reporter::{NoReporter, Reporter};
+pub use sink::Sink;

@@ -1,0 +1,208 @@
+//! The client against a loopback server that misbehaves on purpose.
+
+use buckle_http::{Client, Error, Reporter};
+use buckle_testkit::server::{Fault, Server};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+fn server(files: &[(&str, &[u8])]) -> Server {
+    Server::start(
+        files
+            .iter()
+            .map(|(p, b)| ((*p).to_owned(), b.to_vec()))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+fn client() -> Client {
+    Client::builder()
+        .attempts(3)
+        .backoff(Duration::from_millis(5), Duration::from_millis(20))
+        .build()
+}
+
+#[test]
+fn service_unavailable_is_retried_until_success() {
+    let srv = server(&[("/file", b"payload")]);
+    srv.fail_next("/file", 2, Fault::Status(503, "busy".into()));
+    let mut body = Vec::new();
+    let n = client()
+        .get_to_writer(&format!("{}/file", srv.url()), &mut body)
+        .unwrap();
+    assert_eq!((n, body.as_slice()), (7, &b"payload"[..]));
+    assert_eq!(srv.count("/file"), 3);
+}
+
+#[test]
+fn too_many_requests_is_retried() {
+    let srv = server(&[("/file", b"ok")]);
+    srv.fail_next("/file", 1, Fault::Status(429, "slow down".into()));
+    assert_eq!(
+        client().get_bytes(&format!("{}/file", srv.url()), 100).unwrap(),
+        b"ok"
+    );
+    assert_eq!(srv.count("/file"), 2);
+}
+
+#[test]
+fn not_found_is_not_retried_and_names_the_url() {
+    let srv = server(&[]);
+    let url = format!("{}/pool/main/h/hello.deb", srv.url());
+    let err = client().get_bytes(&url, 100).unwrap_err();
+    assert!(matches!(&err, Error::NotFound { url: u } if *u == url), "{err:?}");
+    assert_eq!(err.to_string(), format!("`{url}` was not found (HTTP 404)"));
+    assert_eq!(srv.count("/pool/main/h/hello.deb"), 1);
+}
+
+#[test]
+fn forbidden_is_not_retried_and_keeps_a_truncated_body() {
+    let srv = server(&[]);
+    let body = format!("denied {}", "x".repeat(5000));
+    srv.fail_always("/secret", Fault::Status(403, body));
+    let url = format!("{}/secret", srv.url());
+    let err = client().get_bytes(&url, 100).unwrap_err();
+    match &err {
+        Error::Status {
+            status: 403,
+            body,
+            attempts: 1,
+            ..
+        } => {
+            assert!(body.starts_with("denied xxx") && body.ends_with('…'));
+            assert!(body.chars().count() < 300);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(err
+        .to_string()
+        .starts_with(&format!("`{url}` answered HTTP 403: denied xxx")));
+    assert_eq!(srv.count("/secret"), 1);
+}
+
+#[test]
+fn persistent_server_error_gives_up_after_all_attempts() {
+    let srv = server(&[]);
+    srv.fail_always("/down", Fault::Status(500, "oops".into()));
+    let err = client()
+        .get_bytes(&format!("{}/down", srv.url()), 100)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Status {
+                status: 500,
+                attempts: 3,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(srv.count("/down"), 3);
+}
+
+#[test]
+fn truncated_body_is_retried_from_the_start() {
+    let srv = server(&[("/big", &[7u8; 100_000])]);
+    srv.fail_next("/big", 1, Fault::Truncate(1000));
+    let mut body = Vec::new();
+    let n = client()
+        .get_to_writer(&format!("{}/big", srv.url()), &mut body)
+        .unwrap();
+    assert_eq!(n, 100_000);
+    assert_eq!(body, vec![7u8; 100_000]);
+    assert_eq!(srv.count("/big"), 2);
+}
+
+#[test]
+fn always_truncated_body_is_a_transport_error() {
+    let srv = server(&[("/big", &[7u8; 10_000])]);
+    srv.fail_always("/big", Fault::Truncate(10));
+    let err = client()
+        .get_bytes(&format!("{}/big", srv.url()), 1 << 20)
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { attempts: 3, .. }), "{err:?}");
+}
+
+#[test]
+fn body_over_the_limit_is_refused() {
+    let srv = server(&[("/big", &[1u8; 1000])]);
+    let url = format!("{}/big", srv.url());
+    let err = client().get_bytes(&url, 999).unwrap_err();
+    assert!(matches!(&err, Error::TooLarge { limit: 999, .. }), "{err:?}");
+    assert_eq!(client().get_bytes(&url, 1000).unwrap().len(), 1000);
+}
+
+#[test]
+fn connection_refused_is_a_transport_error_naming_the_url() {
+    let url = {
+        let srv = server(&[]);
+        srv.url()
+    };
+    let err = client().get_bytes(&format!("{url}/x"), 10).unwrap_err();
+    assert!(matches!(err, Error::Transport { attempts: 3, .. }), "{err:?}");
+    assert!(err.to_string().contains(&format!("`{url}/x`")));
+}
+
+#[test]
+fn head_and_exists_see_presence_and_length() {
+    let srv = server(&[("/a", b"12345")]);
+    let c = client();
+    assert_eq!(
+        c.head(&format!("{}/a", srv.url())).unwrap().content_length,
+        Some(5)
+    );
+    assert!(c.exists(&format!("{}/a", srv.url())).unwrap());
+    assert!(!c.exists(&format!("{}/b", srv.url())).unwrap());
+}
+
+#[test]
+fn sequential_requests_reuse_one_kept_alive_connection() {
+    let srv = server(&[("/a", b"1"), ("/b", b"2")]);
+    let c = client();
+    for _ in 0..5 {
+        c.get_bytes(&format!("{}/a", srv.url()), 10).unwrap();
+        c.get_bytes(&format!("{}/b", srv.url()), 10).unwrap();
+    }
+    assert_eq!(srv.connections(), 1);
+}
+
+#[derive(Default)]
+struct Counting {
+    started: AtomicU64,
+    bytes: AtomicU64,
+    restarted: AtomicU64,
+    done: AtomicU64,
+}
+
+impl Reporter for Counting {
+    fn on_start(&self, _: &str, len: Option<u64>) {
+        assert_eq!(len, Some(50_000));
+        self.started.fetch_add(1, Ordering::SeqCst);
+    }
+    fn on_progress(&self, _: &str, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::SeqCst);
+    }
+    fn on_restart(&self, _: &str, discarded: u64) {
+        self.restarted.fetch_add(discarded, Ordering::SeqCst);
+    }
+    fn on_done(&self, _: &str) {
+        self.done.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn reporter_sees_every_byte_and_the_restart() {
+    let srv = server(&[("/f", &[0u8; 50_000])]);
+    srv.fail_next("/f", 1, Fault::Truncate(20_000));
+    let reporter = Counting::default();
+    let mut body = Vec::new();
+    client()
+        .get_to_writer_reporting(&format!("{}/f", srv.url()), &mut body, &reporter)
+        .unwrap();
+    let restarted = reporter.restarted.load(Ordering::SeqCst);
+    assert!(restarted > 0 && restarted <= 20_000);
+    assert_eq!(reporter.bytes.load(Ordering::SeqCst) - restarted, 50_000);
+    assert_eq!(reporter.started.load(Ordering::SeqCst), 2);
+    assert_eq!(reporter.done.load(Ordering::SeqCst), 1);
+}

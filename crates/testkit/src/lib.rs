@@ -1,0 +1,15 @@
+//! Test fixtures for buckle (a dev-dependency only; fixture code may panic).
+//!
+//! - [`deb`]: real `.deb` files built in code, and hostile ones.
+//! - [`keys`]: OpenPGP signing keys generated in code, clearsigning.
+//! - [`repo`]: signed Debian repositories built in code, with switches that break each
+//!   link of the chain of trust.
+//! - [`server`]: a loopback HTTP server over a path -> bytes map, with a request log
+//!   and injectable faults.
+#![deny(missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod deb;
+pub mod keys;
+pub mod repo;
+pub mod server;
