@@ -162,6 +162,27 @@ pub enum Error {
         /// What could not be made.
         what: &'static str,
     },
+    /// A `.deb` whose control file says something else than the lock.
+    #[error("`{deb}` does not match the lock: expected {field} `{expected}`, found `{actual}`")]
+    LockMismatch {
+        /// The package file.
+        deb: String,
+        /// The control field.
+        field: &'static str,
+        /// What the lock (or the image's architecture) says.
+        expected: String,
+        /// What the control file says.
+        actual: String,
+    },
+    /// The config or manifest could not be stored.
+    #[error("cannot write the image {what}")]
+    ImageWrite {
+        /// `config` or `manifest`.
+        what: &'static str,
+        /// The cause.
+        #[source]
+        source: Box<buckle_oci::Error>,
+    },
     /// A layer could not be written.
     #[error("cannot write layer `{layer}`")]
     LayerWrite {
@@ -185,6 +206,9 @@ impl Error {
         match self {
             Error::DebFormat { .. } | Error::DebRead { .. } => Some(Cow::Borrowed(
                 "the cached file may be damaged; remove it from the cache and build again",
+            )),
+            Error::LockMismatch { .. } => Some(Cow::Borrowed(
+                "the package file and the lock disagree: the cache entry may be stale; resolve the lock again",
             )),
             Error::Conflict { .. } => Some(Cow::Borrowed(
                 "exclude one of the packages in the spec, or declare a diversion for the path",

@@ -4,6 +4,7 @@
 //! [`deb`] reads a package (ar container, control and data tars), ...
 #![deny(missing_docs)]
 
+pub mod build;
 mod content;
 pub mod deb;
 mod error;

@@ -24,7 +24,7 @@ mod accounts;
 mod certs;
 mod docs;
 mod dpkg;
-mod elf;
+pub(crate) mod elf;
 mod ldcache;
 mod modes;
 mod os_release;
@@ -98,7 +98,7 @@ fn ensure_dir(tree: &mut Tree, path: &str, mode: u32, uid: u32, gid: u32) -> Res
 }
 
 /// A path written in this crate's own code.
-fn rel(path: &str) -> RelPath {
+pub(crate) fn rel(path: &str) -> RelPath {
     RelPath::new(path).expect("paths written in buckle-image are valid relative paths")
 }
 
