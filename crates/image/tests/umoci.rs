@@ -1,6 +1,7 @@
 //! A built image read by real OCI tools: `umoci unpack --rootless` and `skopeo
 //! inspect`. Needs both on PATH (feature `runtime`; `.ci/run` turns it on).
 #![cfg(feature = "runtime")]
+#![allow(clippy::unwrap_used)]
 
 use buckle_image::build::{build, image_index, BuildOptions, NoReporter, PackageInput};
 use buckle_image::harden::OsRelease;
