@@ -108,6 +108,8 @@ pub struct PackageRecord {
     pub md5sums: Vec<Md5Sum>,
     /// `conffiles`, canonicalised.
     pub conffiles: Vec<RelPath>,
+    /// The `postinst` script, never run.
+    pub postinst: String,
 }
 
 /// A path that one package holds and others' copies of are moved away from, as
@@ -207,6 +209,7 @@ impl Tree {
                 .collect(),
             conffiles: deb.conffiles.iter().map(canonical).collect(),
             control: deb.control,
+            postinst: deb.postinst,
             package: deb.package,
         };
         tracing::debug!(package = %name, "added to tree");

@@ -55,6 +55,9 @@ pub struct Deb {
     pub md5sums: Vec<Md5Sum>,
     /// The `conffiles`.
     pub conffiles: Vec<RelPath>,
+    /// The `postinst` maintainer script, never run: buckle reads the alternatives it
+    /// registers (empty when there is none).
+    pub postinst: String,
     /// The entries of `data.tar`, in archive order (the root entry left out).
     pub files: Vec<DebFile>,
 }
@@ -140,6 +143,7 @@ pub fn read_deb(deb: &str, reader: impl Read, limits: &Limits) -> Result<Deb> {
         md5sums: parse_md5sums(deb, &control.md5sums)?,
         conffiles: parse_conffiles(deb, &control.conffiles)?,
         control: control.control,
+        postinst: control.postinst,
         files,
     })
 }
@@ -268,6 +272,7 @@ struct ControlFiles {
     control: String,
     md5sums: String,
     conffiles: String,
+    postinst: String,
 }
 
 fn read_control(deb: &str, member: &str, stream: impl Read, limits: &Limits) -> Result<ControlFiles> {
@@ -288,13 +293,25 @@ fn read_control(deb: &str, member: &str, stream: impl Read, limits: &Limits) -> 
             }
             ("md5sums", EntryKind::File { .. }) => &mut files.md5sums,
             ("conffiles", EntryKind::File { .. }) => &mut files.conffiles,
+            ("postinst", EntryKind::File { .. }) => &mut files.postinst,
             _ => continue,
         };
-        content.read_to_string(slot).map_err(|source| Error::DebRead {
+        let mut bytes = Vec::new();
+        let read_err = |source| Error::DebRead {
             deb: deb.to_owned(),
             member: format!("{member}: {}", entry.path),
             source,
-        })?;
+        };
+        content.read_to_end(&mut bytes).map_err(read_err)?;
+        *slot = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            // A compiled postinst registers nothing buckle can read.
+            Err(_) if entry.path.as_str() == "postinst" => String::new(),
+            Err(_) => {
+                let not_text = io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text");
+                return Err(read_err(not_text));
+            }
+        };
     }
     if !found_control {
         return Err(Error::DebFormat {

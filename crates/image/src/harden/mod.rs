@@ -7,20 +7,22 @@
 //!    `etc/localtime` at UTC;
 //! 2. [`drop_docs`]: docs, man pages, info, locales and lintian overrides go, each
 //!    package's copyright file stays;
-//! 3. [`accounts`]: `etc/passwd`, `etc/group`, `etc/nsswitch.conf`, `root` and
+//! 3. [`alternatives`]: the symlinks update-alternatives would make;
+//! 4. [`accounts`]: `etc/passwd`, `etc/group`, `etc/nsswitch.conf`, `root` and
 //!    `home/nonroot`;
-//! 4. [`tmp`]: `tmp` with mode 1777;
-//! 5. [`os_release`]: keep base-files' `etc/os-release`, or write one;
-//! 6. [`ca_bundle`]: `etc/ssl/certs/ca-certificates.crt` as update-ca-certificates
+//! 5. [`tmp`]: `tmp` with mode 1777;
+//! 6. [`os_release`]: keep base-files' `etc/os-release`, or write one;
+//! 7. [`ca_bundle`]: `etc/ssl/certs/ca-certificates.crt` as update-ca-certificates
 //!    would write it;
-//! 7. [`ld_so_cache`]: `etc/ld.so.cache` as ldconfig would write it;
-//! 8. [`strip_special_bits`] and [`remove_world_writable`];
-//! 9. [`dpkg_metadata`]: `var/lib/dpkg/status.d/<package>` and `<package>.md5sums`;
-//! 10. [`assert_runtime`] for runtime images: no shell, no package manager.
+//! 8. [`ld_so_cache`]: `etc/ld.so.cache` as ldconfig would write it;
+//! 9. [`strip_special_bits`] and [`remove_world_writable`];
+//! 10. [`dpkg_metadata`]: `var/lib/dpkg/status.d/<package>` and `<package>.md5sums`;
+//! 11. [`assert_runtime`] for runtime images: no shell, no package manager.
 //!
 //! Maintainer scripts never run: these steps are what they would have done.
 
 mod accounts;
+mod alternatives;
 mod certs;
 mod docs;
 mod dpkg;
@@ -32,6 +34,7 @@ mod runtime;
 mod timezone;
 
 pub use accounts::{accounts, NONROOT_HOME};
+pub use alternatives::{alternatives, parse_alternatives, Alternative, Link};
 pub use certs::{ca_bundle, CA_BUNDLE};
 pub use docs::{drop_docs, DROPPED_DIRS};
 pub use dpkg::{dpkg_metadata, STATUS_DIR};
@@ -67,6 +70,7 @@ pub struct HardenOptions {
 pub fn harden(tree: &mut Tree, options: &HardenOptions) -> Result<()> {
     timezone(tree, options.tzdata)?;
     drop_docs(tree);
+    alternatives(tree)?;
     accounts(tree, options.variant)?;
     tmp(tree)?;
     os_release(tree, &options.os_release)?;
