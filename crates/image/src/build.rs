@@ -263,6 +263,8 @@ fn check_package(
     Ok(())
 }
 
+/// Writes the layers in parallel, largest first so that one big layer does not end
+/// up last on a busy thread, and returns them in plan order.
 fn write_layers(
     tree: &Tree,
     plans: &[LayerPlan],
@@ -270,27 +272,49 @@ fn write_layers(
     layout: &LayoutWriter,
     reporter: &dyn Reporter,
 ) -> Result<Vec<BuiltLayer>> {
-    plans
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(plans.get(i).map_or(0, |plan| plan_bytes(tree, plan))));
+    let mut written: Vec<(usize, BuiltLayer)> = order
         .par_iter()
-        .map(|plan| {
-            let layer_error = |source| Error::LayerWrite {
-                layer: plan.name.clone(),
-                source: Box::new(source),
-            };
-            let mut writer = layout
-                .layer_writer(options.compression, options.source_date_epoch)
-                .map_err(layer_error)?;
-            write_layer(tree, plan, &mut writer)?;
-            let (descriptor, digests) = layout.commit_layer(writer).map_err(layer_error)?;
-            reporter.on_layer_written(&plan.name, &descriptor);
-            Ok(BuiltLayer {
-                name: plan.name.clone(),
-                sources: plan.sources.iter().map(ToString::to_string).collect(),
-                descriptor,
-                diff_id: digests.diff_id,
-            })
-        })
-        .collect()
+        .with_max_len(1)
+        .filter_map(|&i| plans.get(i).map(|plan| (i, plan)))
+        .map(|(i, plan)| Ok((i, write_one(tree, plan, options, layout, reporter)?)))
+        .collect::<Result<_>>()?;
+    written.sort_by_key(|(i, _)| *i);
+    Ok(written.into_iter().map(|(_, layer)| layer).collect())
+}
+
+fn plan_bytes(tree: &Tree, plan: &LayerPlan) -> u64 {
+    plan.paths
+        .iter()
+        .filter_map(|p| tree.get(p)?.content())
+        .map(|c| c.size())
+        .sum()
+}
+
+fn write_one(
+    tree: &Tree,
+    plan: &LayerPlan,
+    options: &BuildOptions,
+    layout: &LayoutWriter,
+    reporter: &dyn Reporter,
+) -> Result<BuiltLayer> {
+    let layer_error = |source| Error::LayerWrite {
+        layer: plan.name.clone(),
+        source: Box::new(source),
+    };
+    let mut writer = layout
+        .layer_writer(options.compression, options.source_date_epoch)
+        .map_err(layer_error)?;
+    write_layer(tree, plan, &mut writer)?;
+    let (descriptor, digests) = layout.commit_layer(writer).map_err(layer_error)?;
+    reporter.on_layer_written(&plan.name, &descriptor);
+    Ok(BuiltLayer {
+        name: plan.name.clone(),
+        sources: plan.sources.iter().map(ToString::to_string).collect(),
+        descriptor,
+        diff_id: digests.diff_id,
+    })
 }
 
 fn image_config(
