@@ -33,6 +33,9 @@ pub struct ImageConfig {
     pub certificates: Vec<PathBuf>,
     /// `volumes`: absolute paths declared as volumes.
     pub volumes: Vec<String>,
+    /// `files`: files added to the image (path in the image -> file on the host,
+    /// relative to the spec's directory), replacing what a package put there.
+    pub files: BTreeMap<String, PathBuf>,
 }
 
 impl ImageConfig {

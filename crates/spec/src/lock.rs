@@ -22,6 +22,10 @@ pub const LOCK_VERSION: u32 = 1;
 pub struct Lock {
     /// SHA-256 of the spec text the lock was made from.
     pub spec_sha256: Sha256,
+    /// The time images built from this lock carry (seconds since 1970): the newest
+    /// Release date when the package set last changed, so a relock that changes no
+    /// package keeps it and rebuilt images keep their digests.
+    pub source_date_epoch: u64,
     /// The state of each suite the lock was resolved against, sorted by suite.
     pub archive: Vec<SuiteState>,
     /// The packages of each image, by architecture and variant, sorted by name.
@@ -77,6 +81,7 @@ struct RawLock {
     #[serde(rename = "version")]
     _version: i64,
     spec_sha256: Sha256,
+    source_date_epoch: u64,
     #[serde(default)]
     archive: Vec<Spanned<SuiteState>>,
     #[serde(default)]
@@ -134,6 +139,7 @@ impl Lock {
         }
         Ok(Lock {
             spec_sha256: raw.spec_sha256,
+            source_date_epoch: raw.source_date_epoch,
             archive,
             images,
         })
@@ -152,6 +158,7 @@ impl Lock {
         writeln!(out, "# Written by `buckle lock`. Edit the spec and run `buckle lock` again instead of editing this file.")?;
         writeln!(out, "version = {LOCK_VERSION}")?;
         writeln!(out, "spec-sha256 = {}", quoted(&self.spec_sha256.hex()))?;
+        writeln!(out, "source-date-epoch = {}", self.source_date_epoch)?;
         let mut archive: Vec<&SuiteState> = self.archive.iter().collect();
         archive.sort_by(|a, b| a.suite.cmp(&b.suite));
         for s in archive {

@@ -69,6 +69,8 @@ struct RawImage {
     certificates: Vec<Spanned<String>>,
     #[serde(default)]
     volumes: Vec<Spanned<String>>,
+    #[serde(default)]
+    files: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -352,7 +354,24 @@ fn image(input: &Input<'_>, raw: RawImage) -> Result<ImageConfig> {
             }
         })
         .collect::<Result<_>>()?;
+    let mut files = BTreeMap::new();
+    for (target, source) in &raw.files {
+        let escapes = target.split('/').any(|segment| segment == "..");
+        if !target.starts_with('/') || target.len() < 2 || escapes {
+            return Err(input.invalid(
+                &source.span(),
+                "image.files",
+                format!("`{target}` is not an absolute path inside the image"),
+                Some("name the file's path in the image, e.g. \"/etc/nginx/nginx.conf\"".into()),
+            ));
+        }
+        if source.get_ref().is_empty() {
+            return Err(input.invalid(&source.span(), "image.files", "the source path is empty", None));
+        }
+        files.insert(target.clone(), PathBuf::from(source.get_ref()));
+    }
     Ok(ImageConfig {
+        files,
         user: raw
             .user
             .as_ref()

@@ -24,6 +24,7 @@ pub(crate) fn lock(runtime: Vec<LockedPackage>, dev: Vec<LockedPackage>) -> Lock
     variants.insert(Variant::Dev, dev);
     Lock {
         spec_sha256: Sha256::of(b"spec"),
+        source_date_epoch: 1757409731,
         archive: vec![
             SuiteState {
                 suite: "trixie-security".parse().unwrap(),

@@ -291,3 +291,28 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn image_files_map_absolute_image_paths_to_host_files() {
+    let spec = parse(&minimal(
+        "[image]\nfiles = { \"/etc/nginx/nginx.conf\" = \"files/nginx.conf\" }\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        spec.image.files["/etc/nginx/nginx.conf"],
+        PathBuf::from("files/nginx.conf")
+    );
+}
+
+#[test]
+fn image_file_outside_the_image_root_is_rejected_at_its_line() {
+    let err = error(&minimal("[image]\nfiles = { \"../etc/passwd\" = \"x\" }\n"));
+    assert!(err.to_string().starts_with("python.toml:4:"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("is not an absolute path inside the image"),
+        "{err}"
+    );
+    let err = error(&minimal("[image]\nfiles = { \"/etc/../../x\" = \"x\" }\n"));
+    assert!(err.to_string().contains("`/etc/../../x`"), "{err}");
+}
