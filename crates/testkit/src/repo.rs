@@ -306,8 +306,13 @@ impl SuiteBuilder {
                     let bytes = compression.compress(text.as_bytes());
                     let name = format!("{index_dir}/Packages{}", compression.suffix());
                     let sha = Sha256::of(&bytes);
-                    listed.insert(name.clone(), (sha, bytes.len()));
-                    if !self.compressions.contains(&compression) {
+                    let published = self.compressions.contains(&compression);
+                    // Like Debian, Release lists the plain index even when only
+                    // compressed ones are published, so the decoded index is checked.
+                    if published || compression == Compression::None {
+                        listed.insert(name.clone(), (sha, bytes.len()));
+                    }
+                    if !published {
                         continue;
                     }
                     if self.by_hash {
