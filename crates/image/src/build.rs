@@ -9,13 +9,13 @@ use crate::deb::{read_deb, Deb, Limits};
 use crate::error::{Error, Result};
 use crate::harden::{harden, rel, HardenOptions, OsRelease, CA_BUNDLE};
 use crate::layer::{plan_layers, write_layer, LayerPlan, DEFAULT_LAYER_BUDGET};
-use crate::tree::{Diversion, Tree};
+use crate::tree::{Diversion, Node, Tree};
 use buckle_debian::{Arch, BinaryPackage};
 use buckle_digest::Sha256;
 use buckle_oci::layout::LayoutWriter;
 use buckle_oci::tar::Compression;
 use buckle_oci::{annotation, rfc3339_utc, ContainerConfig, Descriptor, EmptyObject, History, ImageIndex};
-use buckle_oci::{ImageConfig as OciConfig, ImageManifest, Platform, RootFs};
+use buckle_oci::{ImageConfig as OciConfig, ImageManifest, Platform, RelPath, RootFs};
 use buckle_spec::{ImageConfig, LockedPackage, Variant};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -62,6 +62,9 @@ pub struct BuildOptions {
     pub annotations: BTreeMap<String, String>,
     /// Caps on package sizes.
     pub limits: Limits,
+    /// Files the spec adds (`[image] files`), replacing what packages put there:
+    /// path in the image -> content. Written root-owned with mode 0644.
+    pub extra_files: BTreeMap<RelPath, Vec<u8>>,
 }
 
 impl BuildOptions {
@@ -85,6 +88,7 @@ impl BuildOptions {
             diversions: Vec::new(),
             annotations: BTreeMap::new(),
             limits: Limits::default(),
+            extra_files: BTreeMap::new(),
         }
     }
 }
@@ -165,6 +169,7 @@ pub fn build(
             tzdata,
         },
     )?;
+    add_extra_files(&mut tree, &options.extra_files)?;
     let plans = plan_layers(&tree, options.layer_budget);
     reporter.on_layers_start(plans.len());
     let layers = write_layers(&tree, &plans, options, layout, reporter)?;
@@ -186,6 +191,16 @@ pub fn build(
         layers,
         packages: installed,
     })
+}
+
+/// Puts the spec's own files in the tree, at the real path when a package made the
+/// given one a symlink (so `/etc/os-release` replaces `usr/lib/os-release`).
+fn add_extra_files(tree: &mut Tree, files: &BTreeMap<RelPath, Vec<u8>>) -> Result<()> {
+    for (path, content) in files {
+        let target = tree.resolve(path).unwrap_or_else(|| path.clone());
+        tree.insert(&target, Node::file(content.clone(), 0o644))?;
+    }
+    Ok(())
 }
 
 /// The index of a multi-architecture image: one entry per manifest, each with its

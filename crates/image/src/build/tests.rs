@@ -222,3 +222,22 @@ fn multi_arch_index_lists_each_platform() {
         .collect();
     assert_eq!(platforms, ["linux/amd64", "linux/arm64/v8"]);
 }
+
+#[test]
+fn spec_files_replace_package_files_through_symlinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = options();
+    options
+        .extra_files
+        .insert("etc/os-release".parse().unwrap(), b"ID=custom\n".to_vec());
+    build_into(dir.path(), &options).unwrap();
+    let image = buckle_oci::open_image(&dir.path().join("image"), &Default::default()).unwrap();
+    let files = image.merged_files(|_| true).unwrap();
+    let real = &files[&"usr/lib/os-release".parse::<RelPath>().unwrap()];
+    assert_eq!(real.content.as_deref(), Some(&b"ID=custom\n"[..]));
+    assert_eq!(real.entry.mode & 0o7777, 0o644);
+    assert!(matches!(
+        files[&"etc/os-release".parse::<RelPath>().unwrap()].entry.kind,
+        buckle_oci::tar::EntryKind::Symlink { .. }
+    ));
+}
