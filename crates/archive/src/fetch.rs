@@ -189,21 +189,10 @@ impl Archive {
         component: &Component,
         arch: &Arch,
     ) -> Result<PackagesIndex> {
-        let mut dirs = vec![format!("{component}/binary-{arch}")];
+        let mut packages = self.index(release, component, arch)?;
         if release.release.arch_all_separate && !arch.is_all() {
-            dirs.push(format!("{component}/binary-all"));
-        }
-        let mut packages = Vec::new();
-        for dir in dirs {
-            let choice = IndexChoice::pick(&release.release, &release.suite, &dir)?;
-            let text = self.index_text(release, &choice)?;
-            let parsed = parse_index(&text).map_err(|reason| Error::IndexSyntax {
-                suite: release.suite.clone(),
-                path: choice.path.clone(),
-                reason,
-            })?;
-            debug!(dir, packages = parsed.len(), "index parsed");
-            packages.extend(parsed);
+            let all: Arch = "all".parse().expect("`all` is an architecture name");
+            packages.extend(self.index(release, component, &all)?);
         }
         info!(packages = packages.len(), "packages loaded");
         Ok(PackagesIndex {
@@ -212,6 +201,27 @@ impl Archive {
             arch: arch.clone(),
             packages,
         })
+    }
+
+    /// The packages of the single index `<component>/binary-<arch>` (without adding
+    /// `binary-all`), verified against Release and cached like [`Archive::packages`].
+    #[instrument(skip_all, fields(suite = %release.suite, component = %component, arch = %arch))]
+    pub fn index(
+        &self,
+        release: &VerifiedRelease,
+        component: &Component,
+        arch: &Arch,
+    ) -> Result<Vec<BinaryPackage>> {
+        let dir = format!("{component}/binary-{arch}");
+        let choice = IndexChoice::pick(&release.release, &release.suite, &dir)?;
+        let text = self.index_text(release, &choice)?;
+        let packages = parse_index(&text).map_err(|reason| Error::IndexSyntax {
+            suite: release.suite.clone(),
+            path: choice.path.clone(),
+            reason,
+        })?;
+        debug!(dir, packages = packages.len(), "index parsed");
+        Ok(packages)
     }
 
     /// The decoded index text: from the cache when there, else downloaded, verified,

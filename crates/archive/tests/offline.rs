@@ -428,7 +428,10 @@ fn deb_with_wrong_sha256_in_packages_names_file_and_both_digests() {
         sha256: hello_pkg.sha256.unwrap(),
         size: hello_pkg.size.unwrap(),
     };
-    let err = f.archive.fetch_debs(std::slice::from_ref(&deb), 2, &NoReporter).unwrap_err();
+    let err = f
+        .archive
+        .fetch_debs(std::slice::from_ref(&deb), 2, &NoReporter)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
