@@ -12,6 +12,7 @@ use crate::verify::verify_clearsigned;
 use buckle_debian::{Arch, BinaryPackage, Component, MirrorUrl, PoolPath, Suite};
 use buckle_digest::{Mismatch, Sha256};
 use buckle_http::Client;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use tracing::{debug, info, instrument};
@@ -48,9 +49,8 @@ impl VerifiedRelease {
     }
 }
 
-/// The binary packages one suite offers for one component and architecture
-/// (including `Architecture: all` packages, from `binary-all` when the suite
-/// publishes them separately).
+/// The binary packages one suite offers for one component and architecture,
+/// `Architecture: all` packages included.
 #[derive(Debug, Clone)]
 pub struct PackagesIndex {
     /// The suite they come from.
@@ -59,7 +59,8 @@ pub struct PackagesIndex {
     pub component: Component,
     /// The architecture asked for.
     pub arch: Arch,
-    /// The packages, in index order (the architecture's index first, then `binary-all`).
+    /// The packages, in index order (the architecture's index first, then what only
+    /// `binary-all` lists, when it had to be fetched).
     pub packages: Vec<BinaryPackage>,
 }
 
@@ -178,10 +179,12 @@ impl Archive {
         })
     }
 
-    /// The packages of `component` for `arch` in a verified suite, with the
-    /// `binary-all` index added when Release says the architecture indices leave
-    /// `Architecture: all` out. Each index is verified against Release and decoded
-    /// once; later calls read the decoded index from the cache (re-hashing it).
+    /// The packages of `component` for `arch` in a verified suite. When Release does
+    /// not say that every architecture's index lists the `Architecture: all` packages
+    /// (`No-Support-for-Architecture-all: Packages`) and it lists a `binary-all`
+    /// index, that index is added (without the packages already listed). Each index is
+    /// verified against Release and decoded once; later calls read the decoded index
+    /// from the cache (re-hashing it).
     #[instrument(skip_all, fields(suite = %release.suite, component = %component, arch = %arch))]
     pub fn packages(
         &self,
@@ -190,9 +193,15 @@ impl Archive {
         arch: &Arch,
     ) -> Result<PackagesIndex> {
         let mut packages = self.index(release, component, arch)?;
-        if release.release.arch_all_separate && !arch.is_all() {
-            let all: Arch = "all".parse().expect("`all` is an architecture name");
-            packages.extend(self.index(release, component, &all)?);
+        let all: Arch = "all".parse().expect("`all` is an architecture name");
+        let all_dir = format!("{component}/binary-all");
+        let all_listed = IndexChoice::pick(&release.release, &release.suite, &all_dir).is_ok();
+        if !release.release.arch_all_in_arch_indices && all_listed && !arch.is_all() {
+            let key = |p: &BinaryPackage| (p.name.as_str().to_owned(), p.version.as_str().to_owned());
+            let seen: HashSet<(String, String)> =
+                packages.iter().filter(|p| p.arch.is_all()).map(key).collect();
+            let extra = self.index(release, component, &all)?;
+            packages.extend(extra.into_iter().filter(|p| !seen.contains(&key(p))));
         }
         info!(packages = packages.len(), "packages loaded");
         Ok(PackagesIndex {

@@ -73,7 +73,7 @@ pub(crate) enum SignerKey {
 #[derive(Debug, Clone)]
 pub struct Keyring {
     name: String,
-    signers: Vec<Signer>,
+    pub(crate) signers: Vec<Signer>,
 }
 
 impl Keyring {

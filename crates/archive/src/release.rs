@@ -40,9 +40,11 @@ pub struct Release {
     pub components: Vec<String>,
     /// `Acquire-By-Hash: yes`
     pub acquire_by_hash: bool,
-    /// `No-Support-for-Architecture-all: Packages`: `Architecture: all` packages are
-    /// only in the `binary-all` indices, not in each architecture's.
-    pub arch_all_separate: bool,
+    /// `No-Support-for-Architecture-all: Packages`: every architecture's index also
+    /// lists the `Architecture: all` packages, so `binary-all` need not be fetched.
+    /// (Debian's archive software sets it when it duplicates them; without it a
+    /// client must add `binary-all`.)
+    pub arch_all_in_arch_indices: bool,
     /// `SHA256:`: path relative to the suite directory -> digest and size.
     pub sha256: BTreeMap<String, ListedFile>,
 }
@@ -102,7 +104,7 @@ impl Release {
             architectures,
             components: words("Components").into_iter().map(str::to_owned).collect(),
             acquire_by_hash: paragraph.get("Acquire-By-Hash") == Some("yes"),
-            arch_all_separate: words("No-Support-for-Architecture-all").contains(&"Packages"),
+            arch_all_in_arch_indices: words("No-Support-for-Architecture-all").contains(&"Packages"),
             sha256: parse_file_list(paragraph.get("SHA256").unwrap_or_default(), url)?,
         })
     }
@@ -194,7 +196,7 @@ mod tests {
             (Some("stable"), Some("trixie"))
         );
         assert_eq!(r.date.to_string(), "Sat, 21 Nov 2026 09:15:44 UTC");
-        assert!(r.acquire_by_hash && r.arch_all_separate);
+        assert!(r.acquire_by_hash && r.arch_all_in_arch_indices);
         assert_eq!(r.architectures.len(), 3);
         assert_eq!(r.components, ["main", "contrib"]);
         assert_eq!(r.sha256.len(), 2);

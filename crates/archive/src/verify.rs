@@ -132,3 +132,69 @@ fn usable(signer: &Signer, now: ReleaseDate) -> Result<(), String> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use buckle_testkit::keys::TestKey;
+
+    fn date(s: &str) -> ReleaseDate {
+        s.parse().unwrap()
+    }
+
+    fn keyring(key: &TestKey) -> Keyring {
+        Keyring::from_bytes("test", key.armored_public().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn signed_text_is_returned_with_unix_line_endings() {
+        let key = TestKey::generate("archive");
+        let signed = key.clearsign("Origin: Test\n- dashed line\nSuite: x\n");
+        let out = verify_clearsigned(
+            signed.as_bytes(),
+            &keyring(&key),
+            date("Sun, 22 Nov 2026 00:00:00 UTC"),
+            "u",
+        )
+        .unwrap();
+        assert_eq!(out.text, "Origin: Test\n- dashed line\nSuite: x\n");
+        assert_eq!(out.signer, key.fingerprint());
+        assert!(out.signer_name.contains("archive@buckle.test"));
+    }
+
+    #[test]
+    fn signature_by_an_expired_key_is_not_accepted() {
+        let key = TestKey::generate("archive");
+        let signed = key.clearsign("Origin: Test\n");
+        let mut ring = keyring(&key);
+        for signer in &mut ring.signers {
+            signer.expires = Some(date("Sat, 21 Nov 2026 00:00:00 UTC"));
+        }
+        let err = verify_clearsigned(
+            signed.as_bytes(),
+            &ring,
+            date("Sun, 22 Nov 2026 00:00:00 UTC"),
+            "u",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`u` is signed by key {}, which is no longer valid: the key expired on Sat, 21 Nov 2026 00:00:00 UTC",
+                key.fingerprint()
+            )
+        );
+        for signer in &mut ring.signers {
+            signer.expires = None;
+            signer.revoked = true;
+        }
+        let err = verify_clearsigned(
+            signed.as_bytes(),
+            &ring,
+            date("Sun, 22 Nov 2026 00:00:00 UTC"),
+            "u",
+        )
+        .unwrap_err();
+        assert!(err.to_string().ends_with("the key is revoked"), "{err}");
+    }
+}

@@ -49,7 +49,7 @@ fn real_trixie_and_bookworm_inrelease_verify_with_the_shipped_keys() {
             .sha256
             .contains_key("main/binary-amd64/Packages.xz"));
     }
-    assert!(open(&archive, &mirror, "trixie").release.arch_all_separate);
+    assert!(open(&archive, &mirror, "trixie").release.arch_all_in_arch_indices);
 }
 
 #[test]
@@ -100,19 +100,25 @@ fn real_trixie_amd64_index_is_fetched_verified_cached_and_parsed() {
 }
 
 #[test]
-fn real_bookworm_packages_include_binary_all() {
+fn real_trixie_and_bookworm_packages_include_arch_all_packages() {
     let dir = tempfile::tempdir().unwrap();
     let archive = archive(&dir);
-    let release = open(&archive, &mirror(), "bookworm");
-    let index = archive
-        .packages(&release, &"main".parse().unwrap(), &"amd64".parse().unwrap())
-        .unwrap();
-    assert!(index.packages.len() > 50_000, "{} packages", index.packages.len());
-    assert!(index.packages.iter().any(|p| p.name.as_str() == "libc6"));
-    assert!(index
-        .packages
-        .iter()
-        .any(|p| p.name.as_str() == "tzdata" && p.arch.is_all()));
+    for suite in ["trixie", "bookworm"] {
+        let release = open(&archive, &mirror(), suite);
+        let index = archive
+            .packages(&release, &"main".parse().unwrap(), &"amd64".parse().unwrap())
+            .unwrap();
+        assert!(
+            index.packages.len() > 50_000,
+            "{suite}: {} packages",
+            index.packages.len()
+        );
+        assert!(index.packages.iter().any(|p| p.name.as_str() == "libc6"));
+        assert!(index
+            .packages
+            .iter()
+            .any(|p| p.name.as_str() == "tzdata" && p.arch.is_all()));
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ use buckle_archive::{Archive, Cache, DebFile, Error, Keyring, NoReporter, Releas
 use buckle_debian::{Arch, Component, MirrorUrl, Suite};
 use buckle_digest::Sha256;
 use buckle_testkit::keys::TestKey;
-use buckle_testkit::repo::{Break, Compression, Repo, RepoBuilder, SuiteBuilder, TestPackage};
+use buckle_testkit::repo::{ArchAll, Break, Compression, Repo, RepoBuilder, SuiteBuilder, TestPackage};
 use buckle_testkit::server::{Fault, Server};
 use std::time::Duration;
 
@@ -122,7 +122,7 @@ fn fixture(suite: SuiteBuilder) -> Fixture {
 }
 
 #[test]
-fn good_path_verifies_release_loads_packages_with_binary_all_and_fetches_debs() {
+fn good_path_verifies_release_loads_packages_and_fetches_debs() {
     let f = fixture(trixie());
     let release = f.open("trixie").unwrap();
     assert_eq!(release.suite.as_str(), "trixie");
@@ -151,12 +151,7 @@ fn second_run_reads_indices_and_debs_from_the_cache_without_downloading() {
     let packages = f.packages(&first).unwrap();
     let debs = [f.deb(&hello()), f.deb(&tzdata())];
     f.archive.fetch_debs(&debs, 2, &NoReporter).unwrap();
-    assert_eq!(
-        f.index_requests().len(),
-        2,
-        "amd64 and all indices: {:?}",
-        f.index_requests()
-    );
+    assert_eq!(f.index_requests().len(), 1, "{:?}", f.index_requests());
 
     f.server.clear_log();
     let second = f.open("trixie").unwrap();
@@ -189,20 +184,53 @@ fn without_by_hash_and_xz_the_gzip_index_is_fetched_by_name() {
     assert_eq!(f.packages(&release).unwrap().len(), 3);
     assert_eq!(
         f.index_requests(),
+        ["/dists/trixie/main/binary-amd64/Packages.gz"]
+    );
+}
+
+#[test]
+fn arch_all_packages_listed_in_the_arch_index_mean_no_binary_all_fetch() {
+    let f = fixture(trixie());
+    let release = f.open("trixie").unwrap();
+    assert!(release.release.arch_all_in_arch_indices);
+    assert!(f
+        .packages(&release)
+        .unwrap()
+        .contains(&"tzdata_2025b-4".to_owned()));
+    assert!(f.index_requests().iter().all(|p| !p.contains("binary-all")));
+}
+
+#[test]
+fn split_arch_all_layout_adds_binary_all_to_the_arch_index() {
+    let f = fixture(trixie().arch_all(ArchAll::OnlyInBinaryAll).by_hash(false));
+    let release = f.open("trixie").unwrap();
+    assert!(!release.release.arch_all_in_arch_indices);
+    assert_eq!(
+        f.packages(&release).unwrap(),
+        ["hello_2.10-3", "libc6_2.41-12", "tzdata_2025b-4"]
+    );
+    assert_eq!(
+        f.index_requests(),
         [
-            "/dists/trixie/main/binary-amd64/Packages.gz",
-            "/dists/trixie/main/binary-all/Packages.gz"
+            "/dists/trixie/main/binary-amd64/Packages.xz",
+            "/dists/trixie/main/binary-all/Packages.xz"
         ]
     );
 }
 
 #[test]
-fn arch_all_in_the_arch_index_means_no_binary_all_fetch() {
-    let f = fixture(trixie().separate_all(false));
+fn binary_all_index_that_fails_verification_fails_the_packages() {
+    let f = fixture(
+        trixie()
+            .arch_all(ArchAll::OnlyInBinaryAll)
+            .breaking(Break::IndexDigest("main/binary-all/Packages.xz".into())),
+    );
     let release = f.open("trixie").unwrap();
-    assert!(!release.release.arch_all_separate);
-    assert_eq!(f.packages(&release).unwrap().len(), 3);
-    assert!(f.index_requests().iter().all(|p| !p.contains("binary-all")));
+    let err = f.packages(&release).unwrap_err();
+    assert!(
+        matches!(&err, Error::IndexDigest { path, .. } if path == "main/binary-all/Packages.xz"),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -62,6 +62,17 @@ impl Compression {
     }
 }
 
+/// Where `Architecture: all` packages are published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchAll {
+    /// In every architecture's index and in `binary-all`, with
+    /// `No-Support-for-Architecture-all: Packages` in Release (what Debian does, so
+    /// that clients need not fetch `binary-all`).
+    InEveryIndex,
+    /// Only in `binary-all`, without that field (clients must fetch `binary-all`).
+    OnlyInBinaryAll,
+}
+
 /// A way to break one link of the chain of trust.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Break {
@@ -172,7 +183,7 @@ pub struct SuiteBuilder {
     date: String,
     valid_until: Option<String>,
     by_hash: bool,
-    separate_all: bool,
+    arch_all: ArchAll,
     compressions: Vec<Compression>,
     breaks: Vec<Break>,
     signers: Option<Vec<TestKey>>,
@@ -181,7 +192,8 @@ pub struct SuiteBuilder {
 
 impl SuiteBuilder {
     /// A suite with codename `codename`, component `main`, architecture `amd64`,
-    /// by-hash on, arch `all` published separately, and all three compressions.
+    /// by-hash on, arch `all` packages in every index (as Debian does), and all three
+    /// compressions.
     pub fn new(codename: &str) -> SuiteBuilder {
         SuiteBuilder {
             codename: codename.to_owned(),
@@ -192,7 +204,7 @@ impl SuiteBuilder {
             date: DEFAULT_DATE.to_owned(),
             valid_until: None,
             by_hash: true,
-            separate_all: true,
+            arch_all: ArchAll::InEveryIndex,
             compressions: vec![Compression::None, Compression::Gzip, Compression::Xz],
             breaks: Vec::new(),
             signers: None,
@@ -242,11 +254,9 @@ impl SuiteBuilder {
         self
     }
 
-    /// With `true` (the default), `Architecture: all` packages are published only in
-    /// `binary-all` and Release says `No-Support-for-Architecture-all: Packages`;
-    /// with `false` they are listed in every architecture's index.
-    pub fn separate_all(mut self, on: bool) -> Self {
-        self.separate_all = on;
+    /// Where `Architecture: all` packages go (default [`ArchAll::InEveryIndex`]).
+    pub fn arch_all(mut self, layout: ArchAll) -> Self {
+        self.arch_all = layout;
         self
     }
 
@@ -276,9 +286,7 @@ impl SuiteBuilder {
 
     fn index_arches(&self) -> Vec<String> {
         let mut arches = self.arches.clone();
-        if self.separate_all {
-            arches.push("all".to_owned());
-        }
+        arches.push("all".to_owned());
         arches
     }
 
@@ -287,7 +295,7 @@ impl SuiteBuilder {
             .packages
             .iter()
             .filter(|p| p.component == component)
-            .filter(|p| p.arch == arch || (p.arch == "all" && !self.separate_all))
+            .filter(|p| p.arch == arch || (p.arch == "all" && self.arch_all == ArchAll::InEveryIndex))
             .collect();
         packages.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
         let stanzas: Vec<String> = packages.iter().map(|p| p.stanza(&self.breaks)).collect();
@@ -340,7 +348,7 @@ impl SuiteBuilder {
         if self.by_hash {
             r.push_str("Acquire-By-Hash: yes\n");
         }
-        if self.separate_all {
+        if self.arch_all == ArchAll::InEveryIndex {
             r.push_str("No-Support-for-Architecture-all: Packages\n");
         }
         let _ = write!(
@@ -465,10 +473,26 @@ mod tests {
         );
         assert_eq!(&repo.files()[&by_hash], xz);
         assert!(text(&repo, "/dists/trixie/main/binary-all/Packages").contains("Package: tzdata"));
-        assert!(!text(&repo, "/dists/trixie/main/binary-amd64/Packages").contains("tzdata"));
+        assert!(text(&repo, "/dists/trixie/main/binary-amd64/Packages").contains("tzdata"));
+        assert!(release.contains("No-Support-for-Architecture-all: Packages\n"));
         assert!(repo
             .files()
             .contains_key("/pool/main/h/hello/hello_1.0-1_amd64.deb"));
+    }
+
+    #[test]
+    fn split_arch_all_layout_keeps_arch_all_out_of_arch_indices() {
+        let key = TestKey::generate("archive");
+        let repo = RepoBuilder::new(&key)
+            .suite(
+                SuiteBuilder::new("trixie")
+                    .arch_all(ArchAll::OnlyInBinaryAll)
+                    .package(TestPackage::new("tzdata", "2025a-1", "all")),
+            )
+            .build();
+        assert!(text(&repo, "/dists/trixie/main/binary-all/Packages").contains("Package: tzdata"));
+        assert!(!text(&repo, "/dists/trixie/main/binary-amd64/Packages").contains("tzdata"));
+        assert!(!text(&repo, "/dists/trixie/Release").contains("No-Support-for-Architecture-all"));
     }
 
     #[test]
