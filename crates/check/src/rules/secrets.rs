@@ -6,6 +6,7 @@ use super::{Context, Outcome};
 use crate::pem;
 use crate::report::Evidence;
 use crate::view::{absolute, FileView, ImageView};
+use buckle_oci::tar::Whiteout;
 use buckle_oci::RelPath;
 use std::collections::BTreeMap;
 
@@ -213,7 +214,18 @@ pub(super) fn in_history(cx: &Context<'_>) -> Outcome {
                 .and_then(classify)
                 .is_some_and(|(c, _, _)| c == class);
             if !still_there {
-                found.entry((path, index)).or_insert(detail);
+                let hidden = hidden_by(view, &file.entry.path, index)
+                    .map(|later| format!(", hidden by layer {later}"))
+                    .unwrap_or_default();
+                let made_by = layer
+                    .history
+                    .as_ref()
+                    .and_then(|h| h.created_by.as_deref())
+                    .map(|c| format!(", added by `{}`", shorten(c)))
+                    .unwrap_or_default();
+                found
+                    .entry((path, index))
+                    .or_insert(format!("{detail}{made_by}{hidden}"));
             }
         }
     }
@@ -228,6 +240,32 @@ pub(super) fn in_history(cx: &Context<'_>) -> Outcome {
         "secret files are gone from the final file system but present in history",
         evidence,
     )
+}
+
+/// The first layer above `layer` that removes `path` (a whiteout of it or of a
+/// directory above it, an opaque directory above it) or replaces it.
+fn hidden_by(view: &ImageView, path: &RelPath, layer: usize) -> Option<usize> {
+    view.layers
+        .iter()
+        .enumerate()
+        .skip(layer + 1)
+        .find_map(|(index, later)| {
+            let removed = later.whiteouts.iter().any(|w| match w {
+                Whiteout::Remove(gone) => path.starts_with(gone),
+                Whiteout::Opaque(dir) => path.starts_with(dir) && path != dir,
+            });
+            let replaced = later.files.iter().any(|f| &f.entry.path == path);
+            (removed || replaced).then_some(index)
+        })
+}
+
+/// At most 60 characters of a history command.
+fn shorten(command: &str) -> String {
+    let command = command.trim();
+    if command.chars().count() <= 60 {
+        return command.to_owned();
+    }
+    format!("{}...", command.chars().take(60).collect::<String>())
 }
 
 /// Secret values in Env, labels, annotations and history.

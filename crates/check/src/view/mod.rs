@@ -10,7 +10,7 @@ mod oci;
 mod resolve;
 
 pub use attachments::{Attachment, AttachmentKind, Attachments};
-pub use oci::{keeps_content, HEAD_BYTES, MAX_KEPT_CONTENT, MAX_SCANNED_CONTENT};
+pub use oci::{keeps_content, NoReporter, Reporter, HEAD_BYTES, MAX_KEPT_CONTENT, MAX_SCANNED_CONTENT};
 
 use buckle_digest::Sha256;
 use buckle_oci::tar::{Entry, EntryKind, Whiteout};

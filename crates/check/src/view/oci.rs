@@ -15,6 +15,23 @@ pub const MAX_SCANNED_CONTENT: u64 = 1 << 20;
 /// Files [`keeps_content`] names are kept up to this size: 32 MiB.
 pub const MAX_KEPT_CONTENT: u64 = 32 << 20;
 
+/// Progress of [`ImageView::from_oci_with`]; every method has a no-op default.
+pub trait Reporter {
+    /// Layer `index` of `layers` (`size` bytes as stored) is about to be read.
+    fn on_layer(&self, index: usize, layers: usize, size: u64) {
+        let _ = (index, layers, size);
+    }
+
+    /// The layers are read again, to merge the final file system.
+    fn on_merge(&self) {}
+}
+
+/// A [`Reporter`] that reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoReporter;
+
+impl Reporter for NoReporter {}
+
 /// Whether the rules read the whole content of the file at `path`: the account files,
 /// the dpkg and apk databases, and nginx's main configuration.
 pub fn keeps_content(path: &RelPath) -> bool {
@@ -34,8 +51,17 @@ impl ImageView {
     ///
     /// `attachments` comes from [`Attachments::from_layout`] for an OCI layout, or is
     /// [`Attachments::docker_archive`] for a docker archive.
-    #[tracing::instrument(skip_all, fields(image = %image.path().display()))]
     pub fn from_oci(image: &Image, attachments: Attachments) -> Result<ImageView> {
+        Self::from_oci_with(image, attachments, &NoReporter)
+    }
+
+    /// [`ImageView::from_oci`], telling `reporter` how far it got.
+    #[tracing::instrument(skip_all, fields(image = %image.path().display()))]
+    pub fn from_oci_with(
+        image: &Image,
+        attachments: Attachments,
+        reporter: &dyn Reporter,
+    ) -> Result<ImageView> {
         let name = image.path().display().to_string();
         let image_err = |what: String| {
             let name = name.clone();
@@ -47,7 +73,9 @@ impl ImageView {
         };
         let mut history = layer_history(&image.config().history);
         let mut layers = Vec::with_capacity(image.layers().len());
+        let count = image.layers().len();
         for (index, layer) in image.layers().iter().enumerate() {
+            reporter.on_layer(index, count, layer.descriptor.size);
             let (files, whiteouts) = read_layer(image, index).map_err(image_err(format!("layer {index}")))?;
             layers.push(LayerView {
                 diff_id: layer.diff_id,
@@ -57,6 +85,7 @@ impl ImageView {
                 whiteouts,
             });
         }
+        reporter.on_merge();
         let merged = image
             .merged_files(|_| false)
             .map_err(image_err("the merged file system".to_owned()))?;

@@ -525,3 +525,31 @@ fn cis_ids_are_mapped_in_the_rule_metadata() {
     unique.dedup();
     assert_eq!(unique.len(), ids.len(), "rule ids are unique");
 }
+
+#[test]
+fn reading_an_image_reports_each_layer_then_the_merge() {
+    use std::cell::RefCell;
+    #[derive(Default)]
+    struct Log(RefCell<Vec<String>>);
+    impl buckle_check::Reporter for Log {
+        fn on_layer(&self, index: usize, layers: usize, size: u64) {
+            assert!(size > 0);
+            self.0.borrow_mut().push(format!("layer {index}/{layers}"));
+        }
+        fn on_merge(&self) {
+            self.0.borrow_mut().push("merge".into());
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("image");
+    TestImage::hardened()
+        .layer(vec![file("a", 0o644, b"a")])
+        .write_layout(&path);
+    let image = buckle_oci::open_image(&path, &Default::default()).unwrap();
+    let log = Log::default();
+    let view =
+        buckle_check::ImageView::from_oci_with(&image, buckle_check::Attachments::docker_archive(), &log)
+            .unwrap();
+    assert_eq!(log.0.into_inner(), ["layer 0/2", "layer 1/2", "merge"]);
+    assert_eq!(view.layers.len(), 2);
+}

@@ -94,8 +94,12 @@ fn a_secret_deleted_in_a_later_layer_is_not_present_but_is_in_history() {
             dir("app", 0o755),
             file("app/.git/HEAD", 0o644, b"ref: refs/heads/main\n"),
             file("app/server.key", 0o600, PRIVATE_KEY.as_bytes()),
+            dir("secrets", 0o700),
+            file("secrets/tls.pem", 0o600, PRIVATE_KEY.as_bytes()),
         ])
         .layer(vec![
+            dir("secrets", 0o700),
+            file("secrets/.wh..wh..opq", 0o644, b""),
             whiteout("root/.ssh/id_rsa"),
             whiteout("app/.git"),
             file("app/server.key", 0o600, b"replaced by a placeholder\n"),
@@ -117,9 +121,10 @@ fn a_secret_deleted_in_a_later_layer_is_not_present_but_is_in_history() {
     assert_eq!(
         history.message,
         "secret files are gone from the final file system but present in history: \
-         /app/.git (repository history; extractable from layer 1), \
-         /app/server.key (PEM `PRIVATE KEY`; extractable from layer 1), \
-         /root/.ssh/id_rsa (PEM `PRIVATE KEY`; extractable from layer 1)"
+         /app/.git (repository history, added by `test layer 1`, hidden by layer 2; extractable from layer 1), \
+         /app/server.key (PEM `PRIVATE KEY`, added by `test layer 1`, hidden by layer 2; extractable from layer 1), \
+         /root/.ssh/id_rsa (PEM `PRIVATE KEY`, added by `test layer 1`, hidden by layer 2; extractable from layer 1), \
+         /secrets/tls.pem (PEM `PRIVATE KEY`, added by `test layer 1`, hidden by layer 2; extractable from layer 1)"
     );
     assert!(history.evidence.iter().all(|e| e.layer == Some(1)));
 }
