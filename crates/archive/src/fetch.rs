@@ -223,32 +223,40 @@ impl Archive {
     ) -> Result<Vec<BinaryPackage>> {
         let dir = format!("{component}/binary-{arch}");
         let choice = IndexChoice::pick(&release.release, &release.suite, &dir)?;
-        let text = self.index_text(release, &choice)?;
-        let packages = parse_index(&text).map_err(|reason| Error::IndexSyntax {
-            suite: release.suite.clone(),
-            path: choice.path.clone(),
-            reason,
-        })?;
-        debug!(dir, packages = packages.len(), "index parsed");
+        let parse = |bytes: &[u8]| -> Result<Vec<BinaryPackage>> {
+            let text = std::str::from_utf8(bytes).map_err(|e| Error::IndexSyntax {
+                suite: release.suite.clone(),
+                path: choice.path.clone(),
+                reason: format!("not UTF-8 at byte {}", e.valid_up_to()),
+            })?;
+            parse_index(text).map_err(|reason| Error::IndexSyntax {
+                suite: release.suite.clone(),
+                path: choice.path.clone(),
+                reason,
+            })
+        };
+        if let Some(decoded) = choice.decoded {
+            // Parsed while it is re-hashed; the result is used only if the hash matches.
+            match self.cache.read_with(&decoded.sha256, parse) {
+                Ok(packages) => {
+                    let packages = packages?;
+                    debug!(dir, packages = packages.len(), "index from cache");
+                    return Ok(packages);
+                }
+                // Not there, or corrupt (and now removed): fetch it afresh.
+                Err(Error::NotCached(_) | Error::CacheCorrupt { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let bytes = self.fetch_index(release, &choice)?;
+        let packages = parse(&bytes)?;
+        debug!(dir, packages = packages.len(), "index fetched");
         Ok(packages)
     }
 
-    /// The decoded index text: from the cache when there, else downloaded, verified,
-    /// decoded, verified again and cached.
-    fn index_text(&self, release: &VerifiedRelease, choice: &IndexChoice) -> Result<String> {
-        if let Some(decoded) = choice.decoded {
-            if self.cache.contains(&decoded.sha256) {
-                match self.cache.read(&decoded.sha256) {
-                    Ok(bytes) => {
-                        debug!(path = choice.path, "decoded index from cache");
-                        return index_utf8(release, choice, bytes);
-                    }
-                    // A corrupt entry is gone now; fetch it afresh.
-                    Err(Error::CacheCorrupt { .. }) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
+    /// Downloads, verifies and decodes an index, verifies the decoded bytes and caches
+    /// them by their digest.
+    fn fetch_index(&self, release: &VerifiedRelease, choice: &IndexChoice) -> Result<Vec<u8>> {
         let compressed = self.download_index(release, choice)?;
         let limit = choice.decoded.map_or(INDEX_LIMIT, |d| d.size);
         let bytes = decode(choice.compression, &compressed, limit).map_err(|source| Error::Decompress {
@@ -261,7 +269,7 @@ impl Archive {
             check_listed(release, &plain, &decoded, &bytes)?;
             self.cache.put_bytes(decoded.sha256, &bytes)?;
         }
-        index_utf8(release, choice, bytes)
+        Ok(bytes)
     }
 
     /// Downloads the chosen index (by hash when the suite offers it) and checks its
@@ -423,12 +431,4 @@ fn check_listed(release: &VerifiedRelease, path: &str, listed: &ListedFile, byte
         });
     }
     Ok(())
-}
-
-fn index_utf8(release: &VerifiedRelease, choice: &IndexChoice, bytes: Vec<u8>) -> Result<String> {
-    String::from_utf8(bytes).map_err(|e| Error::IndexSyntax {
-        suite: release.suite.clone(),
-        path: choice.path.clone(),
-        reason: format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to()),
-    })
 }
