@@ -371,8 +371,8 @@ static CATALOG: [Rule; 27] = [
         severity: Severity::Low,
         weight: 4,
         cis: None,
-        description: "Without the `org.opencontainers.image.base.digest` annotation nobody can tell which base image build this image was made from, nor rebuild it on the same base.",
-        hint: "build FROM name@sha256:... and record it as `org.opencontainers.image.base.digest` (buildx does with `--annotation`; buckle images are built from scratch)",
+        description: "Without the `org.opencontainers.image.base.digest` annotation nobody can tell which base image build this image was made from, nor rebuild it on the same base. Single-layer images, images whose `org.opencontainers.image.base.name` is `scratch`, and images buckle built from packages (every history entry starts with `buckle: `) have no base image.",
+        hint: "build FROM name@sha256:... and record it as `org.opencontainers.image.base.digest` (buildx does with `--annotation`)",
         check: supply::base_pinned,
     },
     Rule {

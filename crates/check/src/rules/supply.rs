@@ -43,6 +43,9 @@ fn attached(cx: &Context<'_>, kind: AttachmentKind) -> Outcome {
     }
 }
 
+/// How buckle's image builder starts each history entry (`buckle: glibc layer`).
+const BUCKLE_HISTORY: &str = "buckle: ";
+
 pub(super) fn base_pinned(cx: &Context<'_>) -> Outcome {
     let view = cx.view;
     if let Some(digest) = view.metadata_value(annotation::BASE_DIGEST) {
@@ -53,6 +56,17 @@ pub(super) fn base_pinned(cx: &Context<'_>) -> Outcome {
     }
     if view.layers.len() <= 1 {
         return Outcome::not_applicable("a single-layer image has no base image");
+    }
+    let by_buckle = !view.config.history.is_empty()
+        && view.config.history.iter().all(|h| {
+            h.created_by
+                .as_deref()
+                .is_some_and(|c| c.starts_with(BUCKLE_HISTORY))
+        });
+    if by_buckle {
+        return Outcome::not_applicable(
+            "built by buckle from Debian packages: there is no base image, and the lock pins every package",
+        );
     }
     let named = view
         .metadata_value(annotation::BASE_NAME)

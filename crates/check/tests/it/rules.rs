@@ -456,6 +456,9 @@ fn base_digest_tags_and_history_rules() {
     assert_eq!(status(&derived, "BKL-BASE-UNPINNED").0, Status::Fail);
     let pinned = derived.clone().annotation(annotation::BASE_DIGEST, "sha256:abc");
     assert_eq!(status(&pinned, "BKL-BASE-UNPINNED").0, Status::Pass);
+    let mut by_buckle = derived.clone();
+    by_buckle.created_by = vec!["buckle: glibc layer".into(), "buckle: buckle layer".into()];
+    assert_eq!(status(&by_buckle, "BKL-BASE-UNPINNED").0, Status::NotApplicable);
 
     assert_eq!(
         status(&TestImage::hardened().tag(Some("latest")), "BKL-TAG-LATEST"),
