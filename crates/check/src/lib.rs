@@ -28,16 +28,21 @@
 //! use buckle_oci::tar::Entry;
 //! use buckle_oci::ContainerConfig;
 //!
+//! // Views usually come from `ImageView::from_oci`; this one is built by hand.
 //! let mut view = ImageView::default();
-//! view.config.config = Some(ContainerConfig { user: Some("0".into()), ..ContainerConfig::default() });
+//! view.config.config = Some(ContainerConfig { user: Some("nonroot".into()), ..ContainerConfig::default() });
+//! let passwd = b"root:x:0:0::/root:/sbin/nologin\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n";
+//! let passwd = FileView::new(Entry::file("etc/passwd".parse()?, 0o644, passwd.len() as u64), 0).with_content(passwd);
 //! let su = FileView::new(Entry::file("usr/bin/su".parse()?, 0o4755, 10), 0);
-//! view.files.insert(su.entry.path.clone(), su);
+//! for file in [passwd, su] {
+//!     view.files.insert(file.entry.path.clone(), file);
+//! }
 //!
 //! let report = check(&view, &Policy::default());
-//! let setuid = report.findings.iter().find(|f| f.rule == "BKL-SETUID").ok_or("no rule")?;
-//! assert_eq!(setuid.status, Status::Fail);
-//! assert!(setuid.message.contains("/usr/bin/su (setuid uid 0)"));
-//! assert!(report.score < 100);
+//! let status = |rule: &str| report.findings.iter().find(|f| f.rule == rule).map(|f| f.status);
+//! assert_eq!(status("BKL-USER-ROOT"), Some(Status::Pass));
+//! assert_eq!(status("BKL-SETUID"), Some(Status::Fail));
+//! assert!(report.explanation().starts_with("100 - 20 (BKL-SETUID fail)"));
 //! # Ok(()) }
 //! ```
 #![deny(missing_docs)]
