@@ -179,10 +179,11 @@ impl Archive {
         })
     }
 
-    /// The packages of `component` for `arch` in a verified suite. When Release does
-    /// not say that every architecture's index lists the `Architecture: all` packages
-    /// (`No-Support-for-Architecture-all: Packages`) and it lists a `binary-all`
-    /// index, that index is added (without the packages already listed). Each index is
+    /// The packages of `component` for `arch` in a verified suite. As apt does, the
+    /// `binary-all` index is added (without the packages already listed) only when
+    /// Release names `all` among its architectures, lists that index, and does not say
+    /// that every architecture's index already lists the `Architecture: all` packages
+    /// (`No-Support-for-Architecture-all: Packages`). Each index is
     /// verified against Release and decoded once; later calls read the decoded index
     /// from the cache (re-hashing it).
     #[instrument(skip_all, fields(suite = %release.suite, component = %component, arch = %arch))]
@@ -196,7 +197,8 @@ impl Archive {
         let all: Arch = "all".parse().expect("`all` is an architecture name");
         let all_dir = format!("{component}/binary-all");
         let all_listed = IndexChoice::pick(&release.release, &release.suite, &all_dir).is_ok();
-        if !release.release.arch_all_in_arch_indices && all_listed && !arch.is_all() {
+        let all_offered = release.release.architectures.iter().any(Arch::is_all);
+        if all_offered && !release.release.arch_all_in_arch_indices && all_listed && !arch.is_all() {
             let key = |p: &BinaryPackage| (p.name.as_str().to_owned(), p.version.as_str().to_owned());
             let seen: HashSet<(String, String)> =
                 packages.iter().filter(|p| p.arch.is_all()).map(key).collect();

@@ -201,6 +201,22 @@ fn arch_all_packages_listed_in_the_arch_index_mean_no_binary_all_fetch() {
 }
 
 #[test]
+fn binary_all_is_not_fetched_when_release_does_not_name_architecture_all() {
+    let f = fixture(
+        trixie()
+            .arch_all(ArchAll::Unannounced)
+            .breaking(Break::IndexDigest("main/binary-all/Packages.xz".into())),
+    );
+    let release = f.open("trixie").unwrap();
+    assert!(!release.release.arch_all_in_arch_indices);
+    assert!(f
+        .packages(&release)
+        .unwrap()
+        .contains(&"tzdata_2025b-4".to_owned()));
+    assert!(f.index_requests().iter().all(|p| !p.contains("binary-all")));
+}
+
+#[test]
 fn split_arch_all_layout_adds_binary_all_to_the_arch_index() {
     let f = fixture(trixie().arch_all(ArchAll::OnlyInBinaryAll).by_hash(false));
     let release = f.open("trixie").unwrap();

@@ -71,6 +71,10 @@ pub enum ArchAll {
     InEveryIndex,
     /// Only in `binary-all`, without that field (clients must fetch `binary-all`).
     OnlyInBinaryAll,
+    /// In every architecture's index and in a `binary-all` that Release lists, but
+    /// Release neither names `all` among its architectures nor sets the field (what
+    /// Debian's security archive does; clients must not fetch `binary-all`).
+    Unannounced,
 }
 
 /// A way to break one link of the chain of trust.
@@ -295,7 +299,7 @@ impl SuiteBuilder {
             .packages
             .iter()
             .filter(|p| p.component == component)
-            .filter(|p| p.arch == arch || (p.arch == "all" && self.arch_all == ArchAll::InEveryIndex))
+            .filter(|p| p.arch == arch || (p.arch == "all" && self.arch_all != ArchAll::OnlyInBinaryAll))
             .collect();
         packages.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
         let stanzas: Vec<String> = packages.iter().map(|p| p.stanza(&self.breaks)).collect();
@@ -337,7 +341,9 @@ impl SuiteBuilder {
     fn release_text(&self, listed: &BTreeMap<String, (Sha256, usize)>) -> String {
         let suite = self.suite.as_deref().unwrap_or(&self.codename);
         let mut arches = self.arches.clone();
-        arches.insert(0, "all".to_owned());
+        if self.arch_all != ArchAll::Unannounced {
+            arches.insert(0, "all".to_owned());
+        }
         let mut r = format!(
             "Origin: Buckle Test\nLabel: Buckle Test\nSuite: {suite}\nCodename: {}\nDate: {}\n",
             self.codename, self.date
