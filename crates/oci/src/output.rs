@@ -31,9 +31,20 @@ fn parent_and_name(target: &Path) -> Result<(PathBuf, String)> {
     Ok((parent, name.to_owned()))
 }
 
-/// A new directory `.<name>.tmp-XXXXXX` next to `target`, removed when dropped.
-pub(crate) fn temp_dir_beside(target: &Path) -> Result<tempfile::TempDir> {
+/// The parent directory of `target` (created if missing) and its file name.
+fn make_parent(target: &Path) -> Result<(PathBuf, String)> {
     let (parent, name) = parent_and_name(target)?;
+    fs::create_dir_all(&parent).map_err(|source| Error::Write {
+        path: parent.clone(),
+        source,
+    })?;
+    Ok((parent, name))
+}
+
+/// A new directory `.<name>.tmp-XXXXXX` next to `target` (whose parent directories
+/// are created), removed when dropped.
+pub(crate) fn temp_dir_beside(target: &Path) -> Result<tempfile::TempDir> {
+    let (parent, name) = make_parent(target)?;
     let dir = tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp-"))
         .tempdir_in(&parent)
@@ -48,9 +59,10 @@ pub(crate) fn temp_dir_beside(target: &Path) -> Result<tempfile::TempDir> {
     Ok(dir)
 }
 
-/// A new file `.<name>.tmp-XXXXXX` next to `target`, removed when dropped.
+/// A new file `.<name>.tmp-XXXXXX` next to `target` (whose parent directories are
+/// created), removed when dropped.
 pub(crate) fn temp_file_beside(target: &Path) -> Result<tempfile::NamedTempFile> {
-    let (parent, name) = parent_and_name(target)?;
+    let (parent, name) = make_parent(target)?;
     tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp-"))
         .permissions(Permissions::from_mode(crate::blob::FILE_MODE))

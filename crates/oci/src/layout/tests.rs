@@ -151,6 +151,17 @@ fn dropped_writer_leaves_nothing_behind() {
 }
 
 #[test]
+fn a_layout_in_a_directory_that_does_not_exist_yet_creates_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out/images/img");
+    let writer = LayoutWriter::create(&target).unwrap();
+    let manifest = put_image(&writer, "amd64", "nested");
+    writer.finish(&ImageIndex::new(vec![manifest])).unwrap();
+    assert_eq!(names_in(&dir.path().join("out/images")), ["img"]);
+    Layout::open(&target).unwrap();
+}
+
+#[test]
 fn finish_replaces_an_existing_layout_and_cleans_up() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("img");
