@@ -108,7 +108,7 @@ impl Spec {
             ));
         }
         let dev_packages = roots(&input, "dev.packages", &raw.dev.packages, raw.packages.get_ref())?;
-        let excludes = excludes(&input, &raw.exclude, raw.packages.get_ref(), &raw.dev.packages)?;
+        let excludes = excludes(&input, &raw.exclude, raw.packages.get_ref())?;
         let sources = if raw.source.is_empty() {
             distribution.default_sources()
         } else {
@@ -196,7 +196,6 @@ fn excludes(
     input: &Input<'_>,
     raw: &[Spanned<RawExclude>],
     packages: &[Spanned<String>],
-    dev_packages: &[Spanned<String>],
 ) -> Result<Vec<Exclude>> {
     let mut out: Vec<Exclude> = Vec::with_capacity(raw.len());
     for (i, entry) in raw.iter().enumerate() {
@@ -210,11 +209,8 @@ fn excludes(
         {
             return Err(input.duplicate("exclude.package", package, &first.get_ref().package.span()));
         }
-        if packages
-            .iter()
-            .chain(dev_packages)
-            .any(|p| p.get_ref() == package.get_ref())
-        {
+        // `[dev] packages` may name a cut package: the dev variant adds it back.
+        if packages.iter().any(|p| p.get_ref() == package.get_ref()) {
             return Err(input.invalid(
                 &package.span(),
                 "exclude.package",

@@ -316,3 +316,13 @@ fn image_file_outside_the_image_root_is_rejected_at_its_line() {
     let err = error(&minimal("[image]\nfiles = { \"/etc/../../x\" = \"x\" }\n"));
     assert!(err.to_string().contains("`/etc/../../x`"), "{err}");
 }
+
+#[test]
+fn dev_roots_may_name_a_package_the_runtime_image_cuts() {
+    let spec = parse(&minimal(
+        "[[exclude]]\npackage = \"dpkg\"\nreason = \"r\"\n[dev]\npackages = [\"dpkg\"]\n",
+    ))
+    .unwrap();
+    assert_eq!(spec.excludes[0].package.as_str(), "dpkg");
+    assert!(spec.roots(Variant::Dev).iter().any(|p| p.as_str() == "dpkg"));
+}
