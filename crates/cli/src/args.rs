@@ -1,0 +1,189 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Build hardened, minimal, reproducible OCI images from real Debian packages.";
+
+const LONG_ABOUT: &str = "\
+Build hardened, minimal, reproducible OCI images from real Debian packages.
+
+A spec (TOML) names the Debian packages an image needs. buckle resolves them against
+the Debian archive into a lock, downloads and verifies every .deb from the archive's
+signature down, and writes a non-root image with no shell and no package manager.
+
+  buckle build catalog/python.toml          # lock if needed, fetch, build out/python
+  buckle test catalog/python.toml           # run the spec's smoke test with runc
+  buckle inspect out/python                 # what is in the image
+
+The Debian mirror is the one the host's apt uses, unless the spec or BUCKLE_MIRROR
+says otherwise. Downloads are cached in $BUCKLE_CACHE (default: $XDG_CACHE_HOME/buckle).";
+
+#[derive(Debug, Parser)]
+#[command(name = "buckle", version, about = ABOUT, long_about = LONG_ABOUT, after_help = crate::exit::HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print results only: no progress, no status lines.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Log what happens (-v debug, -vv trace); BUCKLE_LOG sets filters.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Cache directory for .debs and indexes [default: $XDG_CACHE_HOME/buckle]
+    #[arg(long, global = true, env = "BUCKLE_CACHE", value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Debian mirror URL, instead of the one the host's apt uses.
+    #[arg(long, global = true, env = "BUCKLE_MIRROR", value_name = "URL")]
+    pub mirror: Option<String>,
+    /// Debian security mirror URL, instead of the one the host's apt uses.
+    #[arg(long, global = true, env = "BUCKLE_SECURITY_MIRROR", value_name = "URL")]
+    pub security_mirror: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Resolve a spec's packages into a lock file (SPEC.lock beside the spec).
+    #[command(
+        long_about = "Resolve a spec's packages against the Debian archive into a lock file \
+written beside the spec (python.toml -> python.lock).\n\nWithout --update, versions already pinned \
+in an existing lock are kept while the archive still has them; with --update everything is \
+re-resolved against today's archive."
+    )]
+    Lock(LockArgs),
+    /// Download and verify every .deb of a lock into the cache.
+    Fetch(FetchArgs),
+    /// Show the dependency chain that pulled a package into a lock.
+    Why(WhyArgs),
+    /// Build images from specs (locking and fetching first when needed).
+    Build(BuildArgs),
+    /// Run a spec's smoke test in its built image with runc (non-root, read-only, no network).
+    Test(TestArgs),
+    /// Show an image: digest, platform, layers, user, entrypoint, packages.
+    Inspect(InspectArgs),
+    /// Compare two images: packages and files added, removed, changed.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Spec files (catalog/*.toml).
+    #[arg(required = true, value_name = "SPEC")]
+    pub specs: Vec<PathBuf>,
+    /// Re-resolve against today's archive instead of keeping pinned versions.
+    #[arg(long)]
+    pub update: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Lock files, or specs whose locks to fetch.
+    #[arg(required = true, value_name = "LOCK")]
+    pub locks: Vec<PathBuf>,
+    /// Parallel downloads.
+    #[arg(long, short = 'j', default_value_t = 6)]
+    pub jobs: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// The lock file (or its spec).
+    pub lock: PathBuf,
+    /// The package to explain.
+    pub package: String,
+    /// Architecture to explain [default: the lock's first].
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Explain the -dev variant.
+    #[arg(long, value_enum, default_value_t = VariantArg::Runtime)]
+    pub variant: VariantArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VariantArg {
+    /// No shell, no package manager.
+    Runtime,
+    /// Adds a shell, apt and dpkg, for build stages.
+    Dev,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// OCI image layout directory.
+    Oci,
+    /// A tar for `docker load` / `podman load`.
+    DockerArchive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompressionArg {
+    Gzip,
+    Zstd,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Spec files (catalog/*.toml).
+    #[arg(required = true, value_name = "SPEC")]
+    pub specs: Vec<PathBuf>,
+    /// Which variant to build.
+    #[arg(long, value_enum, default_value_t = VariantArg::Runtime)]
+    pub variant: VariantArg,
+    /// Architectures, comma separated [default: the spec's].
+    #[arg(long, value_delimiter = ',')]
+    pub arch: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Oci)]
+    pub format: FormatArg,
+    /// Output path [default: out/<name> or out/<name>-dev; with docker-archive, out/<name>.tar].
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Layer compression.
+    #[arg(long, value_enum, default_value_t = CompressionArg::Gzip)]
+    pub compression: CompressionArg,
+    /// Image creation time and file mtimes, in seconds since 1970 [default: from the lock].
+    #[arg(long, env = "SOURCE_DATE_EPOCH")]
+    pub source_date_epoch: Option<u64>,
+    /// Run the spec's smoke test after building.
+    #[arg(long)]
+    pub test: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Spec files whose built images to test.
+    #[arg(required = true, value_name = "SPEC")]
+    pub specs: Vec<PathBuf>,
+    /// Which variant to test.
+    #[arg(long, value_enum, default_value_t = VariantArg::Runtime)]
+    pub variant: VariantArg,
+    /// The image to test [default: the build output for the spec].
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+    /// Bind-mount a host file read-only into the container: HOST:CONTAINER.
+    #[arg(long, value_name = "HOST:CONTAINER")]
+    pub mount: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// An OCI layout directory or a docker-archive tar.
+    pub image: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old image.
+    pub old: PathBuf,
+    /// The new image.
+    pub new: PathBuf,
+}

@@ -1,0 +1,316 @@
+//! `buckle build SPEC...`: lock (when the lock is missing or stale), fetch, and build
+//! each spec's image into an OCI layout or a docker archive.
+
+use crate::args::{BuildArgs, CompressionArg, FormatArg, Global};
+use crate::commands::fetch::fetch_lock;
+use crate::commands::lock::resolve_spec;
+use crate::exit::UserError;
+use crate::files::{self, SpecFile};
+use crate::printer::Printer;
+use crate::progress::Building;
+use crate::session::{resolve, Session};
+use anyhow::Context;
+use buckle_debian::Arch;
+use buckle_image::build::{build, image_index, BuildOptions, BuiltImage, PackageInput};
+use buckle_image::harden::OsRelease;
+use buckle_oci::layout::LayoutWriter;
+use buckle_oci::{annotation, Descriptor, ImageIndex, RelPath};
+use buckle_spec::{Distribution, Lock, Variant};
+use serde_json::json;
+
+use std::path::{Path, PathBuf};
+
+/// The tag written into layouts (`oci:out/python:latest`) and docker archives.
+const TAG: &str = "latest";
+
+pub fn run(args: &BuildArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
+    let session = Session::new(global)?;
+    let variant = files::variant(args.variant);
+    if args.output.is_some() && args.specs.len() > 1 {
+        anyhow::bail!(UserError::new(
+            "--output names one output; build one spec at a time with it"
+        ));
+    }
+    let mut reports = Vec::new();
+    for path in &args.specs {
+        let spec = SpecFile::load(path)?;
+        let report = build_spec(&session, &spec, variant, args, printer)
+            .with_context(|| format!("cannot build `{}`", spec.path.display()))?;
+        reports.push(report);
+    }
+    if printer.json {
+        printer.json(&json!(reports))?;
+    }
+    Ok(())
+}
+
+/// One spec's build: what to build and where the results go.
+struct Job<'a> {
+    session: &'a Session,
+    spec: &'a SpecFile,
+    lock: Lock,
+    arches: Vec<Arch>,
+    variant: Variant,
+    args: &'a BuildArgs,
+    printer: &'a Printer,
+}
+
+fn build_spec(
+    session: &Session,
+    spec: &SpecFile,
+    variant: Variant,
+    args: &BuildArgs,
+    printer: &Printer,
+) -> anyhow::Result<serde_json::Value> {
+    let arches = architectures(spec, &args.arch, args.format)?;
+    let lock = current_lock(session, spec, printer)?;
+    fetch_lock(session, spec, &lock, 6, printer)?;
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| spec.default_output(variant, args.format));
+    let job = Job {
+        session,
+        spec,
+        lock,
+        arches,
+        variant,
+        args,
+        printer,
+    };
+    let built = match args.format {
+        FormatArg::Oci => job.write_layout(&output)?,
+        FormatArg::DockerArchive => job.write_docker_archive(&output)?,
+    };
+    let digest = built.first().map(|b| b.manifest.digest.oci()).unwrap_or_default();
+    for image in &built {
+        let size: u64 = image.layers.iter().map(|l| l.descriptor.size).sum();
+        printer.status(
+            "Built",
+            format!(
+                "{} ({}) -> {}: {} packages, {} layers, {}, {}",
+                spec.spec.name,
+                image.config.architecture,
+                output.display(),
+                image.packages.len(),
+                image.layers.len(),
+                crate::commands::inspect::human_size(size),
+                image.manifest.digest.oci()
+            ),
+        );
+    }
+    if args.test {
+        crate::commands::test::smoke_test(spec, &output, &[], printer)?;
+    }
+    Ok(json!({
+        "spec": spec.path,
+        "output": output,
+        "variant": variant.as_str(),
+        "digest": digest,
+        "images": built.iter().map(|b| json!({
+            "architecture": b.config.architecture,
+            "digest": b.manifest.digest.oci(),
+            "packages": b.packages.len(),
+            "layers": b.layers.iter().map(|l| json!({"name": l.name, "digest": l.descriptor.digest.oci(), "size": l.descriptor.size})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// The architectures to build: `--arch`, else the spec's (for a docker archive, which
+/// holds one, the host's when the spec lists it).
+fn architectures(spec: &SpecFile, wanted: &[String], format: FormatArg) -> anyhow::Result<Vec<Arch>> {
+    let host: Option<Arch> = crate::image_view::host_arch().parse().ok();
+    let wanted: Vec<String> = match (wanted, format, host) {
+        ([], FormatArg::DockerArchive, Some(host)) if spec.spec.architectures.contains(&host) => {
+            vec![host.to_string()]
+        }
+        ([], _, _) => return Ok(spec.spec.architectures.clone()),
+        (wanted, _, _) => wanted.to_vec(),
+    };
+    wanted
+        .iter()
+        .map(|a| {
+            let arch: Arch = a
+                .parse()
+                .map_err(|e: buckle_debian::Error| UserError::new(e.to_string()))?;
+            if !spec.spec.architectures.contains(&arch) {
+                anyhow::bail!(UserError::with_hint(
+                    format!("`{}` does not list architecture `{arch}`", spec.path.display()),
+                    format!(
+                        "add it to `architectures` in the spec and run `buckle lock {}`",
+                        spec.path.display()
+                    )
+                ));
+            }
+            Ok(arch)
+        })
+        .collect()
+}
+
+/// The lock beside the spec when it is fresh, else a new one (written).
+fn current_lock(session: &Session, spec: &SpecFile, printer: &Printer) -> anyhow::Result<Lock> {
+    let old = spec.read_lock()?;
+    if let Some(lock) = &old {
+        if lock.check_fresh(&spec.spec).is_ok() {
+            return Ok(lock.clone());
+        }
+    }
+    let resolved = resolve_spec(session, spec, old.as_ref(), false)?;
+    files::write_atomic(&spec.lock_path(), resolved.lock.to_toml().as_bytes())?;
+    printer.status(
+        "Locked",
+        format!("{} -> {}", spec.path.display(), spec.lock_path().display()),
+    );
+    Ok(resolved.lock)
+}
+
+fn build_options(
+    spec: &SpecFile,
+    lock: &Lock,
+    arch: &Arch,
+    variant: Variant,
+    args: &BuildArgs,
+) -> anyhow::Result<BuildOptions> {
+    let (version, codename) = match spec.spec.distribution {
+        Distribution::Trixie => ("13", "trixie"),
+        Distribution::Bookworm => ("12", "bookworm"),
+    };
+    let epoch = args.source_date_epoch.unwrap_or(lock.source_date_epoch);
+    let mut options = BuildOptions::new(
+        arch.clone(),
+        variant,
+        spec.spec.image.clone(),
+        OsRelease::debian(version, codename),
+        epoch,
+    );
+    options.compression = match args.compression {
+        CompressionArg::Gzip => buckle_oci::tar::Compression::Gzip,
+        CompressionArg::Zstd => buckle_oci::tar::Compression::Zstd,
+    };
+    let title = match variant {
+        Variant::Runtime => spec.spec.name.to_string(),
+        Variant::Dev => format!("{}-dev", spec.spec.name),
+    };
+    options.annotations.insert(annotation::TITLE.to_owned(), title);
+    if let Some(description) = &spec.spec.description {
+        options
+            .annotations
+            .insert(annotation::DESCRIPTION.to_owned(), description.clone());
+    }
+    options
+        .annotations
+        .insert("dev.buckle.variant".to_owned(), variant.as_str().to_owned());
+    options.annotations.insert(
+        "dev.buckle.lock.sha256".to_owned(),
+        buckle_digest::Sha256::of(lock.to_toml().as_bytes()).hex(),
+    );
+    for path in &spec.spec.image.certificates {
+        options
+            .extra_certificates
+            .push(files::read_text(&resolve(spec.dir(), path))?);
+    }
+    for (target, source) in &spec.spec.image.files {
+        let source = resolve(spec.dir(), source);
+        let bytes = std::fs::read(&source)
+            .with_context(|| format!("cannot read `{}` for `{target}`", source.display()))?;
+        let path: RelPath = target.trim_start_matches('/').parse()?;
+        options.extra_files.insert(path, bytes);
+    }
+    Ok(options)
+}
+
+impl Job<'_> {
+    fn options(&self, arch: &Arch) -> anyhow::Result<BuildOptions> {
+        build_options(self.spec, &self.lock, arch, self.variant, self.args)
+    }
+
+    /// Builds one image per architecture into `layout` (blobs only).
+    fn build_arches(&self, layout: &LayoutWriter) -> anyhow::Result<Vec<BuiltImage>> {
+        let (spec, variant) = (self.spec, self.variant);
+        let mut built = Vec::new();
+        for arch in &self.arches {
+            let packages = self.lock.packages(arch, variant);
+            if packages.is_empty() {
+                anyhow::bail!(UserError::with_hint(
+                    format!(
+                        "`{}` has no {variant} image for {arch}",
+                        spec.lock_path().display()
+                    ),
+                    format!("run `buckle lock {}`", spec.path.display())
+                ));
+            }
+            let inputs = packages
+                .iter()
+                .map(|p| {
+                    let deb = self.session.archive.cache().open(&p.sha256)?;
+                    Ok(PackageInput {
+                        name: p.path.file_name().to_owned(),
+                        locked: Some(p.clone()),
+                        deb: Box::new(deb),
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let progress = Building::new(self.printer, &format!("{} {arch}", spec.spec.name));
+            let image = build(inputs, &self.options(arch)?, layout, &progress);
+            progress.finish();
+            built.push(image.with_context(|| format!("cannot build the {variant} image for {arch}"))?);
+        }
+        Ok(built)
+    }
+
+    fn write_layout(&self, output: &Path) -> anyhow::Result<Vec<BuiltImage>> {
+        let layout = LayoutWriter::create(output)?;
+        let built = self.build_arches(&layout)?;
+        let index = top_index(&layout, built.iter().map(|b| b.manifest.clone()).collect())?;
+        layout.finish(&index)?;
+        Ok(built)
+    }
+
+    fn write_docker_archive(&self, output: &Path) -> anyhow::Result<Vec<BuiltImage>> {
+        let [arch] = self.arches.as_slice() else {
+            anyhow::bail!(UserError::with_hint(
+                "a docker archive holds one architecture",
+                "pass --arch amd64 (or another one), or build an OCI layout for a multi-arch image"
+            ));
+        };
+        let scratch = tempfile::Builder::new()
+            .prefix(".buckle-build-")
+            .tempdir_in(parent_dir(output)?)?;
+        let layout_path: PathBuf = scratch.path().join("layout");
+        let built = self.write_layout(&layout_path)?;
+        let image = buckle_oci::open_image(&layout_path, &Default::default())?;
+        let options = self.options(arch)?;
+        let title = options
+            .annotations
+            .get(annotation::TITLE)
+            .cloned()
+            .unwrap_or_default();
+        image.write_docker_archive(
+            output,
+            &[format!("buckle/{title}:{TAG}")],
+            options.source_date_epoch,
+        )?;
+        Ok(built)
+    }
+}
+
+/// `index.json` names the image `latest`: the manifest itself, or for several
+/// architectures an image index of them.
+fn top_index(layout: &LayoutWriter, manifests: Vec<Descriptor>) -> anyhow::Result<ImageIndex> {
+    let top = match manifests.as_slice() {
+        [one] => one.clone(),
+        _ => layout.put_index(&image_index(manifests))?,
+    };
+    Ok(ImageIndex::new(vec![
+        top.with_annotation(annotation::REF_NAME, TAG)
+    ]))
+}
+
+fn parent_dir(path: &Path) -> anyhow::Result<PathBuf> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
+    Ok(parent.to_owned())
+}

@@ -1,0 +1,103 @@
+//! `buckle inspect IMAGE`: what an image is and what is in it.
+
+use crate::args::InspectArgs;
+use crate::image_view;
+use crate::printer::Printer;
+use buckle_sbom::dpkg::Detail;
+use serde_json::json;
+
+pub fn run(args: &InspectArgs, printer: &Printer) -> anyhow::Result<()> {
+    let image = image_view::open(&args.image)?;
+    let (files, found) = image_view::packages(&image, Detail::Packages)?;
+    let config = image.config();
+    let container = config.config.clone().unwrap_or_default();
+    let layers: Vec<_> = image
+        .layers()
+        .iter()
+        .map(|l| json!({"digest": l.descriptor.digest.oci(), "size": l.descriptor.size, "mediaType": l.descriptor.media_type}))
+        .collect();
+    let total: u64 = image.layers().iter().map(|l| l.descriptor.size).sum();
+    let packages: Vec<_> = found
+        .packages
+        .iter()
+        .map(|p| json!({"name": p.name.as_str(), "version": p.version.as_str(), "architecture": p.arch.as_str(), "source": p.source.as_str()}))
+        .collect();
+    let report = json!({
+        "image": args.image.display().to_string(),
+        "digest": image.manifest_digest().oci(),
+        "platform": format!("{}/{}", config.os, config.architecture),
+        "created": config.created,
+        "user": container.user,
+        "entrypoint": container.entrypoint,
+        "cmd": container.cmd,
+        "workingDir": container.working_dir,
+        "env": container.env,
+        "volumes": container.volumes.keys().collect::<Vec<_>>(),
+        "labels": container.labels,
+        "layers": layers,
+        "size": total,
+        "files": files.len(),
+        "packages": packages,
+    });
+    if printer.json {
+        return printer.json(&report);
+    }
+    let field = |name: &str, value: String| printer.result(format!("{:<12} {value}", format!("{name}:")));
+    field("image", args.image.display().to_string());
+    field("digest", image.manifest_digest().oci());
+    field("platform", format!("{}/{}", config.os, config.architecture));
+    field("created", config.created.clone().unwrap_or_else(|| "-".into()));
+    field("user", container.user.clone().unwrap_or_else(|| "(root)".into()));
+    field(
+        "entrypoint",
+        format!("{:?}", container.entrypoint.clone().unwrap_or_default()),
+    );
+    field("cmd", format!("{:?}", container.cmd.clone().unwrap_or_default()));
+    field(
+        "workdir",
+        container.working_dir.clone().unwrap_or_else(|| "/".into()),
+    );
+    field(
+        "size",
+        format!(
+            "{} compressed, {} layers, {} files",
+            human_size(total),
+            layers.len(),
+            files.len()
+        ),
+    );
+    printer.result("layers:");
+    for layer in image.layers() {
+        printer.result(format!(
+            "  {}  {:>10}",
+            layer.descriptor.digest.oci(),
+            human_size(layer.descriptor.size)
+        ));
+    }
+    printer.result(format!("packages ({}):", found.packages.len()));
+    for p in &found.packages {
+        printer.result(format!(
+            "  {:<32} {:<28} {}",
+            p.name.as_str(),
+            p.version.as_str(),
+            p.arch.as_str()
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes as B, KiB, MiB with one decimal.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

@@ -1,0 +1,25 @@
+//! One module per command; each composes the library crates.
+
+pub mod build;
+pub mod diff;
+pub mod fetch;
+pub mod inspect;
+pub mod lock;
+pub mod test;
+pub mod why;
+
+use crate::args::{Cli, Command};
+use crate::printer::Printer;
+
+pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
+    let global = &cli.global;
+    match &cli.command {
+        Command::Lock(args) => lock::run(args, global, printer),
+        Command::Fetch(args) => fetch::run(args, global, printer),
+        Command::Why(args) => why::run(args, global, printer),
+        Command::Build(args) => build::run(args, global, printer),
+        Command::Test(args) => test::run(args, printer),
+        Command::Inspect(args) => inspect::run(args, printer),
+        Command::Diff(args) => diff::run(args, printer),
+    }
+}

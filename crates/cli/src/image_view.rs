@@ -1,0 +1,61 @@
+//! Opening an IMAGE argument and reading what is installed in it.
+
+use anyhow::Context;
+use buckle_oci::{Image, MergedFile, RelPath};
+use buckle_sbom::dpkg::{self, Detail, Found};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Opens an OCI layout directory or docker-archive tar (`path` or `path:tag`), picking
+/// the host's platform from a multi-arch index.
+pub fn open(arg: &Path) -> anyhow::Result<Image> {
+    let (path, mut selector) = buckle_oci::parse_image_arg(&arg.to_string_lossy());
+    if !path.exists() {
+        anyhow::bail!(crate::exit::UserError::with_hint(
+            format!("no image at `{}`", path.display()),
+            "an IMAGE is an OCI layout directory (buckle build's output) or a docker-archive tar"
+        ));
+    }
+    let image = buckle_oci::open_image(&path, &selector);
+    let image = match image {
+        Err(buckle_oci::Error::AmbiguousImage { .. }) => {
+            selector.platform = Some(buckle_oci::Platform::linux(host_arch()));
+            buckle_oci::open_image(&path, &selector)
+        }
+        other => other,
+    };
+    image.with_context(|| format!("cannot open image `{}`", arg.display()))
+}
+
+/// The merged file system with the contents dpkg metadata needs, and the packages it lists.
+pub fn packages(image: &Image, detail: Detail) -> anyhow::Result<(BTreeMap<RelPath, MergedFile>, Found)> {
+    let files = merged_files(image, |entry| dpkg::needs_content(entry.path.as_str(), detail))?;
+    let found = installed(&files, detail)?;
+    Ok((files, found))
+}
+
+/// The final file system of `image`, keeping the contents `keep` asks for.
+pub fn merged_files(
+    image: &Image,
+    keep: impl FnMut(&buckle_oci::tar::Entry) -> bool,
+) -> anyhow::Result<BTreeMap<RelPath, MergedFile>> {
+    image
+        .merged_files(keep)
+        .with_context(|| format!("cannot read the layers of `{}`", image.path().display()))
+}
+
+/// The packages the dpkg metadata in `files` lists.
+pub fn installed(files: &BTreeMap<RelPath, MergedFile>, detail: Detail) -> anyhow::Result<Found> {
+    dpkg::collect(files, detail).context("cannot read the image's dpkg metadata")
+}
+
+/// The OCI architecture name of the machine buckle runs on.
+pub fn host_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}

@@ -1,0 +1,65 @@
+//! `buckle`: the command that wires buckle's crates together.
+//!
+//! This crate owns argument parsing, the [`printer::Printer`] that all output goes
+//! through, progress bars, error reporting with hints, and exit codes. The work itself
+//! lives in the library crates; each command in [`commands`] is a short composition
+//! of them.
+
+mod args;
+mod commands;
+mod diagnostics;
+mod errors;
+mod exit;
+mod files;
+mod image_view;
+mod printer;
+mod progress;
+mod runc;
+mod session;
+
+use clap::Parser;
+use printer::{Printer, Verbosity};
+
+fn main() -> std::process::ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() {
+                exit::Code::BadInput as u8
+            } else {
+                0
+            };
+            let _ = err.print();
+            return std::process::ExitCode::from(code);
+        }
+    };
+    let verbosity = match (cli.global.quiet, cli.global.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, 0) => Verbosity::Normal,
+        (false, _) => Verbosity::Verbose,
+    };
+    init_logging(cli.global.verbose);
+    let printer = Printer::new(verbosity, cli.global.json);
+    match commands::run(cli, &printer) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            diagnostics::report(&printer, &err);
+            std::process::ExitCode::from(exit::code(&err) as u8)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "buckle=debug,info",
+        _ => "buckle=trace,debug",
+    };
+    let filter = std::env::var("BUCKLE_LOG").unwrap_or_else(|_| default.to_owned());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

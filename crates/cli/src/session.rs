@@ -1,0 +1,165 @@
+//! What one `buckle` invocation shares across specs: the archive client and cache, the
+//! host's mirrors, and every suite and index already opened (so `buckle lock
+//! catalog/*.toml` reads each index once).
+
+use crate::args::Global;
+use crate::exit::UserError;
+use crate::files::SpecFile;
+use anyhow::Context;
+use buckle_archive::{Archive, Cache, Keyring, ReleaseDate, VerifiedRelease};
+use buckle_debian::{Arch, BinaryPackage, Component, MirrorUrl, Suite};
+use buckle_spec::{Mirror, Source};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Where an index came from: mirror, suite, component and architecture.
+type IndexKey = (MirrorUrl, Suite, Component, Arch);
+
+/// Shared state of one invocation.
+pub struct Session {
+    pub archive: Archive,
+    mirror_override: Option<MirrorUrl>,
+    security_override: Option<MirrorUrl>,
+    apt_dir: PathBuf,
+    now: ReleaseDate,
+    releases: Mutex<BTreeMap<(MirrorUrl, Suite), Arc<VerifiedRelease>>>,
+    indexes: Mutex<BTreeMap<IndexKey, Arc<Vec<BinaryPackage>>>>,
+}
+
+impl Session {
+    pub fn new(global: &Global) -> anyhow::Result<Session> {
+        let cache_dir = match &global.cache {
+            Some(dir) => dir.clone(),
+            None => default_cache_dir()?,
+        };
+        let parse_url = |value: &Option<String>, var: &str| -> anyhow::Result<Option<MirrorUrl>> {
+            value
+                .as_deref()
+                .map(|v| {
+                    v.trim_end_matches('/')
+                        .parse()
+                        .map_err(|e| anyhow::Error::new(UserError::new(format!("{var}: {e}"))))
+                })
+                .transpose()
+        };
+        Ok(Session {
+            archive: Archive::new(buckle_http::Client::new(), Cache::new(cache_dir)),
+            mirror_override: parse_url(&global.mirror, "--mirror / BUCKLE_MIRROR")?,
+            security_override: parse_url(
+                &global.security_mirror,
+                "--security-mirror / BUCKLE_SECURITY_MIRROR",
+            )?,
+            apt_dir: PathBuf::from("/etc/apt"),
+            now: ReleaseDate::from_system_time(std::time::SystemTime::now()),
+            releases: Mutex::default(),
+            indexes: Mutex::default(),
+        })
+    }
+
+    /// The URL a spec source reads from: its own, an override, or the host's apt mirror.
+    pub fn mirror_url(&self, source: &Source) -> anyhow::Result<MirrorUrl> {
+        Ok(match &source.mirror {
+            Mirror::Url(url) => url.clone(),
+            Mirror::Debian => match &self.mirror_override {
+                Some(url) => url.clone(),
+                None => buckle_archive::from_apt_config(&self.apt_dir)?.archive()?.clone(),
+            },
+            Mirror::DebianSecurity => match (&self.security_override, &self.mirror_override) {
+                (Some(url), _) => url.clone(),
+                (None, Some(main)) => format!("{main}-security").parse()?,
+                (None, None) => buckle_archive::from_apt_config(&self.apt_dir)?
+                    .security()?
+                    .clone(),
+            },
+        })
+    }
+
+    /// The keyring a source's InRelease must be signed with.
+    pub fn keyring(&self, spec: &SpecFile, source: &Source) -> anyhow::Result<Keyring> {
+        match &source.keyring {
+            buckle_spec::Keyring::Debian => Ok(Keyring::debian()),
+            buckle_spec::Keyring::File(path) => {
+                let path = resolve(spec.dir(), path);
+                let bytes = std::fs::read(&path)
+                    .with_context(|| format!("cannot read keyring `{}`", path.display()))?;
+                Ok(Keyring::from_bytes(&path.display().to_string(), &bytes)?)
+            }
+        }
+    }
+
+    /// The verified Release of `suite` at `mirror`, opened once per invocation.
+    pub fn release(
+        &self,
+        mirror: &MirrorUrl,
+        suite: &Suite,
+        keyring: &Keyring,
+        not_before: Option<ReleaseDate>,
+    ) -> anyhow::Result<Arc<VerifiedRelease>> {
+        let key = (mirror.clone(), suite.clone());
+        if let Some(found) = lock(&self.releases).get(&key) {
+            return Ok(found.clone());
+        }
+        let release = self
+            .archive
+            .open_suite(mirror, suite, keyring, self.now, not_before)
+            .with_context(|| format!("cannot open suite `{suite}`"))?;
+        let release = Arc::new(release);
+        lock(&self.releases).insert(key, release.clone());
+        Ok(release)
+    }
+
+    /// The packages of one index (arch plus `all`), read once per invocation.
+    pub fn packages(
+        &self,
+        release: &VerifiedRelease,
+        component: &Component,
+        arch: &Arch,
+    ) -> anyhow::Result<Arc<Vec<BinaryPackage>>> {
+        let key = (
+            release.mirror.clone(),
+            release.suite.clone(),
+            component.clone(),
+            arch.clone(),
+        );
+        if let Some(found) = lock(&self.indexes).get(&key) {
+            return Ok(found.clone());
+        }
+        let index = self
+            .archive
+            .packages(release, component, arch)
+            .with_context(|| format!("cannot read the {arch} packages of `{}`", release.suite))?;
+        let packages = Arc::new(index.packages);
+        lock(&self.indexes).insert(key, packages.clone());
+        Ok(packages)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A path from a spec: relative ones are relative to the spec's directory.
+pub fn resolve(dir: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        dir.join(path)
+    }
+}
+
+/// `$XDG_CACHE_HOME/buckle`, else `~/.cache/buckle`.
+fn default_cache_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join("buckle"));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| {
+            UserError::with_hint(
+                "no cache directory: neither XDG_CACHE_HOME nor HOME is set",
+                "set BUCKLE_CACHE or pass --cache DIR",
+            )
+        })?;
+    Ok(PathBuf::from(home).join(".cache").join("buckle"))
+}
