@@ -280,7 +280,8 @@ impl Layout {
     }
 
     /// Every image manifest reachable from `index.json` (through nested indexes),
-    /// leaving out artifact manifests (SBOMs, signatures) and unknown media types.
+    /// leaving out artifact manifests (SBOMs, signatures), manifests whose blobs are not
+    /// all layers (cosign's `.sig` and `.att` tags) and unknown media types.
     pub fn images(&self) -> Result<Vec<LayoutImage>> {
         let mut out = Vec::new();
         for top in &self.index.manifests {
@@ -312,7 +313,13 @@ impl Layout {
             return Ok(());
         }
         let manifest = self.read_manifest(descriptor)?;
-        if manifest.artifact_type.is_some() || !media_type::is_config(&manifest.config.media_type) {
+        let not_an_image = manifest.artifact_type.is_some()
+            || !media_type::is_config(&manifest.config.media_type)
+            || !manifest
+                .layers
+                .iter()
+                .all(|l| media_type::is_layer(&l.media_type));
+        if not_an_image {
             return Ok(());
         }
         let platform = match &descriptor.platform {
@@ -391,6 +398,18 @@ impl Layout {
         write_file_atomically(&self.root, INDEX_FILE, &index.to_json()?)?;
         self.index = index;
         Ok(descriptor)
+    }
+
+    /// Keeps in `index.json` only the entries for which `keep` returns true (to replace
+    /// a tag, or a signature being re-made), rewriting it atomically. Blobs stay.
+    pub fn retain_manifests(&mut self, keep: impl Fn(&Descriptor) -> bool) -> Result<()> {
+        let mut index = self.index.clone();
+        index.manifests.retain(|d| keep(d));
+        if index.manifests.len() != self.index.manifests.len() {
+            write_file_atomically(&self.root, INDEX_FILE, &index.to_json()?)?;
+            self.index = index;
+        }
+        Ok(())
     }
 }
 

@@ -39,6 +39,14 @@ pub fn is_index(media_type: &str) -> bool {
     matches!(media_type, OCI_INDEX | DOCKER_MANIFEST_LIST)
 }
 
+/// Whether `media_type` names a filesystem layer (OCI or Docker, compressed or not,
+/// distributable or not): what an image manifest's layers are, and a signature's
+/// payload or an attestation is not.
+pub fn is_layer(media_type: &str) -> bool {
+    media_type.starts_with("application/vnd.oci.image.layer.")
+        || media_type.starts_with("application/vnd.docker.image.rootfs.")
+}
+
 /// Whether `media_type` names an image config (OCI or Docker).
 pub fn is_config(media_type: &str) -> bool {
     matches!(media_type, OCI_CONFIG | DOCKER_CONFIG)

@@ -284,3 +284,40 @@ fn directory_without_oci_layout_file_is_not_a_layout() {
         "{err}"
     );
 }
+
+#[test]
+fn cosign_signature_tag_is_not_taken_for_an_image_and_can_be_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("img");
+    let writer = LayoutWriter::create(&target).unwrap();
+    let manifest = put_image(&writer, "amd64", "hi");
+    let mut layout = writer
+        .finish(&ImageIndex::new(vec![tagged(manifest.clone(), "v1")]))
+        .unwrap();
+    // cosign's `.sig` tag: an OCI config, and a payload blob that is not a layer.
+    let tag = format!("sha256-{}.sig", manifest.digest.hex());
+    let config = layout
+        .put_blob(
+            media_type::OCI_CONFIG,
+            br#"{"rootfs":{"type":"layers","diff_ids":[]}}"#,
+        )
+        .unwrap();
+    let payload = layout
+        .put_blob("application/vnd.dev.cosign.simplesigning.v1+json", b"{}")
+        .unwrap();
+    let signature = ImageManifest::new(config, vec![payload]);
+    layout
+        .add_manifest(&signature, &[(annotation::REF_NAME, &tag)])
+        .unwrap();
+    assert_eq!(layout.images().unwrap().len(), 1);
+    assert_eq!(
+        layout.select(&Selector::default()).unwrap().descriptor.digest,
+        manifest.digest
+    );
+
+    layout
+        .retain_manifests(|d| d.ref_name() != Some(tag.as_str()))
+        .unwrap();
+    let reopened = Layout::open(&target).unwrap();
+    assert_eq!(reopened.index().manifests, [tagged(manifest, "v1")]);
+}

@@ -1,0 +1,36 @@
+//! The errors of signing and verifying.
+
+use std::borrow::Cow;
+
+/// Why signing, or reading a key, failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A key file is not in the format buckle and cosign use.
+    #[error("the key is not usable: {reason}")]
+    KeyFormat {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The password does not open the private key.
+    #[error("wrong password for the private key")]
+    WrongPassword,
+    /// A bug in buckle.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<Cow<'static, str>> {
+        match self {
+            Error::WrongPassword => Some("set BUCKLE_PASSWORD to the password the key was made with".into()),
+            Error::KeyFormat { .. } => {
+                Some("use a key pair from `buckle keygen` or `cosign generate-key-pair` (ECDSA P-256)".into())
+            }
+            Error::Internal(_) => None,
+        }
+    }
+}
