@@ -10,7 +10,6 @@
 
 use crate::error::{Error, Result};
 use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 use crypto_secretbox::aead::{AeadInPlace, KeyInit};
 use crypto_secretbox::{Nonce, Tag, XSalsa20Poly1305};
 use rand_core::CryptoRngCore;

@@ -14,6 +14,29 @@ pub enum Error {
     /// The password does not open the private key.
     #[error("wrong password for the private key")]
     WrongPassword,
+    /// The layout holds no image to sign or verify.
+    #[error("`{}` has no image{}", path.display(), tag.as_ref().map(|t| format!(" tagged `{t}`")).unwrap_or_default())]
+    NoImage {
+        /// The layout.
+        path: std::path::PathBuf,
+        /// The tag asked for.
+        tag: Option<String>,
+    },
+    /// A policy file is not valid.
+    #[error("the verification policy is not valid: {reason}")]
+    Policy {
+        /// What is wrong.
+        reason: String,
+    },
+    /// Reading or writing the layout failed.
+    #[error("cannot {what}")]
+    Layout {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        #[source]
+        source: buckle_oci::Error,
+    },
     /// A bug in buckle.
     #[error("internal error: {0}")]
     Internal(String),
@@ -30,6 +53,11 @@ impl Error {
             Error::KeyFormat { .. } => {
                 Some("use a key pair from `buckle keygen` or `cosign generate-key-pair` (ECDSA P-256)".into())
             }
+            Error::Layout { source, .. } => source.hint(),
+            Error::NoImage { .. } => Some("sign and verify OCI layouts, as `buckle build` writes them".into()),
+            Error::Policy { .. } => Some(
+                "a policy has `require = [...]` (predicate type URIs or slsaprovenance1, spdxjson, cyclonedx) and `builder-id`".into(),
+            ),
             Error::Internal(_) => None,
         }
     }

@@ -1,0 +1,338 @@
+//! Spec + lock -> SLSA Provenance v1 predicate (slsa.dev, `spec/v1.0/provenance`):
+//! how a buckle image was built and from exactly which inputs.
+//!
+//! - `buildDefinition.buildType` is [`BUILD_TYPE`]; `externalParameters` holds the spec
+//!   (path, SHA-256 and text), the variant, the architectures and SOURCE_DATE_EPOCH;
+//! - `resolvedDependencies` lists each suite's InRelease (SHA-256 from the lock, URI on
+//!   the mirror used) and every `.deb` (SHA-256, URI, and the package name, version and
+//!   architecture as annotations, so a verifier can compare them with the image);
+//! - `runDetails.builder.id` is the caller's builder id, `byproducts` holds the lock
+//!   itself (its SHA-256 is the image's `dev.buckle.lock.sha256` annotation), and
+//!   `metadata` the build's start and finish times when there was a build.
+
+use crate::package_set::{PackageId, PackageSet};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use buckle_debian::{Arch, MirrorUrl, Suite};
+use buckle_digest::Sha256;
+use buckle_spec::{Lock, Variant};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The `buildType` of buckle builds; docs/signing.md describes its parameters.
+pub const BUILD_TYPE: &str = "https://buckle.invalid/slsa/build-type/image/v1";
+/// The builder id used when the caller names none.
+pub const DEFAULT_BUILDER_ID: &str = "https://buckle.invalid/slsa/builder/cli/v1";
+/// Media type of a `.deb` dependency.
+pub const DEB_MEDIA_TYPE: &str = "application/vnd.debian.binary-package";
+/// Media type of the lock byproduct.
+pub const LOCK_MEDIA_TYPE: &str = "application/toml";
+
+/// What a provenance is made from.
+#[derive(Debug, Clone)]
+pub struct ProvenanceInput<'a> {
+    /// `runDetails.builder.id`.
+    pub builder_id: String,
+    /// The spec as the user named it (`catalog/python.toml`).
+    pub spec_path: String,
+    /// The spec's text.
+    pub spec_text: &'a str,
+    /// The lock the image was built from.
+    pub lock: &'a Lock,
+    /// The lock file's name (`python.lock`).
+    pub lock_name: String,
+    /// Which variant.
+    pub variant: Variant,
+    /// The architectures the statement covers (one per platform image; all of them for
+    /// the index).
+    pub architectures: Vec<Arch>,
+    /// SOURCE_DATE_EPOCH the image was built with.
+    pub source_date_epoch: u64,
+    /// The mirror each suite was read from.
+    pub mirrors: BTreeMap<Suite, MirrorUrl>,
+    /// Start and finish of the build (RFC 3339), when this is a build.
+    pub invocation: Option<Invocation>,
+}
+
+/// `runDetails.metadata`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invocation {
+    /// When the build started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_on: Option<String>,
+    /// When it finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_on: Option<String>,
+}
+
+/// The provenance predicate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Provenance {
+    /// `buildDefinition`.
+    pub build_definition: BuildDefinition,
+    /// `runDetails`.
+    pub run_details: RunDetails,
+}
+
+/// `buildDefinition`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildDefinition {
+    /// `buildType`.
+    pub build_type: String,
+    /// `externalParameters`.
+    pub external_parameters: serde_json::Value,
+    /// `internalParameters`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_parameters: Option<serde_json::Value>,
+    /// `resolvedDependencies`.
+    #[serde(default)]
+    pub resolved_dependencies: Vec<ResourceDescriptor>,
+}
+
+/// `runDetails`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunDetails {
+    /// `builder`.
+    pub builder: Builder,
+    /// `metadata`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Invocation>,
+    /// `byproducts`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub byproducts: Vec<ResourceDescriptor>,
+}
+
+/// `runDetails.builder`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Builder {
+    /// `id`: who ran the build.
+    pub id: String,
+    /// `version`: component -> version.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub version: BTreeMap<String, String>,
+}
+
+/// An in-toto ResourceDescriptor (`spec/v1/resource_descriptor.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceDescriptor {
+    /// `uri`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// `digest`: algorithm -> hex.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub digest: BTreeMap<String, String>,
+    /// `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `mediaType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// `content`: the bytes, base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// `annotations`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, serde_json::Value>,
+}
+
+fn sha256_map(digest: &Sha256) -> BTreeMap<String, String> {
+    BTreeMap::from([("sha256".to_owned(), digest.hex())])
+}
+
+fn text(value: impl ToString) -> serde_json::Value {
+    serde_json::Value::String(value.to_string())
+}
+
+/// The provenance of an image built from `input`.
+pub fn provenance(input: &ProvenanceInput<'_>) -> Provenance {
+    let spec_sha256 = Sha256::of(input.spec_text.as_bytes());
+    let external_parameters = serde_json::json!({
+        "spec": {
+            "path": input.spec_path,
+            "sha256": spec_sha256.hex(),
+            "content": input.spec_text,
+        },
+        "variant": input.variant.as_str(),
+        "architectures": input.architectures.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "sourceDateEpoch": input.source_date_epoch,
+    });
+    let mut dependencies: Vec<ResourceDescriptor> = input
+        .lock
+        .archive
+        .iter()
+        .map(|suite| {
+            let path = format!("dists/{}/InRelease", suite.suite);
+            ResourceDescriptor {
+                uri: input.mirrors.get(&suite.suite).map(|m| m.join(&path)),
+                digest: sha256_map(&suite.inrelease_sha256),
+                name: Some(path),
+                annotations: BTreeMap::from([
+                    ("suite".to_owned(), text(&suite.suite)),
+                    ("codename".to_owned(), text(&suite.codename)),
+                    ("date".to_owned(), text(&suite.date)),
+                ]),
+                ..ResourceDescriptor::default()
+            }
+        })
+        .collect();
+    for arch in &input.architectures {
+        for package in input.lock.packages(arch, input.variant) {
+            dependencies.push(ResourceDescriptor {
+                uri: input
+                    .mirrors
+                    .get(&package.suite)
+                    .map(|m| m.join(package.path.as_str())),
+                digest: sha256_map(&package.sha256),
+                name: Some(package.path.file_name().to_owned()),
+                media_type: Some(DEB_MEDIA_TYPE.to_owned()),
+                annotations: BTreeMap::from([
+                    ("package".to_owned(), text(&package.name)),
+                    ("version".to_owned(), text(&package.version)),
+                    ("architecture".to_owned(), text(&package.architecture)),
+                    ("source".to_owned(), text(&package.source)),
+                    ("sourceVersion".to_owned(), text(&package.source_version)),
+                    ("suite".to_owned(), text(&package.suite)),
+                ]),
+                ..ResourceDescriptor::default()
+            });
+        }
+    }
+    let lock_text = input.lock.to_toml();
+    Provenance {
+        build_definition: BuildDefinition {
+            build_type: BUILD_TYPE.to_owned(),
+            external_parameters,
+            internal_parameters: None,
+            resolved_dependencies: dependencies,
+        },
+        run_details: RunDetails {
+            builder: Builder {
+                id: input.builder_id.clone(),
+                version: BTreeMap::from([("buckle".to_owned(), env!("CARGO_PKG_VERSION").to_owned())]),
+            },
+            metadata: input.invocation.clone(),
+            byproducts: vec![ResourceDescriptor {
+                name: Some(input.lock_name.clone()),
+                digest: sha256_map(&Sha256::of(lock_text.as_bytes())),
+                media_type: Some(LOCK_MEDIA_TYPE.to_owned()),
+                content: Some(BASE64.encode(lock_text.as_bytes())),
+                ..ResourceDescriptor::default()
+            }],
+        },
+    }
+}
+
+impl Provenance {
+    /// The `.deb` packages among the resolved dependencies, by their annotations;
+    /// an error names a `.deb` dependency without them.
+    pub fn debian_packages(&self) -> Result<PackageSet, String> {
+        let mut out = PackageSet::new();
+        for dependency in &self.build_definition.resolved_dependencies {
+            if dependency.media_type.as_deref() != Some(DEB_MEDIA_TYPE) {
+                continue;
+            }
+            let field = |key: &str| {
+                dependency
+                    .annotations
+                    .get(key)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+                    .ok_or_else(|| {
+                        format!(
+                            "the .deb dependency `{}` has no `{key}` annotation",
+                            dependency
+                                .name
+                                .as_deref()
+                                .or(dependency.uri.as_deref())
+                                .unwrap_or("(unnamed)")
+                        )
+                    })
+            };
+            out.insert(PackageId {
+                name: field("package")?,
+                version: field("version")?,
+                architecture: field("architecture")?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCK: &str = r#"version = 1
+spec-sha256 = "4ab9bdf0a7e6445737b7a06213d007f6541d14cee2b740ee9cc02d3bbece5e01"
+source-date-epoch = 1700000000
+
+[[archive]]
+suite = "trixie"
+codename = "trixie"
+date = "Sat, 21 Nov 2026 09:15:44 UTC"
+inrelease-sha256 = "bfacad4ca61899ce20d4a0d439f29339f66541561b67506364efb88e27dee870"
+
+[images.amd64]
+runtime = [
+  { name = "tzdata", version = "2025b-4", architecture = "all", source = "tzdata", source-version = "2025b-4", suite = "trixie", path = "pool/main/t/tzdata/tzdata_2025b-4_all.deb", size = 10, sha256 = "c10585ac22c7f617a73d394eea29ba71d0356f350ae973b19043d1b017f80f54" },
+]
+"#;
+
+    #[test]
+    fn provenance_lists_inreleases_debs_and_the_lock() {
+        let lock = Lock::parse(LOCK, "test.lock").unwrap();
+        let input = ProvenanceInput {
+            builder_id: DEFAULT_BUILDER_ID.into(),
+            spec_path: "catalog/test.toml".into(),
+            spec_text: "name = \"test\"\n",
+            lock: &lock,
+            lock_name: "test.lock".into(),
+            variant: Variant::Runtime,
+            architectures: vec!["amd64".parse().unwrap()],
+            source_date_epoch: 1_700_000_000,
+            mirrors: BTreeMap::from([(
+                "trixie".parse().unwrap(),
+                "http://mirror.test/debian".parse().unwrap(),
+            )]),
+            invocation: None,
+        };
+        let provenance = provenance(&input);
+        let json = serde_json::to_value(&provenance).unwrap();
+        let deps = &json["buildDefinition"]["resolvedDependencies"];
+        assert_eq!(deps[0]["uri"], "http://mirror.test/debian/dists/trixie/InRelease");
+        assert_eq!(
+            deps[0]["digest"]["sha256"],
+            "bfacad4ca61899ce20d4a0d439f29339f66541561b67506364efb88e27dee870"
+        );
+        assert_eq!(
+            deps[1]["uri"],
+            "http://mirror.test/debian/pool/main/t/tzdata/tzdata_2025b-4_all.deb"
+        );
+        assert_eq!(deps[1]["annotations"]["version"], "2025b-4");
+        assert_eq!(
+            json["buildDefinition"]["externalParameters"]["spec"]["sha256"],
+            Sha256::of(b"name = \"test\"\n").hex()
+        );
+        let lock_text = BASE64
+            .decode(json["runDetails"]["byproducts"][0]["content"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            Lock::parse(std::str::from_utf8(&lock_text).unwrap(), "x").unwrap(),
+            lock
+        );
+        assert_eq!(json["runDetails"]["builder"]["id"], DEFAULT_BUILDER_ID);
+
+        let packages = provenance.debian_packages().unwrap();
+        assert_eq!(
+            packages.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["tzdata=2025b-4:all"]
+        );
+        let round_trip: Provenance = serde_json::from_value(json).unwrap();
+        assert_eq!(round_trip, provenance);
+    }
+}
