@@ -72,6 +72,19 @@ re-resolved against today's archive."
     Inspect(InspectArgs),
     /// Compare two images: packages and files added, removed, changed.
     Diff(DiffArgs),
+    /// Write an image's SBOM (SPDX 2.3 or CycloneDX 1.6 JSON) from its dpkg metadata.
+    #[command(
+        long_about = "Write the SBOM of an image: every Debian package its dpkg metadata lists \
+(/var/lib/dpkg/status or status.d/), with versions, source packages, licenses from machine-readable \
+copyright files, purls and dependencies; --files adds every file with its SHA-256 and owner.\n\n\
+Works on any Debian-based image, not only buckle's. For an image buckle built, --lock adds each \
+.deb's SHA-256 and download URL. The output is deterministic: the same image gives the same bytes."
+    )]
+    Sbom(SbomArgs),
+    /// Judge any image's hardening: rules, findings, a score, a CI gate.
+    Check(CheckArgs),
+    /// Put two images side by side: packages, size, shells, setuid files, findings.
+    Compare(CompareArgs),
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +191,74 @@ pub struct TestArgs {
 pub struct InspectArgs {
     /// An OCI layout directory or a docker-archive tar.
     pub image: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormatArg {
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+    /// CycloneDX 1.6 JSON.
+    CyclonedxJson,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// An OCI layout directory or a docker-archive tar (`path:tag` picks a tag).
+    pub image: PathBuf,
+    /// The document format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SbomFormatArg::SpdxJson)]
+    pub format: SbomFormatArg,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// List every file with its SHA-256 and the package it came from.
+    #[arg(long)]
+    pub files: bool,
+    /// The lock the image was built from: adds each .deb's SHA-256 and download URL.
+    #[arg(long, value_name = "LOCK")]
+    pub lock: Option<PathBuf>,
+    /// For a multi-arch image: the architecture (default: the host's).
+    #[arg(long)]
+    pub arch: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormatArg {
+    /// A table for people.
+    Table,
+    /// Every finding as JSON (same as --json).
+    Json,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// An OCI layout directory or a docker-archive tar (`docker save` output).
+    pub image: PathBuf,
+    /// A TOML policy: rules to skip, severities, weights, exceptions with reasons.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Exit 1 when the score is below N (0-100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub fail_under: Option<u32>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = CheckFormatArg::Table)]
+    pub format: CheckFormatArg,
+    /// Show passing rules too.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The image you have (say, one built on a general-purpose base).
+    pub theirs: PathBuf,
+    /// The image to compare it with (say, buckle's).
+    pub ours: PathBuf,
+    /// A TOML policy applied to both.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

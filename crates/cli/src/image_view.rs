@@ -9,7 +9,15 @@ use std::path::Path;
 /// Opens an OCI layout directory or docker-archive tar (`path` or `path:tag`), picking
 /// the host's platform from a multi-arch index.
 pub fn open(arg: &Path) -> anyhow::Result<Image> {
+    open_arch(arg, None)
+}
+
+/// Opens an image like [`open`], picking `arch` from a multi-arch index when given.
+pub fn open_arch(arg: &Path, arch: Option<&str>) -> anyhow::Result<Image> {
     let (path, mut selector) = buckle_oci::parse_image_arg(&arg.to_string_lossy());
+    if let Some(arch) = arch {
+        selector.platform = Some(buckle_oci::Platform::linux(arch));
+    }
     if !path.exists() {
         anyhow::bail!(crate::exit::UserError::with_hint(
             format!("no image at `{}`", path.display()),

@@ -356,6 +356,9 @@ impl Layout {
                     .is_none_or(|wanted| image.platform.matches(wanted))
             })
             .collect();
+        // One image under several tags (`latest` and a version) is still one image.
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|image| seen.insert(image.descriptor.digest));
         match found.len() {
             0 => Err(Error::NoSuchImage {
                 path: self.root.clone(),

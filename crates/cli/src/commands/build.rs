@@ -4,6 +4,7 @@
 use crate::args::{BuildArgs, CompressionArg, FormatArg, Global};
 use crate::commands::fetch::fetch_lock;
 use crate::commands::lock::resolve_spec;
+use crate::describe::{self, deb_origins};
 use crate::exit::UserError;
 use crate::files::{self, SpecFile};
 use crate::printer::Printer;
@@ -13,8 +14,9 @@ use anyhow::Context;
 use buckle_debian::Arch;
 use buckle_image::build::{build, image_index, BuildOptions, BuiltImage, PackageInput};
 use buckle_image::harden::OsRelease;
-use buckle_oci::layout::LayoutWriter;
+use buckle_oci::layout::{Layout, LayoutWriter, Selector};
 use buckle_oci::{annotation, Descriptor, ImageIndex, RelPath};
+use buckle_sbom::dpkg::Detail;
 use buckle_spec::{Distribution, Lock, Variant};
 use serde_json::json;
 
@@ -22,6 +24,12 @@ use std::path::{Path, PathBuf};
 
 /// The tag written into layouts (`oci:out/python:latest`) and docker archives.
 const TAG: &str = "latest";
+
+/// Manifest annotation: `runtime` or `dev`.
+pub const VARIANT_ANNOTATION: &str = "dev.buckle.variant";
+
+/// Manifest annotation: the SHA-256 of the lock the image was built from.
+pub const LOCK_ANNOTATION: &str = "dev.buckle.lock.sha256";
 
 pub fn run(args: &BuildArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
     let session = Session::new(global)?;
@@ -79,9 +87,14 @@ fn build_spec(
         printer,
     };
     let built = match args.format {
-        FormatArg::Oci => job.write_layout(&output)?,
+        FormatArg::Oci => {
+            let built = job.write_layout(&output)?;
+            job.attach_sboms(&output, &built)?;
+            built
+        }
         FormatArg::DockerArchive => job.write_docker_archive(&output)?,
     };
+    crate::commands::sign::sign_build(session, spec, &job.lock, &output, args, printer)?;
     let digest = built.first().map(|b| b.manifest.digest.oci()).unwrap_or_default();
     for image in &built {
         let size: u64 = image.layers.iter().map(|l| l.descriptor.size).sum();
@@ -171,10 +184,11 @@ fn build_options(
     variant: Variant,
     args: &BuildArgs,
 ) -> anyhow::Result<BuildOptions> {
-    let (version, codename) = match spec.spec.distribution {
-        Distribution::Trixie => ("13", "trixie"),
-        Distribution::Bookworm => ("12", "bookworm"),
+    let version = match spec.spec.distribution {
+        Distribution::Trixie => "13",
+        Distribution::Bookworm => "12",
     };
+    let codename = codename(spec);
     let epoch = args.source_date_epoch.unwrap_or(lock.source_date_epoch);
     let mut options = BuildOptions::new(
         arch.clone(),
@@ -199,9 +213,9 @@ fn build_options(
     }
     options
         .annotations
-        .insert("dev.buckle.variant".to_owned(), variant.as_str().to_owned());
+        .insert(VARIANT_ANNOTATION.to_owned(), variant.as_str().to_owned());
     options.annotations.insert(
-        "dev.buckle.lock.sha256".to_owned(),
+        LOCK_ANNOTATION.to_owned(),
         buckle_digest::Sha256::of(lock.to_toml().as_bytes()).hex(),
     );
     for path in &spec.spec.image.certificates {
@@ -220,6 +234,13 @@ fn build_options(
 }
 
 impl Job<'_> {
+    /// A tag that names this build only: the distribution and the start of the lock's
+    /// SHA-256 (`trixie-3f1c9a2b7d4e`), so a layout says which lock made it.
+    fn version_tag(&self) -> String {
+        let lock = buckle_digest::Sha256::of(self.lock.to_toml().as_bytes()).hex();
+        format!("{}-{}", codename(self.spec), &lock[..12])
+    }
+
     fn options(&self, arch: &Arch) -> anyhow::Result<BuildOptions> {
         build_options(self.spec, &self.lock, arch, self.variant, self.args)
     }
@@ -261,9 +282,29 @@ impl Job<'_> {
     fn write_layout(&self, output: &Path) -> anyhow::Result<Vec<BuiltImage>> {
         let layout = LayoutWriter::create(output)?;
         let built = self.build_arches(&layout)?;
-        let index = top_index(&layout, built.iter().map(|b| b.manifest.clone()).collect())?;
+        let tags = [TAG.to_owned(), self.version_tag()];
+        let index = top_index(&layout, built.iter().map(|b| b.manifest.clone()).collect(), &tags)?;
         layout.finish(&index)?;
         Ok(built)
+    }
+
+    /// Attaches SPDX and CycloneDX SBOMs to each image in the layout at `output`.
+    fn attach_sboms(&self, output: &Path, built: &[BuiltImage]) -> anyhow::Result<()> {
+        let mut layout = Layout::open(output)?;
+        for image in built {
+            let arch: Arch = image.config.architecture.parse()?;
+            let selector = Selector {
+                ref_name: None,
+                platform: image.manifest.platform.clone(),
+            };
+            let opened = buckle_oci::open_image(output, &selector)?;
+            let debs = deb_origins(self.session, self.spec, &self.lock, &arch, self.variant)?;
+            let name = describe::image_name(&opened, &self.spec.spec.name.to_string());
+            let input = describe::sbom_input(&opened, &name, Detail::Packages, &debs)?;
+            describe::attach_sboms(&mut layout, &opened, &input)
+                .with_context(|| format!("cannot attach the SBOMs of the {arch} image"))?;
+        }
+        Ok(())
     }
 
     fn write_docker_archive(&self, output: &Path) -> anyhow::Result<Vec<BuiltImage>> {
@@ -294,16 +335,29 @@ impl Job<'_> {
     }
 }
 
-/// `index.json` names the image `latest`: the manifest itself, or for several
+/// `index.json` names the image by each of `tags`: the manifest itself, or for several
 /// architectures an image index of them.
-fn top_index(layout: &LayoutWriter, manifests: Vec<Descriptor>) -> anyhow::Result<ImageIndex> {
+fn top_index(
+    layout: &LayoutWriter,
+    manifests: Vec<Descriptor>,
+    tags: &[String],
+) -> anyhow::Result<ImageIndex> {
     let top = match manifests.as_slice() {
         [one] => one.clone(),
         _ => layout.put_index(&image_index(manifests))?,
     };
-    Ok(ImageIndex::new(vec![
-        top.with_annotation(annotation::REF_NAME, TAG)
-    ]))
+    Ok(ImageIndex::new(
+        tags.iter()
+            .map(|tag| top.clone().with_annotation(annotation::REF_NAME, tag))
+            .collect(),
+    ))
+}
+
+fn codename(spec: &SpecFile) -> &'static str {
+    match spec.spec.distribution {
+        Distribution::Trixie => "trixie",
+        Distribution::Bookworm => "bookworm",
+    }
 }
 
 fn parent_dir(path: &Path) -> anyhow::Result<PathBuf> {

@@ -28,15 +28,22 @@ pub fn run(args: &FetchArgs, global: &Global, printer: &Printer) -> anyhow::Resu
     Ok(())
 }
 
-/// The lock beside a spec, which must exist.
+/// The lock beside a spec, which must exist and have been made from the spec as it is.
 pub fn require_lock(spec: &SpecFile) -> anyhow::Result<Lock> {
-    spec.read_lock()?.ok_or_else(|| {
+    let lock = spec.read_lock()?.ok_or_else(|| {
         UserError::with_hint(
             format!("`{}` has no lock", spec.path.display()),
             format!("run `buckle lock {}` first", spec.path.display()),
         )
-        .into()
-    })
+    })?;
+    lock.check_fresh(&spec.spec).with_context(|| {
+        format!(
+            "`{}` does not match `{}`",
+            spec.lock_path().display(),
+            spec.path.display()
+        )
+    })?;
+    Ok(lock)
 }
 
 /// Downloads what the cache does not have yet; every file is checked against the lock.

@@ -1,10 +1,13 @@
 //! One module per command; each composes the library crates.
 
 pub mod build;
+pub mod check;
+pub mod compare;
 pub mod diff;
 pub mod fetch;
 pub mod inspect;
 pub mod lock;
+pub mod sbom;
 pub mod test;
 pub mod why;
 
@@ -21,5 +24,8 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
         Command::Test(args) => test::run(args, printer),
         Command::Inspect(args) => inspect::run(args, printer),
         Command::Diff(args) => diff::run(args, printer),
+        Command::Sbom(args) => sbom::run(args, global, printer),
+        Command::Check(args) => check::run(args, printer),
+        Command::Compare(args) => compare::run(args, printer),
     }
 }

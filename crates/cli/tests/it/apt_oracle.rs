@@ -17,14 +17,22 @@ impl AptRoot {
     pub fn new(mirror: &str, suites: &[&str], security_mirror: &str, security_suites: &[&str]) -> AptRoot {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        for sub in ["etc/apt/sources.list.d", "etc/apt/apt.conf.d", "etc/apt/preferences.d",
-                    "var/lib/dpkg", "var/lib/apt/lists/partial", "var/cache/apt/archives/partial"] {
+        for sub in [
+            "etc/apt/sources.list.d",
+            "etc/apt/apt.conf.d",
+            "etc/apt/preferences.d",
+            "var/lib/dpkg",
+            "var/lib/apt/lists/partial",
+            "var/cache/apt/archives/partial",
+        ] {
             std::fs::create_dir_all(root.join(sub)).unwrap();
         }
         std::fs::write(root.join("var/lib/dpkg/status"), "").unwrap();
         let mut sources = String::new();
         for suite in suites {
-            sources.push_str(&format!("deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] {mirror} {suite} main\n"));
+            sources.push_str(&format!(
+                "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] {mirror} {suite} main\n"
+            ));
         }
         for suite in security_suites {
             sources.push_str(&format!("deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] {security_mirror} {suite} main\n"));
@@ -38,7 +46,11 @@ impl AptRoot {
         std::fs::write(root.join("apt.conf"), conf).unwrap();
         let apt = AptRoot { dir };
         let out = apt.command("apt-get").args(["update", "-qq"]).output().unwrap();
-        assert!(out.status.success(), "apt-get update failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "apt-get update failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         apt
     }
 
@@ -52,18 +64,27 @@ impl AptRoot {
         cmd
     }
 
-    /// Marks `packages` as installed at their candidate version, as if cut.
+    /// Marks `packages` as installed, as if cut: each at a version just above its
+    /// candidate (`<candidate>+oracle`), which exists only in the status file. At the
+    /// candidate itself apt would take the dependencies from the archive's record, find
+    /// them missing and reinstall the package; this version has none.
     pub fn mark_installed(&self, packages: &[&str]) {
         let mut status = String::new();
         for package in packages {
-            let out = self.command("apt-cache").args(["show", "--no-all-versions", package]).output().unwrap();
+            let out = self
+                .command("apt-cache")
+                .args(["show", "--no-all-versions", package])
+                .output()
+                .unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
             let field = |name: &str| {
-                text.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::to_owned)
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                    .map(str::to_owned)
             };
             let Some(version) = field("Version") else { continue };
             status.push_str(&format!(
-                "Package: {package}\nStatus: install ok installed\nVersion: {version}\nArchitecture: {}\n",
+                "Package: {package}\nStatus: install ok installed\nVersion: {version}+oracle\nArchitecture: {}\n",
                 field("Architecture").unwrap_or_else(|| "amd64".into())
             ));
             if let Some(multi_arch) = field("Multi-Arch") {
@@ -79,8 +100,17 @@ impl AptRoot {
 
     /// The packages `apt-get install` would install for `roots`, without Recommends.
     pub fn install_set(&self, roots: &[&str]) -> BTreeSet<String> {
-        let out = self.command("apt-get").args(["-s", "-qq", "install"]).args(roots).output().unwrap();
-        assert!(out.status.success(), "apt-get -s install failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .command("apt-get")
+            .args(["-s", "-qq", "install"])
+            .args(roots)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "apt-get -s install failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| l.strip_prefix("Inst "))
@@ -93,6 +123,15 @@ impl AptRoot {
 /// The host apt's Debian mirror and security mirror, read from its sources, the same
 /// way buckle finds them.
 pub fn host_mirrors() -> (String, String) {
-    let mirrors = buckle_archive::mirror::detect(Path::new("/etc/apt")).expect("the host's apt names a Debian mirror");
-    (mirrors.debian.to_string(), mirrors.security.map(|u| u.to_string()).unwrap_or_default())
+    let mirrors = buckle_archive::from_apt_config(Path::new("/etc/apt"))
+        .expect("the host's apt configuration is readable");
+    let archive = mirrors
+        .archive()
+        .expect("the host's apt names a Debian mirror")
+        .to_string();
+    let security = mirrors
+        .security()
+        .expect("the host's apt names a Debian security mirror")
+        .to_string();
+    (archive, security)
 }

@@ -92,6 +92,29 @@ fn layout_round_trips_through_open() {
 }
 
 #[test]
+fn one_image_under_two_tags_is_selected_without_a_tag_but_two_images_are_ambiguous() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = LayoutWriter::create(dir.path().join("img")).unwrap();
+    let manifest = put_image(&writer, "amd64", "one");
+    let other = put_image(&writer, "amd64", "two");
+    let layout = writer
+        .finish(&ImageIndex::new(vec![
+            tagged(manifest.clone(), "latest"),
+            tagged(manifest.clone(), "1.0"),
+        ]))
+        .unwrap();
+    let image = layout.select(&Selector::default()).unwrap();
+    assert_eq!(image.descriptor.digest, manifest.digest);
+
+    let mut layout = layout;
+    layout
+        .add_manifest(&layout.read_manifest(&other).unwrap(), &[])
+        .unwrap();
+    let err = layout.select(&Selector::default()).unwrap_err();
+    assert!(matches!(err, Error::AmbiguousImage { .. }), "{err}");
+}
+
+#[test]
 fn tampered_blob_is_caught_on_read_with_both_digests() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("img");

@@ -1,0 +1,117 @@
+//! `buckle check IMAGE`: hardening rules over any image, a score, a CI gate.
+
+use crate::args::{CheckArgs, CheckFormatArg};
+use crate::exit::GateFailed;
+use crate::files;
+use crate::image_view;
+use crate::printer::Printer;
+use anyhow::Context;
+use buckle_check::{check, Attachments, ImageView, Policy, Report, Status};
+use buckle_oci::layout::Layout;
+use std::path::Path;
+
+pub fn run(args: &CheckArgs, printer: &Printer) -> anyhow::Result<()> {
+    let policy = load_policy(args.policy.as_deref())?;
+    let (view, report) = checked(&args.image, &policy)?;
+    let name = args.image.display().to_string();
+    match (args.format, printer.json) {
+        (CheckFormatArg::Sarif, _) => printer.result(buckle_check::sarif::to_sarif_json(&report, &name)?),
+        (CheckFormatArg::Json, _) | (_, true) => printer.result(report.to_json()?),
+        (CheckFormatArg::Table, false) => print_table(&report, &view, args.all, printer),
+    }
+    if !report.meets(args.fail_under) {
+        let min = args.fail_under.or(report.min_score).unwrap_or_default();
+        anyhow::bail!(GateFailed {
+            message: format!("score {} is below {min}", report.score)
+        });
+    }
+    Ok(())
+}
+
+/// The policy in `path`, or the default one (every rule as the catalog defines it).
+pub fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
+    let Some(path) = path else {
+        return Ok(Policy::default());
+    };
+    let text = files::read_text(path)?;
+    Ok(Policy::parse(&text, &path.display().to_string())?)
+}
+
+/// Reads `image` (with its attachments when it is a layout) and checks it.
+pub fn checked(image: &Path, policy: &Policy) -> anyhow::Result<(ImageView, Report)> {
+    let opened = image_view::open(image)?;
+    let layout = if opened.path().is_dir() {
+        Some(Layout::open(opened.path())?)
+    } else {
+        None
+    };
+    let attachments = match &layout {
+        Some(layout) => Attachments::from_layout(layout, &opened)?,
+        None => Attachments::docker_archive(),
+    };
+    let mut view = ImageView::from_oci(&opened, attachments)
+        .with_context(|| format!("cannot read `{}`", image.display()))?;
+    if let Some(layout) = &layout {
+        view.tags = layout_tags(layout, &opened)?;
+    }
+    let report = check(&view, policy);
+    Ok((view, report))
+}
+
+/// Every tag in the layout's `index.json` that names `image`, directly or through the
+/// multi-arch index that lists it.
+fn layout_tags(layout: &Layout, image: &buckle_oci::Image) -> anyhow::Result<Vec<String>> {
+    let digest = image.manifest_digest();
+    let mut tags = Vec::new();
+    for top in &layout.index().manifests {
+        let Some(tag) = top.ref_name() else { continue };
+        let names_image = top.digest == digest
+            || (buckle_oci::media_type::is_index(&top.media_type)
+                && layout
+                    .read_index(top)?
+                    .manifests
+                    .iter()
+                    .any(|m| m.digest == digest));
+        if names_image {
+            tags.push(tag.to_owned());
+        }
+    }
+    Ok(tags)
+}
+
+fn print_table(report: &Report, view: &ImageView, all: bool, printer: &Printer) {
+    let tags = if view.tags.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", view.tags.join(", "))
+    };
+    printer.result(format!(
+        "score {}/100{tags}  [{}]",
+        report.score,
+        report.explanation()
+    ));
+    for finding in &report.findings {
+        let shown = all || !matches!(finding.status, Status::Pass | Status::NotApplicable);
+        if !shown {
+            continue;
+        }
+        printer.result(format!(
+            "{:<6} {:<8} {:<24} {}",
+            finding.status.as_str(),
+            finding.severity.as_str(),
+            finding.rule,
+            finding.message
+        ));
+        if matches!(finding.status, Status::Fail | Status::Warn) {
+            printer.result(format!("{:<40}fix: {}", "", finding.hint));
+        }
+        for exception in &finding.exceptions {
+            printer.result(format!(
+                "{:<40}excepted {}: {}",
+                "", exception.path, exception.reason
+            ));
+        }
+    }
+    let passed = report.with_status(Status::Pass).count();
+    printer.result(format!("{passed} of {} rules pass", report.findings.len()));
+}

@@ -1,0 +1,77 @@
+//! Running the `buckle` binary with a private cache and reading what it did.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// One `buckle` invocation's outcome.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with both streams unless the command succeeded.
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "buckle failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Panics unless the command failed with `code`.
+    #[track_caller]
+    pub fn fails_with(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// stdout parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// `buckle` with its cache in `cache`, run in `dir`.
+pub struct Buckle {
+    pub dir: PathBuf,
+    pub cache: PathBuf,
+}
+
+impl Buckle {
+    pub fn new(dir: &Path, cache: &Path) -> Buckle {
+        Buckle {
+            dir: dir.to_owned(),
+            cache: cache.to_owned(),
+        }
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_buckle"));
+        cmd.current_dir(&self.dir)
+            .env("BUCKLE_CACHE", &self.cache)
+            .env("NO_COLOR", "1")
+            .env_remove("BUCKLE_MIRROR")
+            .env_remove("RUST_LOG");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command().args(args).output().unwrap())
+    }
+}

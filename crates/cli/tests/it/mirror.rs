@@ -1,0 +1,441 @@
+//! The catalog against the Debian mirror the host's apt uses: locks agree with apt,
+//! every image builds, passes its smoke test in runc, runs non-root on a read-only
+//! root without a shell, is read by umoci and skopeo, passes `buckle check`, builds
+//! reproducibly, and has SBOMs that the formats' validators accept and that list
+//! exactly what syft finds.
+
+use crate::apt_oracle::{host_mirrors, AptRoot};
+use crate::cli::{Buckle, Run};
+use crate::fixture::{compile_static, static_probe, PROBE_EXPECT};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const CATALOG: [&str; 6] = ["static", "base", "cc", "python", "node", "nginx"];
+
+/// The catalog copied into a temporary directory, locked and built once (runtime
+/// variant, every architecture), with a download cache kept between test runs.
+struct Catalog {
+    dir: tempfile::TempDir,
+    buckle: Buckle,
+}
+
+fn catalog() -> &'static Catalog {
+    static CATALOG_BUILT: OnceLock<Catalog> = OnceLock::new();
+    CATALOG_BUILT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog");
+        copy_dir(&source, &dir.path().join("catalog"));
+        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("buckle-cache");
+        let buckle = Buckle::new(dir.path(), &cache);
+        let specs: Vec<String> = CATALOG
+            .iter()
+            .map(|name| format!("catalog/{name}.toml"))
+            .collect();
+        let mut args = vec!["build", "-q"];
+        args.extend(specs.iter().map(String::as_str));
+        buckle.run(&args).ok();
+        Catalog { dir, buckle }
+    })
+}
+
+impl Catalog {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.buckle.run(args)
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else if entry.path().extension().is_none_or(|e| e != "lock") {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Writes an executable file.
+fn executable(path: &Path, bytes: &[u8]) {
+    std::fs::write(path, bytes).unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
+/// The (name, architecture) pairs a lock pins for one image.
+fn locked(lock: &str, arch: &str, variant: &str) -> BTreeSet<String> {
+    let lock: toml::Value = toml::from_str(lock).unwrap();
+    lock["images"][arch][variant]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_catalog_lock_pins_exactly_what_apt_would_install() {
+    let catalog = catalog();
+    let (mirror, security) = host_mirrors();
+    let apt = AptRoot::new(
+        &mirror,
+        &["trixie", "trixie-updates"],
+        &security,
+        &["trixie-security"],
+    );
+    for name in CATALOG {
+        let spec: toml::Value =
+            toml::from_str(&std::fs::read_to_string(catalog.path(&format!("catalog/{name}.toml"))).unwrap())
+                .unwrap();
+        let roots: Vec<&str> = spec["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let excluded: Vec<&str> = spec
+            .get("exclude")
+            .and_then(|e| e.as_array())
+            .map(|e| e.iter().map(|x| x["package"].as_str().unwrap()).collect())
+            .unwrap_or_default();
+        apt.mark_installed(&excluded);
+        let expected = apt.install_set(&roots);
+        let lock = std::fs::read_to_string(catalog.path(&format!("catalog/{name}.lock"))).unwrap();
+        assert_eq!(
+            locked(&lock, "amd64", "runtime"),
+            expected,
+            "{name}: buckle's lock and apt disagree"
+        );
+    }
+}
+
+#[test]
+fn every_catalog_image_passes_its_smoke_test_in_runc() {
+    let catalog = catalog();
+    let hello_static =
+        compile_static("#include <stdio.h>\nint main(void) { puts(\"hello from a static binary\"); }\n");
+    executable(&catalog.path("hello-static"), &hello_static);
+    let hello_cc = catalog.path("hello-cc");
+    let source = catalog.path("hello.cc");
+    std::fs::write(
+        &source,
+        "#include <iostream>\nint main() { std::cout << \"hello from C++\" << std::endl; }\n",
+    )
+    .unwrap();
+    let status = Command::new("g++")
+        .arg("-O2")
+        .arg("-o")
+        .arg(&hello_cc)
+        .arg(&source)
+        .status()
+        .unwrap();
+    assert!(status.success(), "g++ failed");
+    for name in CATALOG {
+        let spec = format!("catalog/{name}.toml");
+        let mount = match name {
+            "static" => Some(format!("{}:/hello", catalog.path("hello-static").display())),
+            "cc" => Some(format!("{}:/hello", hello_cc.display())),
+            _ => None,
+        };
+        let mut args = vec!["test", spec.as_str()];
+        if let Some(mount) = &mount {
+            args.extend(["--mount", mount.as_str()]);
+        }
+        catalog.run(&args).ok();
+    }
+}
+
+#[test]
+fn every_catalog_image_runs_nonroot_on_a_read_only_root_without_a_shell() {
+    let catalog = catalog();
+    executable(&catalog.path("probe"), static_probe());
+    std::fs::write(catalog.path("probe.toml"), crate::runtime::probe_spec()).unwrap();
+    let mount = format!("{}:/probe", catalog.path("probe").display());
+    for name in CATALOG {
+        let image = format!("out/{name}");
+        let run = catalog
+            .run(&["test", "probe.toml", "--image", &image, "--mount", &mount])
+            .ok();
+        assert!(run.stdout.contains(PROBE_EXPECT), "{name}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn every_catalog_image_is_hardened_by_buckle_checks_rules() {
+    let catalog = catalog();
+    // Signing is `buckle build --sign`'s job; these builds are unsigned.
+    let unsigned = ["BKL-ATTACH-PROVENANCE", "BKL-ATTACH-SIGNATURE"];
+    for name in CATALOG {
+        let report = catalog
+            .run(&["check", &format!("out/{name}"), "--json"])
+            .ok()
+            .json();
+        let failed: Vec<&Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == "fail" || f["status"] == "warn")
+            .filter(|f| !unsigned.contains(&f["rule"].as_str().unwrap()) && f["severity"] != "info")
+            .collect();
+        assert!(failed.is_empty(), "{name}: {failed:#?}");
+    }
+}
+
+#[test]
+fn every_catalog_image_is_read_by_skopeo_for_each_architecture_and_unpacked_by_umoci() {
+    let catalog = catalog();
+    for name in CATALOG {
+        let layout = catalog.path(&format!("out/{name}"));
+        for arch in ["amd64", "arm64"] {
+            let seen = tool(
+                "skopeo",
+                &[
+                    "inspect",
+                    "--override-arch",
+                    arch,
+                    &format!("oci:{}:latest", layout.display()),
+                ],
+            );
+            let seen: Value = serde_json::from_str(&seen).unwrap();
+            assert_eq!(seen["Architecture"], arch, "{name}");
+        }
+        // umoci does not choose a platform from an image index: give it one architecture.
+        let single = catalog.path(&format!("out-amd64/{name}"));
+        let spec = format!("catalog/{name}.toml");
+        catalog
+            .run(&[
+                "build",
+                "-q",
+                &spec,
+                "--arch",
+                "amd64",
+                "-o",
+                single.to_str().unwrap(),
+            ])
+            .ok();
+        let bundle = catalog.path(&format!("umoci-{name}"));
+        let image = format!("{}:latest", single.display());
+        tool(
+            "umoci",
+            &[
+                "unpack",
+                "--rootless",
+                "--image",
+                &image,
+                bundle.to_str().unwrap(),
+            ],
+        );
+        assert!(bundle.join("rootfs/etc/os-release").exists(), "{name}");
+        assert!(
+            bundle.join("rootfs/var/lib/dpkg/status.d/base-files").exists(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_catalog_image_builds_to_the_same_bytes_twice() {
+    let catalog = catalog();
+    catalog
+        .run(&["build", "-q", "catalog/python.toml", "-o", "again/python"])
+        .ok();
+    assert_eq!(
+        crate::fixture::tree(&catalog.path("out/python")),
+        crate::fixture::tree(&catalog.path("again/python")),
+        "two builds of catalog/python.lock differ"
+    );
+}
+
+/// Runs `program` with `args`, panicking with its output unless it succeeds.
+fn tool(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is installed by scripts/test: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const CYCLONEDX_VALIDATE: &str = "import sys\n\
+from cyclonedx.schema import SchemaVersion\n\
+from cyclonedx.validation.json import JsonStrictValidator\n\
+errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\n\
+if errors: sys.exit(repr(errors))\n";
+
+/// The (name, version) pairs of the packages an SPDX document lists, without the image.
+fn spdx_packages(document: &Value) -> BTreeSet<(String, String)> {
+    document["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["SPDXID"] != "SPDXRef-Image")
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["versionInfo"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_catalog_sbom_validates_and_lists_exactly_what_syft_finds() {
+    let catalog = catalog();
+    for name in CATALOG {
+        let spdx = catalog.path(&format!("{name}.spdx.json"));
+        let cdx = catalog.path(&format!("{name}.cdx.json"));
+        let image = format!("out/{name}");
+        let lock = format!("catalog/{name}.lock");
+        catalog
+            .run(&["sbom", &image, "--lock", &lock, "-o", spdx.to_str().unwrap()])
+            .ok();
+        catalog
+            .run(&[
+                "sbom",
+                &image,
+                "--lock",
+                &lock,
+                "-f",
+                "cyclonedx-json",
+                "-o",
+                cdx.to_str().unwrap(),
+            ])
+            .ok();
+        tool("pyspdxtools", &["-i", spdx.to_str().unwrap()]);
+        tool("python3", &["-c", CYCLONEDX_VALIDATE, cdx.to_str().unwrap()]);
+
+        let ours = spdx_packages(&serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap());
+        let locked_names = locked(
+            &std::fs::read_to_string(catalog.path(&lock)).unwrap(),
+            "amd64",
+            "runtime",
+        );
+        assert_eq!(
+            ours.iter().map(|(n, _)| n.clone()).collect::<BTreeSet<_>>(),
+            locked_names,
+            "{name}"
+        );
+
+        // syft reads a docker archive (its oci-dir source wants a layout with one manifest).
+        let archive = catalog.path(&format!("{name}.tar"));
+        let spec = format!("catalog/{name}.toml");
+        catalog
+            .run(&[
+                "build",
+                "-q",
+                &spec,
+                "--arch",
+                "amd64",
+                "--format",
+                "docker-archive",
+                "-o",
+                archive.to_str().unwrap(),
+            ])
+            .ok();
+        let syft = tool(
+            "syft",
+            &[
+                "scan",
+                &format!("docker-archive:{}", archive.display()),
+                "-o",
+                "json",
+                "-q",
+            ],
+        );
+        let syft: Value = serde_json::from_str(&syft).unwrap();
+        let theirs: BTreeSet<(String, String)> = syft["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["type"] == "deb")
+            .map(|a| {
+                (
+                    a["name"].as_str().unwrap().to_owned(),
+                    a["version"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(ours, theirs, "{name}: buckle's SBOM and syft disagree");
+    }
+}
+
+#[test]
+fn an_mmdebstrap_image_gets_an_sbom_with_every_package_dpkg_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mirror, _) = host_mirrors();
+    let layout = dir.path().join("layout");
+    let bundle = dir.path().join("bundle");
+    let layout_ref = format!("{}:latest", layout.display());
+    tool("umoci", &["init", "--layout", layout.to_str().unwrap()]);
+    tool("umoci", &["new", "--image", &layout_ref]);
+    tool(
+        "umoci",
+        &[
+            "unpack",
+            "--rootless",
+            "--image",
+            &layout_ref,
+            bundle.to_str().unwrap(),
+        ],
+    );
+    let rootfs = bundle.join("rootfs");
+    std::fs::remove_dir_all(&rootfs).unwrap();
+    tool(
+        "mmdebstrap",
+        &[
+            "--variant=minbase",
+            "--quiet",
+            "bookworm",
+            rootfs.to_str().unwrap(),
+            &mirror,
+        ],
+    );
+    // Device nodes cannot be stored by rootless umoci; an image does not need them.
+    tool(
+        "find",
+        &[rootfs.join("dev").to_str().unwrap(), "-mindepth", "1", "-delete"],
+    );
+    tool(
+        "umoci",
+        &["repack", "--image", &layout_ref, bundle.to_str().unwrap()],
+    );
+
+    let admindir = rootfs.join("var/lib/dpkg");
+    let listed = tool(
+        "dpkg-query",
+        &[
+            &format!("--admindir={}", admindir.display()),
+            "-W",
+            "-f",
+            "${Package}\t${Version}\n",
+        ],
+    );
+    let expected: BTreeSet<(String, String)> = listed
+        .lines()
+        .map(|l| {
+            let (name, version) = l.split_once('\t').unwrap();
+            (name.to_owned(), version.to_owned())
+        })
+        .collect();
+    let buckle = Buckle::new(dir.path(), &dir.path().join("cache"));
+    let document = buckle.run(&["sbom", layout.to_str().unwrap()]).ok().json();
+    assert!(
+        expected.len() > 50,
+        "minbase has about 90 packages: {}",
+        expected.len()
+    );
+    assert_eq!(spdx_packages(&document), expected);
+}

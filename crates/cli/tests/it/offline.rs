@@ -1,0 +1,322 @@
+//! The whole flow against an archive the test generates: no network beyond loopback.
+
+use crate::fixture::{self, package, tree, Fixture, SPEC};
+use buckle_testkit::repo::{Break, RepoBuilder, SuiteBuilder};
+use serde_json::Value;
+
+fn names(packages: &Value) -> Vec<String> {
+    let mut names: Vec<String> = packages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn lock_pins_the_closure_without_the_excluded_package_and_records_every_deb() {
+    let f = Fixture::new();
+    let run = f.buckle.run(&["lock", "hello.toml"]).ok();
+    assert!(
+        run.stderr.contains("Locked hello.toml -> hello.lock"),
+        "{}",
+        run.stderr
+    );
+    let lock = f.read("hello.lock");
+    for name in ["base-files", "hello", "libc6", "libfoo1", "dash"] {
+        assert!(
+            lock.contains(&format!("name = \"{name}\"")),
+            "{name} missing:\n{lock}"
+        );
+    }
+    assert!(
+        !lock.contains("name = \"debconf\""),
+        "excluded debconf is locked:\n{lock}"
+    );
+    let hello_deb = f.original("/pool/main/h/hello/hello_2.10-3_amd64.deb");
+    assert!(lock.contains(&format!(
+        "sha256 = \"{}\"",
+        buckle_digest::Sha256::of(&hello_deb).hex()
+    )));
+    assert!(
+        !lock.contains(&f.server.url()),
+        "a mirror URL was written into the lock"
+    );
+
+    let why = f.buckle.run(&["why", "hello.lock", "libc6"]).ok();
+    assert!(
+        why.stdout.contains("hello") && why.stdout.contains("libc6 (>= 2.34)"),
+        "{}",
+        why.stdout
+    );
+}
+
+#[test]
+fn build_makes_a_nonroot_image_with_the_locked_packages_and_attached_sboms() {
+    let f = Fixture::new();
+    f.buckle.run(&["build", "hello.toml"]).ok();
+    let inspect = f.buckle.run(&["inspect", "out/hello", "--json"]).ok().json();
+    assert_eq!(inspect["user"], "65532:65532");
+    assert_eq!(inspect["entrypoint"], serde_json::json!(["/usr/bin/hello"]));
+    assert_eq!(
+        names(&inspect["packages"]),
+        ["base-files", "hello", "libc6", "libfoo1"]
+    );
+
+    let index: Value = serde_json::from_str(&f.read("out/hello/index.json")).unwrap();
+    let artifact_types: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["artifactType"].as_str())
+        .collect();
+    assert_eq!(
+        artifact_types,
+        ["application/spdx+json", "application/vnd.cyclonedx+json"]
+    );
+
+    let spdx = f
+        .buckle
+        .run(&["sbom", "out/hello", "--lock", "hello.lock"])
+        .ok()
+        .json();
+    let packages: Vec<&str> = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    for name in ["base-files", "hello", "libc6", "libfoo1"] {
+        assert!(
+            packages.contains(&name),
+            "{name} missing from the SBOM: {packages:?}"
+        );
+    }
+    let hello = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "hello" && p["SPDXID"] != "SPDXRef-Image")
+        .unwrap();
+    assert!(
+        hello["downloadLocation"]
+            .as_str()
+            .unwrap()
+            .starts_with(&f.server.url()),
+        "the lock's URL is the download location: {hello}"
+    );
+}
+
+#[test]
+fn the_same_lock_builds_the_same_bytes_twice() {
+    let f = Fixture::new();
+    f.buckle.run(&["build", "hello.toml", "-o", "first"]).ok();
+    std::fs::remove_dir_all(f.path("cache")).unwrap();
+    f.buckle.run(&["build", "hello.toml", "-o", "second"]).ok();
+    assert_eq!(
+        tree(&f.path("first")),
+        tree(&f.path("second")),
+        "two builds of one lock differ"
+    );
+}
+
+#[test]
+fn dev_variant_adds_its_packages_and_diff_shows_them() {
+    let f = Fixture::new();
+    f.buckle.run(&["build", "hello.toml"]).ok();
+    f.buckle.run(&["build", "hello.toml", "--variant", "dev"]).ok();
+    let diff = f
+        .buckle
+        .run(&["diff", "out/hello", "out/hello-dev", "--json"])
+        .ok()
+        .json();
+    let added: Vec<String> = diff["packages"]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(added, ["dash"]);
+    assert!(
+        diff["files"]["added"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "/usr/bin/dash"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn check_fails_the_dev_variant_on_shells_but_not_the_runtime_image() {
+    let f = Fixture::new();
+    f.buckle.run(&["build", "hello.toml"]).ok();
+    f.buckle.run(&["build", "hello.toml", "--variant", "dev"]).ok();
+    let status = |report: &Value, rule: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap()["status"]
+            .clone()
+    };
+    let runtime = f.buckle.run(&["check", "out/hello", "--json"]).ok().json();
+    assert_eq!(status(&runtime, "BKL-SHELL"), "pass");
+    assert_eq!(status(&runtime, "BKL-USER-ROOT"), "pass");
+    assert_eq!(status(&runtime, "BKL-ATTACH-SBOM"), "pass");
+    let dev = f.buckle.run(&["check", "out/hello-dev", "--json"]).ok().json();
+    assert_eq!(status(&dev, "BKL-SHELL"), "fail");
+    f.buckle
+        .run(&["check", "out/hello-dev", "--fail-under", "99", "-q"])
+        .fails_with(1);
+}
+
+#[test]
+fn a_docker_archive_holds_the_same_image() {
+    let f = Fixture::new();
+    f.buckle.run(&["build", "hello.toml"]).ok();
+    f.buckle
+        .run(&[
+            "build",
+            "hello.toml",
+            "--format",
+            "docker-archive",
+            "-o",
+            "hello.tar",
+        ])
+        .ok();
+    let layout = f.buckle.run(&["inspect", "out/hello", "--json"]).ok().json();
+    let archive = f.buckle.run(&["inspect", "hello.tar", "--json"]).ok().json();
+    assert_eq!(layout["packages"], archive["packages"]);
+    assert_eq!(
+        layout["layers"].as_array().unwrap().len(),
+        archive["layers"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn a_stale_lock_is_relocked_by_build_and_refused_by_fetch() {
+    let f = Fixture::new();
+    f.buckle.run(&["lock", "hello.toml"]).ok();
+    f.write_spec(
+        "hello.toml",
+        &SPEC.replace("a test image", "a changed description"),
+    );
+    let fetch = f.buckle.run(&["fetch", "hello.lock"]).fails_with(2);
+    assert!(
+        fetch.stderr.contains("buckle lock"),
+        "the hint says what to run: {}",
+        fetch.stderr
+    );
+    let build = f.buckle.run(&["build", "hello.toml"]).ok();
+    assert!(build.stderr.contains("Locked"), "{}", build.stderr);
+}
+
+#[test]
+fn lock_keeps_pinned_versions_until_update_picks_up_a_fix() {
+    let f = Fixture::new();
+    f.buckle.run(&["lock", "hello.toml"]).ok();
+    assert!(f.read("hello.lock").contains("version = \"1.0-1\""));
+    f.republish(fixture::packages(2));
+    // The archive still lists the pinned version, so a plain lock keeps it.
+    f.buckle.run(&["lock", "hello.toml"]).ok();
+    assert!(f.read("hello.lock").contains("version = \"1.0-1\""));
+    f.buckle.run(&["lock", "hello.toml", "--update"]).ok();
+    assert!(
+        f.read("hello.lock").contains("version = \"1.0-1+deb13u1\""),
+        "{}",
+        f.read("hello.lock")
+    );
+}
+
+#[test]
+fn a_malformed_spec_is_reported_at_its_line_and_column_and_writes_nothing() {
+    let f = Fixture::new();
+    f.write_spec(
+        "bad.toml",
+        "name = \"bad\"\npackages = [\"hello\"]\n\n[image]\nentrypont = [\"/x\"]\n",
+    );
+    let run = f.buckle.run(&["lock", "bad.toml"]).fails_with(2);
+    assert!(run.stderr.contains("bad.toml:5:1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("entrypoint"),
+        "a did-you-mean hint: {}",
+        run.stderr
+    );
+    assert!(!f.path("bad.lock").exists());
+}
+
+#[test]
+fn an_unsatisfiable_dependency_names_the_chain_and_writes_nothing() {
+    let f = Fixture::with_packages(vec![
+        package("app", "1.0", &[("Depends", "libgone (>= 2)")], &[]),
+        package("libgone", "1.0", &[], &[]),
+    ]);
+    f.write_spec("app.toml", "name = \"app\"\npackages = [\"app\"]\n");
+    let run = f.buckle.run(&["lock", "app.toml"]).fails_with(2);
+    assert!(run.stderr.contains("libgone (>= 2)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("1.0"),
+        "the version the archive has is named: {}",
+        run.stderr
+    );
+    assert!(!f.path("app.lock").exists());
+}
+
+#[test]
+fn an_archive_signed_by_an_unknown_key_is_refused_with_exit_3() {
+    let f = Fixture::new();
+    let other = buckle_testkit::keys::TestKey::generate("someone else");
+    std::fs::write(f.path("archive.asc"), other.armored_public()).unwrap();
+    let run = f.buckle.run(&["lock", "hello.toml"]).fails_with(3);
+    assert!(run.stderr.contains("InRelease"), "{}", run.stderr);
+    assert!(!f.path("hello.lock").exists());
+}
+
+#[test]
+fn a_tampered_deb_is_refused_with_exit_3_and_not_cached() {
+    let f = Fixture::new();
+    f.buckle.run(&["lock", "hello.toml"]).ok();
+    let path = "/pool/main/h/hello/hello_2.10-3_amd64.deb";
+    let mut bytes = f.original(path);
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    f.server.insert(path, bytes);
+    let run = f.buckle.run(&["build", "hello.toml"]).fails_with(3);
+    assert!(run.stderr.contains("hello_2.10-3_amd64.deb"), "{}", run.stderr);
+    assert!(!f.path("out/hello").exists(), "no image from a tampered package");
+    f.server.insert(path, f.original(path));
+    f.buckle.run(&["build", "hello.toml"]).ok();
+}
+
+#[test]
+fn a_truncated_download_is_retried_or_refused_never_cached() {
+    let f = Fixture::new();
+    f.buckle.run(&["lock", "hello.toml"]).ok();
+    let path = "/pool/main/h/hello/hello_2.10-3_amd64.deb";
+    let full = f.original(path);
+    f.server.insert(path, full[..full.len() / 2].to_vec());
+    f.buckle.run(&["fetch", "hello.lock"]).fails_with(3);
+    f.server.insert(path, full);
+    let run = f.buckle.run(&["fetch", "hello.lock"]).ok();
+    assert!(run.stderr.contains("downloaded"), "{}", run.stderr);
+}
+
+#[test]
+fn an_archive_whose_index_does_not_match_release_is_refused() {
+    let key = buckle_testkit::keys::TestKey::generate("archive");
+    let suite = fixture::packages(1)
+        .into_iter()
+        .fold(SuiteBuilder::new("trixie"), SuiteBuilder::package)
+        .breaking(Break::IndexDigest("main/binary-amd64/Packages.xz".into()));
+    let f = Fixture::new();
+    for (path, bytes) in RepoBuilder::new(&key).suite(suite).build().files() {
+        f.server.insert(path, bytes.clone());
+    }
+    std::fs::write(f.path("archive.asc"), key.armored_public()).unwrap();
+    let run = f.buckle.run(&["lock", "hello.toml"]).fails_with(3);
+    assert!(run.stderr.contains("Packages"), "{}", run.stderr);
+}
