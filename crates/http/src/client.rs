@@ -2,7 +2,9 @@
 
 use crate::error::{Error, Result};
 use crate::reporter::{NoReporter, Reporter};
+use crate::request::{Body, Method, Request, Response};
 use crate::sink::Sink;
+use crate::tls::TlsRoots;
 use std::io::Read;
 use std::time::Duration;
 use tracing::debug;
@@ -20,6 +22,7 @@ pub struct ClientBuilder {
     max_backoff: Duration,
     user_agent: String,
     max_idle_per_host: usize,
+    roots: TlsRoots,
 }
 
 impl Default for ClientBuilder {
@@ -32,6 +35,7 @@ impl Default for ClientBuilder {
             max_backoff: Duration::from_secs(8),
             user_agent: concat!("buckle/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_idle_per_host: 16,
+            roots: TlsRoots::default(),
         }
     }
 }
@@ -75,9 +79,19 @@ impl ClientBuilder {
         self
     }
 
+    /// The certificate authorities trusted for https (default: the bundled set).
+    pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
+        self.roots = roots;
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Client {
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(self.roots.root_certs())
+            .build();
         let config = ureq::Agent::config_builder()
+            .tls_config(tls)
             .http_status_as_error(false)
             .timeout_connect(Some(self.connect_timeout))
             .timeout_per_read(Some(self.read_timeout))
@@ -151,6 +165,20 @@ impl Client {
         sink: &mut S,
         reporter: &dyn Reporter,
     ) -> Result<u64> {
+        self.fetch_to(&Request::get(url), sink, reporter)
+    }
+
+    /// Sends `request` and streams a successful response's body into `sink`; returns
+    /// the number of bytes. A failure in the middle of the body restarts the sink and
+    /// retries. Any status but 2xx is an error ([`Error::NotFound`],
+    /// [`Error::Unauthorized`] with the server's challenge, [`Error::Status`]).
+    pub fn fetch_to<S: Sink + ?Sized>(
+        &self,
+        request: &Request,
+        sink: &mut S,
+        reporter: &dyn Reporter,
+    ) -> Result<u64> {
+        let url = request.url.as_str();
         let mut written = 0;
         let result = self.with_retries(url, reporter, |attempt| {
             if written > 0 {
@@ -158,10 +186,39 @@ impl Client {
                 reporter.on_restart(url, written);
                 written = 0;
             }
-            let response = self.send(url, Method::Get, attempt)?;
-            stream_body(url, response, sink, reporter, &mut written)
+            let response = self.send_once(request, attempt, &NoReporter)?;
+            let response = success_or_failure(response, request.method, attempt)?;
+            stream_body(url, response.into_inner(), sink, reporter, &mut written)
         });
         if result.is_ok() {
+            reporter.on_done(url);
+        }
+        result
+    }
+
+    /// Sends `request`, retrying transport failures and 5xx, 429 and 408 answers, and
+    /// returns the response with its status for the caller to judge. A
+    /// [`Body::Stream`] is reopened for each attempt, and its bytes are told to
+    /// `reporter` as they go out.
+    pub fn send(&self, request: &Request, reporter: &dyn Reporter) -> Result<Response> {
+        let url = request.url.as_str();
+        let mut sent_before = false;
+        let result = self.with_retries(url, reporter, |attempt| {
+            if sent_before {
+                reporter.on_restart(url, request.body.len());
+            }
+            sent_before = !request.body.is_empty();
+            let response = self.send_once(request, attempt, reporter)?;
+            if is_transient(response.status()) {
+                let wait = retry_after(&response);
+                return Err(Failure::Transient(
+                    status_error(response, request.method, attempt),
+                    wait,
+                ));
+            }
+            Ok(response)
+        });
+        if result.is_ok() && !request.body.is_empty() {
             reporter.on_done(url);
         }
         result
@@ -183,14 +240,13 @@ impl Client {
 
     /// HEADs `url`.
     pub fn head(&self, url: &str) -> Result<Head> {
+        let request = Request::new(Method::Head, url);
         self.with_retries(url, &NoReporter, |attempt| {
-            let response = self.send(url, Method::Head, attempt)?;
-            let content_length = response
-                .headers()
-                .get("content-length")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok());
-            Ok(Head { content_length })
+            let response = self.send_once(&request, attempt, &NoReporter)?;
+            let response = success_or_failure(response, Method::Head, attempt)?;
+            Ok(Head {
+                content_length: response.content_length(),
+            })
         })
     }
 
@@ -228,45 +284,114 @@ impl Client {
         unreachable!("the retry loop returns from inside")
     }
 
-    /// Sends one request and sorts the status into success, transient or fatal.
-    fn send(
+    /// Sends one request; only a transport failure is an error here.
+    fn send_once(
         &self,
-        url: &str,
-        method: Method,
+        request: &Request,
         attempt: u32,
-    ) -> Result<ureq::http::Response<ureq::Body>, Failure> {
-        debug!(url, ?method, attempt, "request");
-        let sent = match method {
-            Method::Get => self.agent.get(url).call(),
-            Method::Head => self.agent.head(url).call(),
+        reporter: &dyn Reporter,
+    ) -> Result<Response, Failure> {
+        let url = request.url.as_str();
+        debug!(url, method = request.method.as_str(), attempt, "request");
+        let mut builder = ureq::http::Request::builder()
+            .method(request.method.as_str())
+            .uri(url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let invalid = |e: ureq::http::Error| Failure::Fatal(transport(url, attempt, e));
+        let sent = match request.body {
+            Body::Empty => self.agent.run(builder.body(()).map_err(invalid)?),
+            Body::Bytes(bytes) => {
+                let builder = builder.header("content-length", bytes.len());
+                self.agent.run(builder.body(bytes).map_err(invalid)?)
+            }
+            Body::Stream { len, open } => {
+                let reader = open().map_err(|source| {
+                    Failure::Fatal(Error::Body {
+                        url: url.to_owned(),
+                        source,
+                    })
+                })?;
+                reporter.on_start(url, Some(len));
+                let mut counted = CountingReader {
+                    inner: reader,
+                    url,
+                    reporter,
+                };
+                let body = ureq::SendBody::from_reader(&mut counted);
+                self.agent.run(
+                    builder
+                        .header("content-length", len)
+                        .body(body)
+                        .map_err(invalid)?,
+                )
+            }
         };
-        let mut response = sent.map_err(|e| transport_failure(url, attempt, e))?;
-        let status = response.status().as_u16();
-        if (200..300).contains(&status) {
-            return Ok(response);
-        }
-        if status == 404 || status == 410 {
-            return Err(Failure::Fatal(Error::NotFound { url: url.to_owned() }));
-        }
-        let retry_after = retry_after(&response);
-        let error = Error::Status {
-            url: url.to_owned(),
-            status,
-            body: body_snippet(&mut response, method),
-            attempts: attempt,
-        };
-        if status >= 500 || status == 429 || status == 408 {
-            Err(Failure::Transient(error, retry_after))
-        } else {
-            Err(Failure::Fatal(error))
-        }
+        let response = sent.map_err(|e| transport_failure(url, attempt, e))?;
+        Ok(Response::new(url, response))
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Method {
-    Get,
-    Head,
+/// Reports the bytes of a request body as they are read to be sent.
+struct CountingReader<'a> {
+    inner: Box<dyn Read + Send>,
+    url: &'a str,
+    reporter: &'a dyn Reporter,
+}
+
+impl Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.reporter.on_progress(self.url, n as u64);
+        Ok(n)
+    }
+}
+
+/// Worth another try: the server is busy or failing, not refusing.
+fn is_transient(status: u16) -> bool {
+    status >= 500 || status == 429 || status == 408
+}
+
+/// Sorts a response into success, transient or fatal, for callers that want 2xx.
+fn success_or_failure(response: Response, method: Method, attempt: u32) -> Result<Response, Failure> {
+    let status = response.status();
+    if response.is_success() {
+        return Ok(response);
+    }
+    if status == 404 || status == 410 {
+        return Err(Failure::Fatal(Error::NotFound {
+            url: response.url().to_owned(),
+        }));
+    }
+    if status == 401 {
+        return Err(Failure::Fatal(Error::Unauthorized {
+            url: response.url().to_owned(),
+            challenge: response.header("www-authenticate").map(str::to_owned),
+        }));
+    }
+    let wait = retry_after(&response);
+    let error = status_error(response, method, attempt);
+    if is_transient(status) {
+        Err(Failure::Transient(error, wait))
+    } else {
+        Err(Failure::Fatal(error))
+    }
+}
+
+/// [`Error::Status`] for `response`, with the start of its body (none for `HEAD`).
+fn status_error(response: Response, method: Method, attempt: u32) -> Error {
+    let (url, status) = (response.url().to_owned(), response.status());
+    let body = match method {
+        Method::Head => String::new(),
+        _ => response.into_snippet(),
+    };
+    Error::Status {
+        url,
+        status,
+        body,
+        attempts: attempt,
+    }
 }
 
 fn stream_body<S: Sink + ?Sized>(
@@ -301,7 +426,11 @@ fn sink_error(url: &str, source: std::io::Error) -> Failure {
     })
 }
 
-fn transport(url: &str, attempts: u32, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+pub(crate) fn transport(
+    url: &str,
+    attempts: u32,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
     Error::Transport {
         url: url.to_owned(),
         attempts,
@@ -329,16 +458,13 @@ fn transport_failure(url: &str, attempt: u32, e: ureq::Error) -> Failure {
 }
 
 /// `Retry-After` in seconds, when given that way.
-fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
-    let value = response.headers().get("retry-after")?.to_str().ok()?;
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.header("retry-after")?;
     value.trim().parse().ok().map(Duration::from_secs)
 }
 
 /// The start of an error response's body, made printable and cut short.
-fn body_snippet(response: &mut ureq::http::Response<ureq::Body>, method: Method) -> String {
-    if matches!(method, Method::Head) {
-        return String::new();
-    }
+pub(crate) fn body_snippet(response: &mut ureq::http::Response<ureq::Body>) -> String {
     let mut raw = Vec::new();
     let reader = response.body_mut().with_config().limit(4096).reader();
     let _ = reader.take(4096).read_to_end(&mut raw);

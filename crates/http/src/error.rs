@@ -44,6 +44,31 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The server answered 401: credentials are missing, wrong or expired.
+    #[error("`{url}` requires authentication (HTTP 401)")]
+    Unauthorized {
+        /// The URL asked for.
+        url: String,
+        /// The `WWW-Authenticate` header, which says how to authenticate.
+        challenge: Option<String>,
+    },
+    /// The request body could not be read (this is never retried).
+    #[error("cannot read the body to send to `{url}`")]
+    Body {
+        /// The URL the body was for.
+        url: String,
+        /// The reader's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A CA certificate file could not be used.
+    #[error("cannot use the CA certificate file `{}`: {reason}", path.display())]
+    CaFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
     /// The body is larger than the caller allows.
     #[error("the body of `{url}` is larger than the limit of {limit} bytes")]
     TooLarge {
@@ -63,14 +88,17 @@ fn snippet_suffix(body: &str) -> String {
 }
 
 impl Error {
-    /// The URL the failed request was for.
-    pub fn url(&self) -> &str {
+    /// The URL the failed request was for (none for a CA file).
+    pub fn url(&self) -> Option<&str> {
         match self {
             Error::NotFound { url }
             | Error::Status { url, .. }
             | Error::Transport { url, .. }
             | Error::Sink { url, .. }
-            | Error::TooLarge { url, .. } => url,
+            | Error::Unauthorized { url, .. }
+            | Error::Body { url, .. }
+            | Error::TooLarge { url, .. } => Some(url),
+            Error::CaFile { .. } => None,
         }
     }
 
@@ -95,6 +123,9 @@ impl Error {
             }
             Error::Status { status, .. } if *status >= 500 || *status == 429 => {
                 Some("the server is overloaded or failing; retry later or use another mirror".into())
+            }
+            Error::CaFile { .. } => {
+                Some("give a PEM file with the CA certificate that signed the server's".into())
             }
             _ => None,
         }

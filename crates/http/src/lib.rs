@@ -1,9 +1,11 @@
 //! The one HTTP client of buckle: blocking, with kept-alive connections, timeouts and
 //! retries with exponential backoff.
 //!
-//! This crate owns [`Client`] (GET into a [`Sink`] or into memory, HEAD), the
-//! [`Error`] type that names the URL, the status and the start of an error body, and
-//! the [`Reporter`] progress callbacks. Transient failures (connect errors, timeouts,
+//! This crate owns [`Client`] (GET into a [`Sink`] or into memory, HEAD, and any
+//! [`Request`] with headers and a restartable [`Body`] through [`Client::send`] and
+//! [`Client::fetch_to`]), [`TlsRoots`] (the bundled CA set, or the host's store plus a
+//! private CA), the [`Error`] type that names the URL, the status and the start of an
+//! error body, and the [`Reporter`] progress callbacks. Transient failures (connect errors, timeouts,
 //! a connection cut mid-body, HTTP 5xx, 429 and 408) are retried; 404 is
 //! [`Error::NotFound`] at once and other 4xx fail at once. It knows nothing about
 //! digests or Debian: `buckle-archive` verifies what it downloads.
@@ -24,9 +26,13 @@
 mod client;
 mod error;
 mod reporter;
+mod request;
 mod sink;
+mod tls;
 
 pub use client::{Client, ClientBuilder, Head};
 pub use error::{Error, Result};
 pub use reporter::{NoReporter, Reporter};
+pub use request::{Body, Method, OpenBody, Request, Response};
 pub use sink::Sink;
+pub use tls::TlsRoots;

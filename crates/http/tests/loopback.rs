@@ -206,3 +206,21 @@ fn reporter_sees_every_byte_and_the_restart() {
     assert_eq!(reporter.started.load(Ordering::SeqCst), 2);
     assert_eq!(reporter.done.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn send_returns_a_client_error_for_the_caller_and_retries_a_server_error() {
+    use buckle_http::{Body, Method, NoReporter, Request};
+    let srv = server(&[("/upload", b"done")]);
+    srv.fail_next("/upload", 1, Fault::Status(503, "busy".into()));
+    let body = b"payload";
+    let request = Request::new(Method::Put, format!("{}/upload", srv.url())).body(Body::Bytes(body));
+    let response = client().send(&request, &NoReporter).unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.into_bytes(100).unwrap(), b"done");
+    assert_eq!(srv.count("/upload"), 2);
+
+    let missing = Request::get(format!("{}/missing", srv.url()));
+    let response = client().send(&missing, &NoReporter).unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(srv.count("/missing"), 1);
+}

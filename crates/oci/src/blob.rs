@@ -39,18 +39,52 @@ impl BlobWriter {
     /// Finishes the blob, renames it to its digest and returns the digest and size.
     pub fn commit(self) -> Result<(Sha256, u64)> {
         let (digest, size, buffered) = self.file.finish();
-        let temp = buffered.into_inner().map_err(|e| Error::Write {
-            path: self.dir.clone(),
-            source: e.into_error(),
-        })?;
-        let path = self.dir.join(digest.hex());
-        temp.persist(&path).map_err(|e| Error::Write {
-            path: path.clone(),
-            source: e.error,
-        })?;
-        tracing::debug!(digest = %digest, size, "blob written");
+        persist(&self.dir, buffered, digest, size)?;
         Ok((digest, size))
     }
+
+    /// Finishes a blob received from elsewhere: renamed into place only when its bytes
+    /// have `digest` and `size`; otherwise removed, with an [`Error::BlobDigest`] or
+    /// [`Error::BlobSize`] naming both values.
+    pub fn commit_expecting(self, digest: &Sha256, size: u64) -> Result<()> {
+        let (actual, actual_size, buffered) = self.file.finish();
+        let path = self.dir.join(digest.hex());
+        if actual_size != size {
+            return Err(Error::BlobSize {
+                path,
+                expected: size,
+                actual: actual_size,
+            });
+        }
+        if actual != *digest {
+            return Err(Error::BlobDigest {
+                path,
+                expected: *digest,
+                actual,
+            });
+        }
+        persist(&self.dir, buffered, actual, actual_size)
+    }
+}
+
+/// Renames a finished temporary blob file to its digest in `dir`.
+fn persist(
+    dir: &Path,
+    buffered: BufWriter<tempfile::NamedTempFile>,
+    digest: Sha256,
+    size: u64,
+) -> Result<()> {
+    let temp = buffered.into_inner().map_err(|e| Error::Write {
+        path: dir.to_owned(),
+        source: e.into_error(),
+    })?;
+    let path = dir.join(digest.hex());
+    temp.persist(&path).map_err(|e| Error::Write {
+        path: path.clone(),
+        source: e.error,
+    })?;
+    tracing::debug!(digest = %digest, size, "blob written");
+    Ok(())
 }
 
 impl Write for BlobWriter {
@@ -160,5 +194,47 @@ pub(crate) fn from_io(path: &Path, err: io::Error) -> Error {
         Some(Ok(ours)) => *ours,
         Some(Err(other)) => read(io::Error::new(kind, other)),
         None => read(io::Error::from(kind)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_received_blob_with_other_bytes_is_never_renamed_into_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let expected = Sha256::of(b"right");
+        let mut writer = BlobWriter::new(dir.path()).unwrap();
+        writer.write_all(b"wrong").unwrap();
+        let err = writer.commit_expecting(&expected, 5).unwrap_err();
+        assert!(
+            matches!(&err, Error::BlobDigest { expected: e, actual, .. } if *e == expected && *actual == Sha256::of(b"wrong")),
+            "{err:?}"
+        );
+        let mut writer = BlobWriter::new(dir.path()).unwrap();
+        writer.write_all(b"righ").unwrap();
+        let err = writer.commit_expecting(&expected, 5).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::BlobSize {
+                    expected: 5,
+                    actual: 4,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing is left behind"
+        );
+
+        let mut writer = BlobWriter::new(dir.path()).unwrap();
+        writer.write_all(b"right").unwrap();
+        writer.commit_expecting(&expected, 5).unwrap();
+        assert_eq!(std::fs::read(dir.path().join(expected.hex())).unwrap(), b"right");
     }
 }

@@ -1,0 +1,45 @@
+//! Registry images as local layouts for commands that read an IMAGE: pulled once per
+//! manifest digest into a cache directory, verified like any pull.
+
+use crate::client::Registry;
+use crate::error::{Error, Result};
+use crate::pull::{pull, PullOptions};
+use crate::reference::Reference;
+use crate::reporter::Reporter;
+use buckle_oci::layout::Layout;
+use std::path::{Path, PathBuf};
+
+/// The layout holding `reference` under `cache_dir`: `<cache_dir>/<manifest hex>`,
+/// pulled (image only, no attachments) when not there yet.
+pub fn pull_cached(
+    registry: &Registry,
+    reference: &Reference,
+    cache_dir: &Path,
+    reporter: &dyn Reporter,
+) -> Result<PathBuf> {
+    let repository = reference.repository.as_str();
+    let digest = match reference.digest {
+        Some(digest) => digest,
+        None => {
+            let found = registry
+                .manifest(repository, &reference.manifest_reference())?
+                .ok_or_else(|| Error::ManifestNotFound {
+                    reference: reference.to_string(),
+                })?;
+            found.descriptor.digest
+        }
+    };
+    let dir = cache_dir.join(digest.hex());
+    if Layout::open(&dir).is_ok_and(|layout| layout.index().manifests.iter().any(|d| d.digest == digest)) {
+        tracing::debug!(path = %dir.display(), "image already pulled");
+        return Ok(dir);
+    }
+    pull(
+        registry,
+        &reference.with_digest(digest),
+        &dir,
+        PullOptions { attachments: false },
+        reporter,
+    )?;
+    Ok(dir)
+}
