@@ -174,6 +174,16 @@ fn read_packages(layout: &Layout, target: &Target) -> std::result::Result<Packag
             target.descriptor.digest.oci()
         ));
     }
+    for (index, layer) in image.layers().iter().enumerate() {
+        let blob = layout.open_blob(&layer.descriptor).map_err(|e| error_chain(&e))?;
+        std::io::copy(&mut std::io::BufReader::new(blob), &mut std::io::sink()).map_err(|e| {
+            format!(
+                "layer {index} ({}): {}",
+                layer.descriptor.digest.oci(),
+                error_chain(&e)
+            )
+        })?;
+    }
     let files = image
         .merged_files(|entry| needs_content(entry.path.as_str(), Detail::Packages))
         .map_err(|e| error_chain(&e))?;
@@ -395,9 +405,7 @@ fn matches_image(
     packages: Option<&PackageSet>,
 ) -> std::result::Result<String, String> {
     let Some(actual) = packages else {
-        return Err(format!(
-            "{what} cannot be compared: the image's content did not verify"
-        ));
+        return Ok(format!("{what} not compared: the image's content did not verify"));
     };
     match compare(what, claimed, actual) {
         None => Ok(format!("{what} match the image's {} packages", actual.len())),
