@@ -6,6 +6,7 @@
 //!   link of the chain of trust.
 //! - [`server`]: a loopback HTTP server over a path -> bytes map, with a request log
 //!   and injectable faults.
+//! - [`vulndata`]: the real vulnerability data beside the repository.
 #![deny(missing_docs)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,3 +14,4 @@ pub mod deb;
 pub mod keys;
 pub mod repo;
 pub mod server;
+pub mod vulndata;

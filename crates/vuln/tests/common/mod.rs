@@ -1,38 +1,10 @@
-//! Access to the real vulnerability data kept beside the repository
-//! (`../shared/data/vulndata`: Packages stanzas, changelogs from real .debs, tracker
-//! records, the CISA KEV catalog and worked findings; see its README).
+//! The real vulnerability data (see `buckle_testkit::vulndata`) as buckle-vuln values.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use buckle_debian::{deb822, BinaryPackage};
 use buckle_vuln::{newest_sources, Changelog, Release, SourceHistory};
-use std::io::Read;
-use std::path::PathBuf;
 
-/// The data directory: `$BUCKLE_VULNDATA`, else `shared/data/vulndata` beside the checkout.
-pub fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("BUCKLE_VULNDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/vulndata"));
-    assert!(
-        dir.join("README.md").is_file(),
-        "the real vulnerability data is missing at {} (set BUCKLE_VULNDATA)",
-        dir.display()
-    );
-    dir
-}
-
-pub fn read(path: &str) -> Vec<u8> {
-    let path = data_dir().join(path);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-pub fn gunzip(bytes: &[u8]) -> String {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_string(&mut text)
-        .unwrap();
-    text
-}
+pub use buckle_testkit::vulndata::{dir as data_dir, gunzip, read};
 
 /// The packages of `packages/<suite>.Packages`.
 pub fn packages(suite: &str) -> Vec<BinaryPackage> {

@@ -1,0 +1,231 @@
+//! The feed store: one JSON file per feed kind under `<cache>/vuln/`, an index
+//! (`feeds.json`) with the source and date of each, and the changelogs read from
+//! `.deb`s, kept by the `.deb`'s SHA256 so an update reads each `.deb` once.
+//! Every file is written to a temporary sibling and renamed into place.
+
+use crate::error::{Error, Result};
+use buckle_digest::Sha256;
+use buckle_vuln::{Advisory, Changelog, Database, Epss, Kev, SourceHistory};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The kinds of feed, each optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    /// Fixes named by the changelogs of the newest archive versions.
+    Archive,
+    /// The Debian security tracker.
+    Tracker,
+    /// OSV Debian advisories.
+    Osv,
+    /// CISA's Known Exploited Vulnerabilities catalog.
+    Kev,
+    /// FIRST's EPSS scores.
+    Epss,
+}
+
+impl FeedKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [FeedKind; 5] = [
+        FeedKind::Archive,
+        FeedKind::Tracker,
+        FeedKind::Osv,
+        FeedKind::Kev,
+        FeedKind::Epss,
+    ];
+
+    /// The name used in the store and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            FeedKind::Archive => "archive",
+            FeedKind::Tracker => "tracker",
+            FeedKind::Osv => "osv",
+            FeedKind::Kev => "kev",
+            FeedKind::Epss => "epss",
+        }
+    }
+
+    /// What it is, for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            FeedKind::Archive => "Debian archive changelogs",
+            FeedKind::Tracker => "Debian security tracker",
+            FeedKind::Osv => "OSV Debian advisories",
+            FeedKind::Kev => "CISA KEV catalog",
+            FeedKind::Epss => "EPSS scores",
+        }
+    }
+
+    fn file(self) -> String {
+        format!("{}.json", self.name())
+    }
+}
+
+/// Where a stored feed came from and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedInfo {
+    /// The kind.
+    pub kind: FeedKind,
+    /// The URLs or files it was read from.
+    pub source: Vec<String>,
+    /// When it was stored (seconds since 1970, UTC).
+    pub stored_at: u64,
+    /// The date the data itself carries (KEV `dateReleased`, EPSS score date, the
+    /// newest InRelease `Date` of the archive), when it has one.
+    pub data_date: Option<String>,
+    /// Records: source histories, advisories, KEV entries or scores.
+    pub records: usize,
+}
+
+/// Every stored feed merged, and what each one is.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The merged data.
+    pub database: Database,
+    /// The feeds it was made of.
+    pub feeds: Vec<FeedInfo>,
+}
+
+/// The feed store in a cache directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    /// The store under `<cache_root>/vuln`.
+    pub fn new(cache_root: &Path) -> Store {
+        Store {
+            dir: cache_root.join("vuln"),
+        }
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// What is stored, by kind; empty when nothing is.
+    pub fn infos(&self) -> Result<Vec<FeedInfo>> {
+        Ok(self
+            .read_json::<Vec<FeedInfo>>(&self.dir.join("feeds.json"))?
+            .unwrap_or_default())
+    }
+
+    /// Loads every stored feed into one database.
+    pub fn load(&self) -> Result<Loaded> {
+        let feeds = self.infos()?;
+        let mut database = Database::new();
+        for info in &feeds {
+            let path = self.dir.join(info.kind.file());
+            match info.kind {
+                FeedKind::Archive => {
+                    for history in self.read_required::<Vec<SourceHistory>>(&path)? {
+                        database.add_history(history);
+                    }
+                }
+                FeedKind::Tracker | FeedKind::Osv => {
+                    database.add_advisories(self.read_required::<Vec<Advisory>>(&path)?);
+                }
+                FeedKind::Kev => database.set_kev(self.read_required::<Kev>(&path)?),
+                FeedKind::Epss => database.set_epss(self.read_required::<Epss>(&path)?),
+            }
+        }
+        Ok(Loaded { database, feeds })
+    }
+
+    /// Stores a feed's data (replacing that kind's) and records where it came from.
+    pub fn put<T: Serialize>(&self, info: FeedInfo, data: &T) -> Result<()> {
+        self.write_json(&self.dir.join(info.kind.file()), data)?;
+        self.put_info(info)
+    }
+
+    /// Records (or replaces) what a stored feed is.
+    pub fn put_info(&self, info: FeedInfo) -> Result<()> {
+        let mut infos = self.infos()?;
+        infos.retain(|i| i.kind != info.kind);
+        infos.push(info);
+        infos.sort_by_key(|i| i.kind);
+        self.write_json(&self.dir.join("feeds.json"), &infos)
+    }
+
+    /// The changelog read earlier from the `.deb` with this digest.
+    pub fn changelog(&self, deb: &Sha256) -> Result<Option<CachedChangelog>> {
+        self.read_json(&self.changelog_path(deb))
+    }
+
+    /// Keeps the changelog read from the `.deb` with this digest.
+    pub fn put_changelog(&self, deb: &Sha256, changelog: &CachedChangelog) -> Result<()> {
+        self.write_json(&self.changelog_path(deb), changelog)
+    }
+
+    fn changelog_path(&self, deb: &Sha256) -> PathBuf {
+        self.dir.join("changelogs").join(format!("{}.json", deb.hex()))
+    }
+
+    fn read_required<T: DeserializeOwned>(&self, path: &Path) -> Result<T> {
+        self.read_json(path)?.ok_or_else(|| Error::Io {
+            action: "read",
+            path: path.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "listed in feeds.json but missing"),
+        })
+    }
+
+    fn read_json<T: DeserializeOwned>(&self, path: &Path) -> Result<Option<T>> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(Error::Io {
+                    action: "read",
+                    path: path.to_owned(),
+                    source,
+                })
+            }
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|source| Error::Stored {
+                path: path.to_owned(),
+                source,
+            })
+    }
+
+    fn write_json<T: Serialize + ?Sized>(&self, path: &Path, value: &T) -> Result<()> {
+        let bytes = serde_json::to_vec(value).map_err(|source| Error::Stored {
+            path: path.to_owned(),
+            source,
+        })?;
+        write_atomically(path, &bytes)
+    }
+}
+
+/// A changelog read from a `.deb`: where it was and what it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedChangelog {
+    /// Its path in the `.deb`.
+    pub path: String,
+    /// The parsed changelog.
+    pub changelog: Changelog,
+}
+
+/// Writes `bytes` to a temporary sibling of `path`, then renames it into place.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let io = |action: &'static str, path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { action, path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io("create", dir))?;
+    temp.write_all(bytes).map_err(io("write", path))?;
+    temp.persist(path).map_err(|e| Error::Io {
+        action: "write",
+        path: path.to_owned(),
+        source: e.error,
+    })?;
+    Ok(())
+}

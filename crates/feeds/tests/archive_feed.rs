@@ -1,0 +1,178 @@
+//! The archive feed end to end, offline: a signed repository on loopback serving the
+//! real Packages stanzas of bookworm and bookworm-security, with `.deb`s that carry the
+//! real changelogs; `archive::update` reads them into the store and a scan of the
+//! point release's packages finds what the newer versions fix.
+#![allow(clippy::unwrap_used)]
+
+use buckle_archive::{Archive, Cache, Keyring, NoReporter, ReleaseDate};
+use buckle_debian::{deb822, BinaryPackage};
+use buckle_feeds::archive::{update, ReleaseSuites, SuiteSource, UpdateOptions};
+use buckle_feeds::{FeedKind, Store};
+use buckle_testkit::deb::DebBuilder;
+use buckle_testkit::keys::TestKey;
+use buckle_testkit::repo::{RepoBuilder, SuiteBuilder, TestPackage};
+use buckle_testkit::vulndata;
+use buckle_vuln::{scan, Installed};
+
+fn stanzas(suite: &str) -> Vec<BinaryPackage> {
+    let text = String::from_utf8(vulndata::read(&format!("packages/{suite}.Packages"))).unwrap();
+    deb822::paragraphs(&text)
+        .map(|p| BinaryPackage::from_paragraph(&p.unwrap()).unwrap())
+        .collect()
+}
+
+/// A test package for a real stanza: a `.deb` with the stored changelog when the data
+/// has one for this version, else a placeholder.
+fn package(suite: &str, stanza: &BinaryPackage) -> TestPackage {
+    let (name, version, arch) = (
+        stanza.name.as_str(),
+        stanza.version.as_str(),
+        stanza.arch.as_str(),
+    );
+    let source = if stanza.source_version == stanza.version {
+        stanza.source.to_string()
+    } else {
+        format!("{} ({})", stanza.source, stanza.source_version)
+    };
+    // One version has one .deb, whichever suite's directory stored its changelog.
+    let release = suite.trim_end_matches("-security");
+    let mut deb = DebBuilder::new(name, version, arch).field("Source", &source);
+    'found: for suite in [release.to_owned(), format!("{release}-security")] {
+        let dir = vulndata::dir()
+            .join("changelogs")
+            .join(suite)
+            .join(format!("{name}_{}", version.replace(':', "%3a")));
+        for file in ["changelog.Debian.gz", "changelog.gz"] {
+            if let Ok(bytes) = std::fs::read(dir.join(file)) {
+                deb = deb.file(&format!("usr/share/doc/{name}/{file}"), &bytes, 0o644);
+                break 'found;
+            }
+        }
+    }
+    TestPackage::new(name, version, arch)
+        .field("Source", &source)
+        .deb(deb.build())
+}
+
+/// A source whose smallest binary's doc directory is a symlink to its library's.
+fn doc_link_packages() -> Vec<TestPackage> {
+    let changelog = "docdemo (1.0-1+deb12u1) bookworm-security; urgency=high\n\n  * Fix CVE-2026-11111\n\n -- M <m@example.org>  Mon, 02 Nov 2026 10:00:00 +0000\n\ndocdemo (1.0-1) unstable; urgency=medium\n\n  * Initial release\n\n -- M <m@example.org>  Mon, 02 Nov 2025 10:00:00 +0000\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, changelog.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let common = DebBuilder::new("docdemo-common", "1.0-1+deb12u1", "all")
+        .field("Source", "docdemo")
+        .symlink("usr/share/doc/docdemo-common", "libdocdemo1")
+        .build();
+    let library = DebBuilder::new("libdocdemo1", "1.0-1+deb12u1", "amd64")
+        .field("Source", "docdemo")
+        .file("usr/share/doc/libdocdemo1/changelog.Debian.gz", &gz, 0o644)
+        .file("usr/lib/libdocdemo.so.1", &vec![7u8; 64 << 10], 0o644)
+        .build();
+    vec![
+        TestPackage::new("docdemo-common", "1.0-1+deb12u1", "all")
+            .field("Source", "docdemo")
+            .deb(common),
+        TestPackage::new("libdocdemo1", "1.0-1+deb12u1", "amd64")
+            .field("Source", "docdemo")
+            .deb(library),
+    ]
+}
+
+fn installed(stanza: &BinaryPackage) -> Installed {
+    Installed {
+        name: stanza.name.clone(),
+        version: stanza.version.clone(),
+        arch: stanza.arch.clone(),
+        source: stanza.source.clone(),
+        source_version: stanza.source_version.clone(),
+    }
+}
+
+#[test]
+fn update_reads_changelogs_of_newer_archive_versions_and_caches_them_by_deb_digest() {
+    let key = TestKey::generate("archive");
+    let mut point = SuiteBuilder::new("bookworm");
+    for stanza in stanzas("bookworm") {
+        point = point.package(package("bookworm", &stanza));
+    }
+    let mut security = SuiteBuilder::new("bookworm-security");
+    for stanza in stanzas("bookworm-security") {
+        security = security.package(package("bookworm-security", &stanza));
+    }
+    for p in doc_link_packages() {
+        security = security.package(p);
+    }
+    let repo = RepoBuilder::new(&key).suite(point).suite(security).build();
+    let server = repo.serve();
+    let keyring = Keyring::from_bytes("test key", key.armored_public().as_bytes()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let archive = Archive::new(buckle_http::Client::new(), Cache::new(cache.path().join("debs")));
+    let store = Store::new(cache.path());
+    let mirror = server.url().parse().unwrap();
+    let releases = [ReleaseSuites {
+        release: "bookworm".parse().unwrap(),
+        suites: ["bookworm", "bookworm-security"]
+            .iter()
+            .map(|s| SuiteSource {
+                mirror: buckle_debian::MirrorUrl::clone(&mirror),
+                suite: s.parse().unwrap(),
+            })
+            .collect(),
+    }];
+    let now = ReleaseDate::from_system_time(std::time::SystemTime::now());
+    let arch: buckle_debian::Arch = "amd64".parse().unwrap();
+    let options = UpdateOptions {
+        releases: &releases,
+        arch,
+        keyring: &keyring,
+        now,
+        stored_at: 1_790_000_000,
+    };
+    let run = || update(&archive, &store, &options, &NoReporter).unwrap();
+
+    let first = run();
+    // Every source of the security suite: 11 real ones and the doc-link demo.
+    assert_eq!(first.sources, 12);
+    assert_eq!(first.cached, 0);
+    assert!(first.downloaded >= 12, "{first:?}");
+
+    let loaded = store.load().unwrap();
+    assert_eq!(loaded.feeds[0].kind, FeedKind::Archive);
+    assert_eq!(loaded.feeds[0].records, 12);
+    let packages: Vec<Installed> = stanzas("bookworm").iter().map(installed).collect();
+    let findings = scan(&loaded.database, &"bookworm".parse().unwrap(), &packages);
+    let count = |name: &str| findings.iter().filter(|f| f.package.as_str() == name).count();
+    assert_eq!(
+        [
+            count("apache2-bin"),
+            count("perl-base"),
+            count("libssh2-1"),
+            count("redis-server"),
+            count("sudo")
+        ],
+        [23, 13, 6, 5, 0]
+    );
+    // The doc directory symlink led to the library's changelog.
+    let docdemo = loaded
+        .database
+        .history(&"bookworm".parse().unwrap(), &"docdemo".parse().unwrap())
+        .unwrap();
+    assert_eq!(docdemo.binary.as_str(), "libdocdemo1");
+    let old = Installed {
+        name: "docdemo-common".parse().unwrap(),
+        version: "1.0-1".parse().unwrap(),
+        arch: "all".parse().unwrap(),
+        source: "docdemo".parse().unwrap(),
+        source_version: "1.0-1".parse().unwrap(),
+    };
+    let found = scan(&loaded.database, &"bookworm".parse().unwrap(), &[old]);
+    assert_eq!(found[0].id.as_str(), "CVE-2026-11111");
+
+    let second = run();
+    assert_eq!(
+        (second.downloaded, second.cached, second.sources),
+        (0, 12, 12),
+        "{second:?}"
+    );
+}
