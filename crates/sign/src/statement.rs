@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 
 /// The statement `_type`.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// The previous `_type`, which cosign still writes; its subject and predicate fields are
+/// the same, so it is read too.
+pub const STATEMENT_TYPE_V01: &str = "https://in-toto.io/Statement/v0.1";
 
 /// Predicate types buckle writes and checks.
 pub mod predicate_type {

@@ -25,7 +25,7 @@ use crate::provenance::Provenance;
 use crate::sbom_predicate;
 use crate::sign::{targets, Target};
 use crate::simple_signing;
-use crate::statement::{predicate_type, Statement, STATEMENT_TYPE};
+use crate::statement::{predicate_type, Statement, STATEMENT_TYPE, STATEMENT_TYPE_V01};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use buckle_digest::Sha256;
@@ -344,7 +344,7 @@ fn verify_attestation(
     }
     let statement: Statement = serde_json::from_slice(&payload)
         .map_err(|e| format!("the payload is not an in-toto statement: {e}"))?;
-    if statement.statement_type != STATEMENT_TYPE {
+    if statement.statement_type != STATEMENT_TYPE && statement.statement_type != STATEMENT_TYPE_V01 {
         return Err(format!(
             "the statement type is `{}`, expected `{STATEMENT_TYPE}`",
             statement.statement_type
