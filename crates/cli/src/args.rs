@@ -85,6 +85,32 @@ Works on any Debian-based image, not only buckle's. For an image buckle built, -
     Check(CheckArgs),
     /// Put two images side by side: packages, size, shells, setuid files, findings.
     Compare(CompareArgs),
+    /// Make a signing key pair in cosign's format: NAME.key (encrypted) and NAME.pub.
+    #[command(
+        long_about = "Make an ECDSA P-256 key pair in cosign's format: NAME.key, the private key \
+encrypted with a password (from BUCKLE_PASSWORD, else asked on the terminal), and NAME.pub. cosign \
+reads both, and buckle reads keys made by `cosign generate-key-pair`."
+    )]
+    Keygen(KeygenArgs),
+    /// Sign an image: cosign signature, SLSA provenance and SBOM attestations.
+    #[command(
+        long_about = "Sign every image of an OCI layout (each platform manifest and the index): \
+a cosign signature over each digest, and in-toto attestations in DSSE envelopes: SLSA provenance v1 \
+(with --spec or --lock: the spec, every InRelease and .deb, the lock) and the SPDX and CycloneDX SBOMs. \
+They are attached twice, under cosign's tags (sha256-<digest>.sig, .att) and as OCI 1.1 referrers, so \
+`cosign verify` and `cosign verify-attestation` check them once the layout is pushed."
+    )]
+    Sign(SignArgs),
+    /// Verify an image's signatures and attestations with a public key; exit 1 on any failure.
+    #[command(
+        long_about = "Verify every image of an OCI layout with a public key: that every blob \
+matches its digest, that a signature over the digest verifies, that every attestation's signature \
+verifies and is about that digest, that the provenance's .deb dependencies and the SBOMs list exactly \
+the image's packages, and what a policy requires. Exits 1 naming each failed check."
+    )]
+    Verify(VerifyArgs),
+    /// List the signatures, attestations and SBOMs attached to an image.
+    Attestations(AttestationsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +195,9 @@ pub struct BuildArgs {
     /// Run the spec's smoke test after building.
     #[arg(long)]
     pub test: bool,
+    /// Sign the image with this private key (see `buckle sign`).
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -267,4 +296,56 @@ pub struct DiffArgs {
     pub old: PathBuf,
     /// The new image.
     pub new: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Path of the pair without suffix: writes PATH.key and PATH.pub.
+    #[arg(long, short, default_value = "buckle", value_name = "PATH")]
+    pub output: PathBuf,
+    /// Replace existing key files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// An OCI layout directory (`dir:tag` signs one tag).
+    pub image: PathBuf,
+    /// The private key (from `buckle keygen` or `cosign generate-key-pair`).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// The spec the image was built from (its lock beside it), for the provenance.
+    #[arg(long, value_name = "SPEC")]
+    pub spec: Option<PathBuf>,
+    /// The lock the image was built from (its spec beside it), for the provenance.
+    #[arg(long, value_name = "LOCK")]
+    pub lock: Option<PathBuf>,
+    /// The builder id the provenance names.
+    #[arg(long, env = "BUCKLE_BUILDER_ID", value_name = "URI")]
+    pub builder_id: Option<String>,
+    /// The repository the signature names [default: the image's title].
+    #[arg(long, value_name = "NAME")]
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// An OCI layout directory (`dir:tag` verifies one tag).
+    pub image: PathBuf,
+    /// The public key (from `buckle keygen` or `cosign generate-key-pair`).
+    #[arg(long, value_name = "KEY.pub")]
+    pub key: PathBuf,
+    /// A TOML policy: `require = [...]` predicate types, `builder-id = "..."`.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Require a verified attestation of this type (slsaprovenance1, spdxjson, cyclonedx or a URI).
+    #[arg(long, value_name = "TYPE")]
+    pub require: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestationsArgs {
+    /// An OCI layout directory (`dir:tag` lists one tag).
+    pub image: PathBuf,
 }

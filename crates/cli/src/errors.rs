@@ -21,6 +21,12 @@ pub fn code_of(err: &(dyn std::error::Error + 'static)) -> Option<Code> {
     if let Some(buckle_sbom::Error::Internal { .. }) = err.downcast_ref::<buckle_sbom::Error>() {
         return Some(Code::Internal);
     }
+    if let Some(err) = err.downcast_ref::<buckle_sign::Error>() {
+        return Some(match err {
+            buckle_sign::Error::Internal(_) => Code::Internal,
+            _ => Code::BadInput,
+        });
+    }
     if err.is::<buckle_digest::Mismatch>() {
         return Some(Code::Untrusted);
     }
@@ -79,7 +85,8 @@ pub fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<Cow<'static, s
         buckle_oci::Error,
         buckle_image::Error,
         buckle_sbom::Error,
-        buckle_check::Error
+        buckle_check::Error,
+        buckle_sign::Error
     );
     None
 }

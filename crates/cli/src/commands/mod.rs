@@ -1,14 +1,18 @@
 //! One module per command; each composes the library crates.
 
+pub mod attestations;
 pub mod build;
 pub mod check;
 pub mod compare;
 pub mod diff;
 pub mod fetch;
 pub mod inspect;
+pub mod keygen;
 pub mod lock;
 pub mod sbom;
+pub mod sign;
 pub mod test;
+pub mod verify;
 pub mod why;
 
 use crate::args::{Cli, Command};
@@ -27,5 +31,9 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
         Command::Sbom(args) => sbom::run(args, global, printer),
         Command::Check(args) => check::run(args, printer),
         Command::Compare(args) => compare::run(args, printer),
+        Command::Keygen(args) => keygen::run(args, printer),
+        Command::Sign(args) => sign::run(args, global, printer),
+        Command::Verify(args) => verify::run(args, printer),
+        Command::Attestations(args) => attestations::run(args, printer),
     }
 }

@@ -1,0 +1,93 @@
+//! `buckle attestations IMAGE`: what is attached to each image of a layout, by kind and
+//! predicate type, and where (cosign tag or referrer). Nothing is verified here; that
+//! is `buckle verify`.
+
+use crate::args::AttestationsArgs;
+use crate::commands::inspect::human_size;
+use crate::commands::sign::short_type;
+use crate::exit::UserError;
+use crate::printer::Printer;
+use buckle_oci::layout::Layout;
+use buckle_oci::parse_image_arg;
+use buckle_sbom::Format;
+use buckle_sign::attach::{self, Attached, PREDICATE_TYPE_ANNOTATION};
+use buckle_sign::sign::targets;
+use serde_json::json;
+
+pub fn run(args: &AttestationsArgs, printer: &Printer) -> anyhow::Result<()> {
+    let (path, selector) = parse_image_arg(&args.image.to_string_lossy());
+    if !path.is_dir() {
+        anyhow::bail!(UserError::new(format!(
+            "`{}` is not an OCI layout directory: only layouts carry attachments",
+            path.display()
+        )));
+    }
+    let layout = Layout::open(&path)?;
+    let mut images = Vec::new();
+    for target in targets(&layout, selector.ref_name.as_deref())? {
+        let digest = target.descriptor.digest;
+        let mut items = Vec::new();
+        for attached in attach::signatures(&layout, &digest) {
+            items.push(item("signature", "cosign simple signing", &attached));
+        }
+        for attached in attach::attestations(&layout, &digest) {
+            let predicate_type = attached
+                .annotation(PREDICATE_TYPE_ANNOTATION)
+                .or_else(|| attached.annotation(attach::IN_TOTO_PREDICATE_ANNOTATION))
+                .unwrap_or("(unknown)")
+                .to_owned();
+            items.push(item("attestation", &predicate_type, &attached));
+        }
+        for format in Format::ALL {
+            if let Some(document) = attach::sbom_document(&layout, &digest, format.media_type()) {
+                items.push(json!({
+                    "kind": "sbom",
+                    "type": format.media_type(),
+                    "size": document.as_ref().map(|d| d.len()).ok(),
+                    "where": "referrer",
+                    "error": document.err(),
+                }));
+            }
+        }
+        images.push(json!({"image": target.label(), "digest": digest.oci(), "attached": items}));
+    }
+    if printer.json {
+        return printer.json(&json!({ "images": images }));
+    }
+    for image in &images {
+        printer.result(format!(
+            "{} {}",
+            image["image"].as_str().unwrap_or_default(),
+            image["digest"].as_str().unwrap_or_default()
+        ));
+        let attached = image["attached"].as_array().cloned().unwrap_or_default();
+        if attached.is_empty() {
+            printer.result("  (nothing attached)");
+        }
+        for item in attached {
+            let size = item["size"]
+                .as_u64()
+                .map(human_size)
+                .unwrap_or_else(|| "unreadable".to_owned());
+            printer.result(format!(
+                "  {:<12} {:<34} {:>10}  {}",
+                item["kind"].as_str().unwrap_or_default(),
+                short_type(item["type"].as_str().unwrap_or_default()),
+                size,
+                item["where"].as_str().unwrap_or_default()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn item(kind: &str, predicate_type: &str, attached: &Attached) -> serde_json::Value {
+    json!({
+        "kind": kind,
+        "type": predicate_type,
+        "size": attached.content.as_ref().map(Vec::len).ok(),
+        "where": attached.place.to_string(),
+        "digest": attached.descriptor.as_ref().map(|d| d.digest.oci()),
+        "error": attached.content.as_ref().err(),
+    })
+}

@@ -1,0 +1,127 @@
+//! `buckle keygen -o NAME`: an ECDSA P-256 key pair in cosign's format, NAME.key
+//! (encrypted with a password from BUCKLE_PASSWORD or a prompt) and NAME.pub. Also the
+//! password and key-file reading that `sign` and `verify` share.
+
+use crate::args::KeygenArgs;
+use crate::exit::UserError;
+use crate::files;
+use crate::printer::Printer;
+use anyhow::Context;
+use buckle_sign::key::{PrivateKey, PublicKey};
+use serde_json::json;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// The environment variable a password is taken from before prompting.
+const PASSWORD_VAR: &str = "BUCKLE_PASSWORD";
+
+pub fn run(args: &KeygenArgs, printer: &Printer) -> anyhow::Result<()> {
+    let private_path = with_suffix(&args.output, "key");
+    let public_path = with_suffix(&args.output, "pub");
+    for path in [&private_path, &public_path] {
+        if path.exists() && !args.force {
+            anyhow::bail!(UserError::with_hint(
+                format!("`{}` already exists", path.display()),
+                "pass --force to replace the key pair, or -o to name another"
+            ));
+        }
+    }
+    let password = password("Password for the new private key: ", true)?;
+    let key = PrivateKey::generate(&mut rand_core::OsRng);
+    let pem = key.to_encrypted_pem(password.as_bytes(), &mut rand_core::OsRng)?;
+    write_private(&private_path, pem.as_bytes())?;
+    files::write_atomic(&public_path, key.public_key().to_pem().as_bytes())?;
+    let fingerprint = key.public_key().fingerprint();
+    printer.status(
+        "Generated",
+        format!(
+            "{} (encrypted) and {}, key {}",
+            private_path.display(),
+            public_path.display(),
+            fingerprint.short(16)
+        ),
+    );
+    if printer.json {
+        printer.json(&json!({
+            "privateKey": private_path,
+            "publicKey": public_path,
+            "fingerprint": fingerprint.oci(),
+        }))?;
+    }
+    Ok(())
+}
+
+/// `release` -> `release.key`; a path that already ends in `.key`/`.pub` keeps its stem.
+fn with_suffix(output: &Path, suffix: &str) -> PathBuf {
+    let stem = match output.extension().and_then(|e| e.to_str()) {
+        Some("key" | "pub") => output.with_extension(""),
+        _ => output.to_owned(),
+    };
+    let mut name = stem.into_os_string();
+    name.push(format!(".{suffix}"));
+    PathBuf::from(name)
+}
+
+/// Writes the private key readable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    files::write_atomic(path, bytes)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot restrict the permissions of `{}`", path.display()))
+}
+
+/// The password: BUCKLE_PASSWORD when set, else asked on the terminal (twice with
+/// `confirm`). Never printed or logged.
+pub fn password(prompt: &str, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+    if let Some(value) = std::env::var_os(PASSWORD_VAR) {
+        let value = value
+            .into_string()
+            .map_err(|_| UserError::new(format!("{PASSWORD_VAR} is not valid UTF-8")))?;
+        return Ok(Zeroizing::new(value));
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(UserError::with_hint(
+            "no password for the private key",
+            format!("set {PASSWORD_VAR}, or run in a terminal to be asked")
+        ));
+    }
+    let first = Zeroizing::new(rpassword::prompt_password(prompt).context("cannot read the password")?);
+    if confirm {
+        let again =
+            Zeroizing::new(rpassword::prompt_password("Again: ").context("cannot read the password")?);
+        if *again != *first {
+            anyhow::bail!(UserError::new("the passwords do not match"));
+        }
+    }
+    Ok(first)
+}
+
+/// Reads and decrypts a private key file.
+pub fn read_private_key(path: &Path) -> anyhow::Result<PrivateKey> {
+    let pem = files::read_text(path)?;
+    let password = password(&format!("Password for `{}`: ", path.display()), false)?;
+    PrivateKey::from_encrypted_pem(&pem, password.as_bytes())
+        .with_context(|| format!("cannot open the private key `{}`", path.display()))
+}
+
+/// Reads a public key file.
+pub fn read_public_key(path: &Path) -> anyhow::Result<PublicKey> {
+    let pem = files::read_text(path)?;
+    PublicKey::from_pem(&pem).with_context(|| format!("cannot read the public key `{}`", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_names_come_from_the_output_stem() {
+        assert_eq!(with_suffix(Path::new("release"), "key"), Path::new("release.key"));
+        assert_eq!(
+            with_suffix(Path::new("keys/release.pub"), "key"),
+            Path::new("keys/release.key")
+        );
+        assert_eq!(with_suffix(Path::new("a.b"), "pub"), Path::new("a.b.pub"));
+    }
+}
