@@ -86,6 +86,7 @@ fn installed(stanza: &BinaryPackage) -> Installed {
         arch: stanza.arch.clone(),
         source: stanza.source.clone(),
         source_version: stanza.source_version.clone(),
+        purl: None,
     }
 }
 
@@ -165,6 +166,7 @@ fn update_reads_changelogs_of_newer_archive_versions_and_caches_them_by_deb_dige
         arch: "all".parse().unwrap(),
         source: "docdemo".parse().unwrap(),
         source_version: "1.0-1".parse().unwrap(),
+        purl: None,
     };
     let found = scan(&loaded.database, &"bookworm".parse().unwrap(), &[old]);
     assert_eq!(found[0].id.as_str(), "CVE-2026-11111");

@@ -9,7 +9,9 @@
 //! - [`SourceHistory`]: the release's newest archive version of a source package and
 //!   its changelog; [`newest_sources`] picks that version by dpkg order across suites;
 //! - [`scan()`]: installed packages + [`Database`] -> [`Finding`]s, by source package and
-//!   dpkg version order per release.
+//!   dpkg version order per release;
+//! - [`vex`]: OpenVEX statements in, applied to findings, OpenVEX and CycloneDX VEX out;
+//!   [`sarif`]: findings as SARIF 2.1.0 for GitHub code scanning.
 //!
 //! It does no I/O: fetching `.deb`s, downloading feeds and the feed store on disk are
 //! `buckle-feeds`'s; reading images is `buckle-oci`'s and `buckle-sbom`'s.
@@ -43,6 +45,7 @@
 //!     arch: "amd64".parse()?,
 //!     source: "freetype".parse()?,
 //!     source_version: "2.12.1+dfsg-5+deb12u3".parse()?,
+//!     purl: None,
 //! };
 //! let findings = scan(&db, &"bookworm".parse()?, &[installed]);
 //! assert_eq!(findings[0].id.as_str(), "CVE-2025-27363");
@@ -60,8 +63,10 @@ mod id;
 pub mod kev;
 pub mod osv;
 mod release;
+pub mod sarif;
 mod scan;
 pub mod tracker;
+pub mod vex;
 
 pub use advisory::{Advisory, Epss, EpssScore, Kev, KevEntry, Severity, State};
 pub use changelog::{Changelog, Entry, Mention, MentionKind, NotAFix};
@@ -70,3 +75,4 @@ pub use history::{changelog_paths, newest_sources, ChangelogFix, Newest, SourceH
 pub use id::{find_ids, IdKind, VulnId};
 pub use release::Release;
 pub use scan::{scan, Available, Database, Evidence, Finding, Installed};
+pub use vex::{apply, Decided, Justification, VexDecision, VexStatement, VexStatus};

@@ -93,6 +93,8 @@ pub struct Installed {
     pub source: PackageName,
     /// Source version (differs from `version` for binNMUs).
     pub source_version: Version,
+    /// The package URL that identifies it in SBOM and VEX documents, when known.
+    pub purl: Option<String>,
 }
 
 /// A vulnerability that applies to an installed package.
@@ -113,6 +115,9 @@ pub struct Finding {
     pub source: PackageName,
     /// Its source version.
     pub source_version: Version,
+    /// Its package URL, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
     /// The first source version with the fix; `None`: no fix yet.
     pub fixed: Option<Version>,
     /// The archive version to upgrade to and its suite, when the archive feed has one.
@@ -299,6 +304,7 @@ fn scan_package(db: &Database, release: &Release, package: &Installed) -> Vec<Fi
                 installed: package.version.clone(),
                 source: package.source.clone(),
                 source_version: package.source_version.clone(),
+                purl: package.purl.clone(),
                 fixed: candidate.fixed,
                 available,
                 severity: candidate.severity,

@@ -34,6 +34,7 @@ fn installed(release: &str, binary: &str) -> Installed {
         arch: p.arch,
         source: p.source,
         source_version: p.source_version,
+        purl: None,
     }
 }
 
@@ -193,6 +194,7 @@ fn trimmed_changelogs_are_detected_and_flag_fixes_that_may_hide_older_ones() {
     db.add_history(history);
     let old = Installed {
         source_version: "1.8.0-1".parse().unwrap(),
+        purl: None,
         version: "1.8.0-1".parse().unwrap(),
         ..installed("bookworm", "libssh2-1")
     };
@@ -252,6 +254,7 @@ fn advisory_without_a_cve_xref_is_its_own_finding() {
         arch: "all".parse().unwrap(),
         source: "roundcube".parse().unwrap(),
         source_version: version.parse().unwrap(),
+        purl: None,
     };
     let findings = scan(&db, &release("trixie"), &[roundcube("1.6.18+dfsg-0+deb13u1")]);
     assert_eq!(ids(&findings), ["DSA-6545-1"]);
@@ -280,6 +283,7 @@ fn tracker_record_still_at_todo_does_not_hide_the_changelog_fix() {
         arch: "amd64".parse().unwrap(),
         source: "freetype".parse().unwrap(),
         source_version: "2.12.1+dfsg-5+deb12u3".parse().unwrap(),
+        purl: None,
     };
     let findings = scan(&db, &release("bookworm"), &[freetype]);
     assert_eq!(ids(&findings), ["CVE-2025-27363"]);

@@ -46,6 +46,7 @@ fn installed(release: &str, package: &Value) -> Installed {
             arch: p.arch,
             source: p.source,
             source_version: p.source_version,
+            purl: None,
         },
         None => Installed {
             name: text("binary").parse().unwrap(),
@@ -53,6 +54,7 @@ fn installed(release: &str, package: &Value) -> Installed {
             arch: "amd64".parse().unwrap(),
             source: text("source").parse().unwrap(),
             source_version: text("installed").parse().unwrap(),
+            purl: None,
         },
     }
 }
