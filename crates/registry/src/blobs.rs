@@ -70,7 +70,7 @@ impl Registry {
                     tracing::info!(%digest, offset, "resuming an interrupted upload");
                     reporter.on_bytes(offset);
                     self.send_chunks(repository, digest, size, path, location, offset, 0, reporter)?;
-                    return Ok(BlobOutcome::Resumed);
+                    return Ok(BlobOutcome::Resumed { offset });
                 }
                 Err(e) => tracing::debug!(%digest, error = %e, "saved upload session is gone; starting over"),
             }

@@ -49,6 +49,8 @@ pub struct PushReport {
     pub blobs_mounted: usize,
     /// Bytes of the blobs sent or finished.
     pub bytes_uploaded: u64,
+    /// Of those, bytes an interrupted upload had already stored.
+    pub bytes_resumed: u64,
     /// Bytes of the blobs the registry had or mounted.
     pub bytes_skipped: u64,
     /// Manifests and indexes stored.
@@ -315,13 +317,16 @@ fn push_blobs(
     for (outcome, size) in outcomes.into_inner().unwrap_or_else(|p| p.into_inner()) {
         match outcome {
             BlobOutcome::Uploaded => report.blobs_uploaded += 1,
-            BlobOutcome::Resumed => report.blobs_resumed += 1,
+            BlobOutcome::Resumed { offset } => {
+                report.blobs_resumed += 1;
+                report.bytes_resumed += offset;
+            }
             BlobOutcome::Skipped => report.blobs_skipped += 1,
             BlobOutcome::Mounted => report.blobs_mounted += 1,
             BlobOutcome::Downloaded => {}
         }
         match outcome {
-            BlobOutcome::Uploaded | BlobOutcome::Resumed => report.bytes_uploaded += size,
+            BlobOutcome::Uploaded | BlobOutcome::Resumed { .. } => report.bytes_uploaded += size,
             _ => report.bytes_skipped += size,
         }
     }

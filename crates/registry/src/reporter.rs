@@ -7,8 +7,12 @@ use buckle_digest::Sha256;
 pub enum BlobOutcome {
     /// Its bytes were sent.
     Uploaded,
-    /// Its upload was continued from where an interrupted one stopped.
-    Resumed,
+    /// Its upload was continued from where an interrupted one stopped: the registry
+    /// had its first `offset` bytes.
+    Resumed {
+        /// Bytes already stored.
+        offset: u64,
+    },
     /// The registry already had it.
     Skipped,
     /// The registry linked it from another repository.

@@ -197,9 +197,13 @@ impl CredentialStore {
             .spawn()
             .map_err(|e| failed(format!("cannot run `{program}`: {e}")))?;
         if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(registry.as_bytes())
-                .map_err(|e| failed(format!("cannot write to it: {e}")))?;
+            // A helper that answers without reading its input closes the pipe early.
+            match stdin.write_all(registry.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(failed(format!("cannot write to it: {e}")))
+                }
+                _ => {}
+            }
         }
         let output = child
             .wait_with_output()
@@ -329,32 +333,41 @@ mod tests {
         assert!(matches!(err, Error::DockerConfig { .. }), "{err:?}");
     }
 
-    fn helper(dir: &Path, name: &str, script: &str) {
-        let path = dir.join(format!("docker-credential-{name}"));
-        std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    /// The test helpers, all written before any test runs one: a program being
+    /// written while another thread forks cannot be executed (ETXTBSY).
+    fn helpers() -> &'static Path {
+        static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+        DIR.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let scripts = [
+                // Echoes the server it was asked about into the user name.
+                (
+                    "per-host",
+                    r#"read server; printf '{"ServerURL":"%s","Username":"helper-%s","Secret":"pw"}' "$server" "$server""#,
+                ),
+                ("store", r#"echo "credentials not found in native keychain"; exit 1"#),
+                ("broken", "echo 'keyring locked' >&2; exit 3"),
+                ("tok", r#"echo '{"ServerURL":"r","Username":"<token>","Secret":"refresh"}'"#),
+            ];
+            for (name, script) in scripts {
+                let path = dir.path().join(format!("docker-credential-{name}"));
+                std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+            dir
+        })
+        .path()
     }
 
     #[test]
     fn cred_helper_for_the_host_wins_over_creds_store_and_auths() {
         let dir = tempfile::tempdir().unwrap();
-        // The helper echoes the server it was asked about into the user name.
-        helper(
-            dir.path(),
-            "per-host",
-            r#"read server; printf '{"ServerURL":"%s","Username":"helper-%s","Secret":"pw"}' "$server" "$server""#,
-        );
-        helper(
-            dir.path(),
-            "store",
-            r#"echo "credentials not found in native keychain"; exit 1"#,
-        );
         let store = config(
             dir.path(),
             r#"{"credHelpers":{"r.example:5000":"per-host"},"credsStore":"store",
                 "auths":{"r.example:5000":{"username":"inline","password":"x"},"other.example":{"username":"inline","password":"y"}}}"#,
         )
-        .with_helper_path(dir.path().as_os_str().to_owned());
+        .with_helper_path(helpers().as_os_str().to_owned());
         let found = store.lookup("r.example:5000").unwrap().unwrap();
         assert_eq!(found.username, "helper-r.example:5000");
         assert_eq!(found.origin, "credential helper `docker-credential-per-host`");
@@ -366,9 +379,8 @@ mod tests {
     #[test]
     fn failing_or_missing_helper_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
-        helper(dir.path(), "broken", "echo 'keyring locked' >&2; exit 3");
         let store = config(dir.path(), r#"{"credsStore":"broken"}"#)
-            .with_helper_path(dir.path().as_os_str().to_owned());
+            .with_helper_path(helpers().as_os_str().to_owned());
         let err = store.lookup("r.example").unwrap_err();
         assert!(
             err.to_string()
@@ -377,7 +389,7 @@ mod tests {
         );
         assert!(err.to_string().contains("keyring locked"), "{err}");
         let store = config(dir.path(), r#"{"credsStore":"absent"}"#)
-            .with_helper_path(dir.path().as_os_str().to_owned());
+            .with_helper_path(helpers().as_os_str().to_owned());
         let err = store.lookup("r.example").unwrap_err();
         assert!(
             err.to_string().contains("cannot run `docker-credential-absent`"),
@@ -388,13 +400,8 @@ mod tests {
     #[test]
     fn helper_token_user_means_an_identity_token() {
         let dir = tempfile::tempdir().unwrap();
-        helper(
-            dir.path(),
-            "tok",
-            r#"echo '{"ServerURL":"r","Username":"<token>","Secret":"refresh"}'"#,
-        );
         let store =
-            config(dir.path(), r#"{"credsStore":"tok"}"#).with_helper_path(dir.path().as_os_str().to_owned());
+            config(dir.path(), r#"{"credsStore":"tok"}"#).with_helper_path(helpers().as_os_str().to_owned());
         let found = store.lookup("r.example").unwrap().unwrap();
         assert!(matches!(found.secret, Secret::IdentityToken(ref t) if t == "refresh"));
         assert!(found.basic_header().is_none());
