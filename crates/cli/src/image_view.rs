@@ -14,7 +14,10 @@ pub fn open(arg: &Path) -> anyhow::Result<Image> {
 
 /// Opens an image like [`open`], picking `arch` from a multi-arch index when given.
 pub fn open_arch(arg: &Path, arch: Option<&str>) -> anyhow::Result<Image> {
-    let (path, mut selector) = buckle_oci::parse_image_arg(&arg.to_string_lossy());
+    let (path, mut selector) = match crate::registry::image_from_registry(arg)? {
+        Some(pulled) => (pulled, buckle_oci::layout::Selector::default()),
+        None => buckle_oci::parse_image_arg(&arg.to_string_lossy()),
+    };
     if let Some(arch) = arch {
         selector.platform = Some(buckle_oci::Platform::linux(arch));
     }
@@ -45,7 +48,7 @@ pub fn packages(image: &Image, detail: Detail) -> anyhow::Result<(BTreeMap<RelPa
 /// The final file system of `image`, keeping the contents `keep` asks for.
 pub fn merged_files(
     image: &Image,
-    keep: impl FnMut(&buckle_oci::tar::Entry) -> bool,
+    keep: impl Fn(&buckle_oci::tar::Entry) -> bool + Sync,
 ) -> anyhow::Result<BTreeMap<RelPath, MergedFile>> {
     image
         .merged_files(keep)

@@ -16,6 +16,9 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+
+/// One layer's entries and whiteouts, or why it could not be read.
+type LayerRead = Result<(Vec<MergedFile>, Vec<Whiteout>)>;
 /// Where an image was read from.
 #[derive(Debug, Clone)]
 enum Source {
@@ -235,14 +238,15 @@ impl Image {
 
     /// Walks all layers bottom first, applying whiteouts (OCI image spec, `layer.md`),
     /// and returns the files of the final filesystem. The content of the files for
-    /// which `keep_content` returns true is read into memory.
+    /// which `keep_content` returns true is read into memory. Layers are decompressed
+    /// in parallel (one thread per core) and applied in order.
     pub fn merged_files(
         &self,
-        mut keep_content: impl FnMut(&Entry) -> bool,
+        keep_content: impl Fn(&Entry) -> bool + Sync,
     ) -> Result<BTreeMap<RelPath, MergedFile>> {
         let mut files = BTreeMap::new();
-        for index in 0..self.layers.len() {
-            let (entries, whiteouts) = self.read_layer_entries(index, &mut keep_content)?;
+        for layer in self.read_all_layers(&keep_content)? {
+            let (entries, whiteouts) = layer?;
             for whiteout in &whiteouts {
                 match whiteout {
                     Whiteout::Remove(path) => remove_tree(&mut files, path, true),
@@ -259,11 +263,37 @@ impl Image {
         Ok(files)
     }
 
-    fn read_layer_entries(
-        &self,
-        index: usize,
-        keep_content: &mut impl FnMut(&Entry) -> bool,
-    ) -> Result<(Vec<MergedFile>, Vec<Whiteout>)> {
+    /// Every layer's entries and whiteouts, in layer order, read by a few threads.
+    fn read_all_layers(&self, keep_content: &(impl Fn(&Entry) -> bool + Sync)) -> Result<Vec<LayerRead>> {
+        let count = self.layers.len();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, count.max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut read: Vec<Option<LayerRead>> = (0..count).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if index >= count {
+                                return done;
+                            }
+                            done.push((index, self.read_layer_entries(index, keep_content)));
+                        }
+                    })
+                })
+                .collect();
+            for worker in workers {
+                for (index, layer) in worker.join().expect("a layer reader panicked") {
+                    read[index] = Some(layer);
+                }
+            }
+        });
+        Ok(read.into_iter().map(|layer| layer.expect("every layer was read")).collect())
+    }
+
+    fn read_layer_entries(&self, index: usize, keep_content: &impl Fn(&Entry) -> bool) -> LayerRead {
         let mut entries = Vec::new();
         let mut whiteouts = Vec::new();
         let mut reader = Reader::new(self.open_layer(index)?);

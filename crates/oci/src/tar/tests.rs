@@ -103,7 +103,7 @@ fn gzip_layer_bytes_are_stable_across_builds() {
 }
 
 const PINNED_DIFF_ID: &str = "c086e6f9f10116a9068119cc671b426ffbdebdfe94576e25985903e8f7275c6e";
-const PINNED_GZIP_DIGEST: &str = "39530e4567d71e35bcdc34dc02af6b158fe8f448acc49572f96b03548102e35f";
+const PINNED_GZIP_DIGEST: &str = "2b75be8511f3ca5809c6a142c61f168b161d43b4976358fb5849cfb3757e7044";
 
 #[test]
 fn written_layer_reads_back_entry_for_entry() {
