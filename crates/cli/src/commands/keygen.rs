@@ -30,8 +30,8 @@ pub fn run(args: &KeygenArgs, printer: &Printer) -> anyhow::Result<()> {
     let password = password("Password for the new private key: ", true)?;
     let key = PrivateKey::generate(&mut rand_core::OsRng);
     let pem = key.to_encrypted_pem(password.as_bytes(), &mut rand_core::OsRng)?;
-    write_private(&private_path, pem.as_bytes())?;
-    files::write_atomic(&public_path, key.public_key().to_pem().as_bytes())?;
+    write_with_mode(&private_path, pem.as_bytes(), 0o600)?;
+    write_with_mode(&public_path, key.public_key().to_pem().as_bytes(), 0o644)?;
     let fingerprint = key.public_key().fingerprint();
     printer.status(
         "Generated",
@@ -63,12 +63,12 @@ fn with_suffix(output: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Writes the private key readable by its owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes a key file with `mode` (0600: the private key is its owner's only).
+fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     files::write_atomic(path, bytes)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot restrict the permissions of `{}`", path.display()))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the permissions of `{}`", path.display()))
 }
 
 /// The password: BUCKLE_PASSWORD when set, else asked on the terminal (twice with
