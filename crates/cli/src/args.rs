@@ -111,6 +111,107 @@ the image's packages, and what a policy requires. Exits 1 naming each failed che
     Verify(VerifyArgs),
     /// List the signatures, attestations and SBOMs attached to an image.
     Attestations(AttestationsArgs),
+    /// Refresh or import the vulnerability data that `buckle scan` uses.
+    Feeds(FeedsArgs),
+    /// Find known vulnerabilities in an image, SBOM or dpkg status file: KEV first, VEX applied.
+    #[command(
+        long_about = "Match the Debian packages of an image (OCI layout or docker archive), an SBOM \
+(SPDX or CycloneDX JSON) or a dpkg status file against the stored feeds (`buckle feeds update`, \
+`buckle feeds import`), by source package and Debian version order within the image's release. \
+Findings list the fixed version (or \"no fix yet\"), KEV dates, EPSS and severity, known-exploited \
+first. --vex applies OpenVEX statements; packages with no file in the image are not_affected \
+automatically. --fail-on kev,critical,... exits 1 when a finding that VEX does not suppress matches."
+    )]
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsArgs {
+    #[command(subcommand)]
+    pub command: FeedsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// Read fixes from the changelogs of the archive's newest packages; fetch the web feeds.
+    Update(FeedsUpdateArgs),
+    /// Import feed files: tracker JSON, OSV Debian .json/.zip, KEV JSON, EPSS .csv/.csv.gz.
+    Import(FeedsImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsUpdateArgs {
+    /// Debian releases to read (each with its -updates and -security suites).
+    #[arg(long, value_delimiter = ',', default_values_t = ["bookworm".to_owned(), "trixie".to_owned()])]
+    pub release: Vec<String>,
+    /// Architecture whose indices to read [default: the host's].
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Read only the Debian archive; do not try the feeds published on the web.
+    #[arg(long)]
+    pub archive_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsImportArgs {
+    /// Feed files (the kind of each is told from its content).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormatArg {
+    /// A table, KEV first.
+    Table,
+    /// Findings as JSON.
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// An OpenVEX document.
+    Openvex,
+    /// A CycloneDX 1.6 VEX document.
+    CyclonedxVex,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    /// A known-exploited vulnerability (CISA KEV).
+    Kev,
+    /// Critical severity.
+    Critical,
+    /// High severity or worse.
+    High,
+    /// Medium severity or worse.
+    Medium,
+    /// A finding with a fix in the archive.
+    Fixable,
+    /// Any finding.
+    Any,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// An OCI layout directory, a docker-archive tar, an SPDX/CycloneDX JSON SBOM or a dpkg status file.
+    #[arg(value_name = "IMAGE|SBOM")]
+    pub target: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ScanFormatArg::Table)]
+    pub format: ScanFormatArg,
+    /// Exit 1 when an unsuppressed finding matches any of these (comma separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub fail_on: Vec<FailOnArg>,
+    /// OpenVEX files whose statements apply (not_affected needs a justification).
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+    /// Also list findings that VEX suppresses.
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// The Debian release to match in [default: from the image's os-release].
+    #[arg(long)]
+    pub release: Option<String>,
+    /// Write the document to a file instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

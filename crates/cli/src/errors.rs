@@ -36,7 +36,9 @@ pub fn code_of(err: &(dyn std::error::Error + 'static)) -> Option<Code> {
         || err.is::<buckle_resolve::Error>()
         || err.is::<buckle_oci::Error>()
         || err.is::<buckle_sbom::Error>()
-        || err.is::<buckle_check::Error>();
+        || err.is::<buckle_check::Error>()
+        || err.is::<buckle_vuln::Error>()
+        || err.is::<buckle_feeds::Error>();
     bad_input.then_some(Code::BadInput)
 }
 
@@ -86,7 +88,9 @@ pub fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<Cow<'static, s
         buckle_image::Error,
         buckle_sbom::Error,
         buckle_check::Error,
-        buckle_sign::Error
+        buckle_sign::Error,
+        buckle_vuln::Error,
+        buckle_feeds::Error
     );
     None
 }

@@ -5,11 +5,13 @@ pub mod build;
 pub mod check;
 pub mod compare;
 pub mod diff;
+pub mod feeds;
 pub mod fetch;
 pub mod inspect;
 pub mod keygen;
 pub mod lock;
 pub mod sbom;
+pub mod scan;
 pub mod sign;
 pub mod test;
 pub mod verify;
@@ -35,5 +37,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
         Command::Sign(args) => sign::run(args, global, printer),
         Command::Verify(args) => verify::run(args, printer),
         Command::Attestations(args) => attestations::run(args, printer),
+        Command::Feeds(args) => feeds::run(args, global, printer),
+        Command::Scan(args) => scan::run(args, global, printer),
     }
 }

@@ -1,0 +1,143 @@
+//! `buckle feeds update` and `buckle feeds import FILES…`: the vulnerability data that
+//! `buckle scan` matches against, in the cache directory with the source and date of
+//! each feed.
+
+use crate::args::{FeedsArgs, FeedsCommand, FeedsImportArgs, FeedsUpdateArgs, Global};
+use crate::printer::Printer;
+use crate::progress::Downloads;
+use crate::session::Session;
+use anyhow::Context;
+use buckle_archive::{Keyring, ReleaseDate};
+use buckle_feeds::archive::{update, ReleaseSuites, UpdateOptions};
+use buckle_feeds::remote::{self, Outcome};
+use buckle_feeds::{FeedInfo, Store};
+use buckle_spec::{Mirror, Source};
+use buckle_vuln::Release;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+pub fn run(args: &FeedsArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
+    match &args.command {
+        FeedsCommand::Update(update_args) => run_update(update_args, global, printer),
+        FeedsCommand::Import(import_args) => run_import(import_args, global, printer),
+    }
+}
+
+/// Seconds since 1970 now.
+pub fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The feed store in the cache directory `buckle` uses.
+pub fn store(session: &Session) -> Store {
+    Store::new(session.archive.cache().root())
+}
+
+fn run_update(args: &FeedsUpdateArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
+    let session = Session::new(global)?;
+    let store = store(&session);
+    let debian = |mirror: Mirror| Source {
+        mirror,
+        suites: Vec::new(),
+        components: Vec::new(),
+        keyring: buckle_spec::Keyring::Debian,
+    };
+    let archive_mirror = session.mirror_url(&debian(Mirror::Debian))?;
+    let security_mirror = session.mirror_url(&debian(Mirror::DebianSecurity))?;
+    let releases = args
+        .release
+        .iter()
+        .map(|r| {
+            let release: Release = r.parse()?;
+            Ok(ReleaseSuites::debian(
+                &release,
+                &archive_mirror,
+                &security_mirror,
+            )?)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let arch = match &args.arch {
+        Some(arch) => arch.parse()?,
+        None => crate::image_view::host_arch().parse()?,
+    };
+    let keyring = Keyring::debian();
+    let started = Instant::now();
+    printer.status(
+        "Reading",
+        format!(
+            "changelogs of the newest {} packages from {archive_mirror}",
+            args.release.join(", ")
+        ),
+    );
+    let downloads = Downloads::new(printer);
+    let options = UpdateOptions {
+        releases: &releases,
+        arch,
+        keyring: &keyring,
+        now: ReleaseDate::from_system_time(SystemTime::now()),
+        stored_at: now_seconds(),
+    };
+    let summary =
+        update(&session.archive, &store, &options, &downloads).context("cannot update the archive feed")?;
+    downloads.finish();
+    printer.status(
+        "Updated",
+        format!(
+            "archive feed: {} source packages ({} .debs downloaded, {:.1} MB; {} changelogs from the cache) in {:.1}s",
+            summary.sources,
+            summary.downloaded,
+            summary.bytes as f64 / 1e6,
+            summary.cached,
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    if args.archive_only {
+        return Ok(());
+    }
+    let scratch = tempfile::tempdir_in(store.dir()).context("cannot create a download directory")?;
+    for (kind, outcome) in remote::update(&buckle_http::Client::new(), &store, scratch.path(), now_seconds())
+    {
+        match outcome {
+            Outcome::Stored(info) => printer.status("Updated", describe(&info)),
+            Outcome::Failed(error) => {
+                let url = remote::URLS
+                    .iter()
+                    .find(|(k, _, _)| *k == kind)
+                    .map_or("", |(_, url, _)| url);
+                let error = anyhow::Error::new(error);
+                printer.error_line("warning:", format!("{}: {error:#}", kind.title()));
+                printer.error_line(
+                    "hint:",
+                    format!("download {url} where it can be reached, then `buckle feeds import FILE`"),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_import(args: &FeedsImportArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
+    let session = Session::new(global)?;
+    let store = store(&session);
+    let stored =
+        buckle_feeds::import(&store, &args.files, now_seconds()).context("cannot import the feeds")?;
+    for info in &stored {
+        printer.status("Imported", describe(info));
+    }
+    Ok(())
+}
+
+/// `CISA KEV catalog: 1404 records (data of 2025-08-25) from kev.json`.
+pub fn describe(info: &FeedInfo) -> String {
+    let date = info
+        .data_date
+        .as_deref()
+        .map_or(String::new(), |d| format!(" (data of {d})"));
+    format!(
+        "{}: {} records{date} from {}",
+        info.kind.title(),
+        info.records,
+        info.source.join(", ")
+    )
+}

@@ -1,0 +1,363 @@
+//! `buckle scan IMAGE|SBOM|STATUS`: known vulnerabilities of the installed Debian
+//! packages, KEV first, with VEX applied, as a table, JSON, SARIF, OpenVEX or
+//! CycloneDX VEX; `--fail-on` turns findings into an exit code for CI.
+
+use crate::args::{FailOnArg, Global, ScanArgs, ScanFormatArg};
+use crate::commands::feeds::{describe, now_seconds, store};
+use crate::exit::{GateFailed, UserError};
+use crate::files;
+use crate::image_view;
+use crate::printer::Printer;
+use crate::session::Session;
+use anyhow::Context;
+use buckle_debian::PackageName;
+use buckle_sbom::dpkg::{self, Detail};
+use buckle_sbom::OsRelease;
+use buckle_vuln::vex::{parse_openvex, to_cyclonedx, to_openvex};
+use buckle_vuln::{apply, sarif, scan, Decided, Installed, Release, Severity, VexStatement};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// What was scanned: the packages, their release, and which have files in the image.
+struct Target {
+    installed: Vec<Installed>,
+    os_release: OsRelease,
+    /// Packages with at least one file in the image (`None`: not known, as for a status file).
+    with_files: Option<BTreeSet<PackageName>>,
+}
+
+pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
+    let session = Session::new(global)?;
+    let loaded = store(&session)
+        .load()
+        .context("cannot read the vulnerability feeds")?;
+    if loaded.feeds.is_empty() {
+        anyhow::bail!(UserError::with_hint(
+            "no vulnerability data: the feed store is empty",
+            "run `buckle feeds update` (the Debian archive) and `buckle feeds import FILES` (tracker, OSV, KEV, EPSS)"
+        ));
+    }
+    let now = now_seconds();
+    for info in &loaded.feeds {
+        let age = now.saturating_sub(info.stored_at);
+        printer.status(
+            "Feed",
+            format!("{}, updated {} ago", describe(info), human_age(age)),
+        );
+    }
+    let target = read_target(&args.target)?;
+    let release = release(args, &target.os_release)?;
+    let statements = read_vex(&args.vex)?;
+    let findings = scan(&loaded.database, &release, &target.installed);
+    let decided = apply(findings, &statements, |package| {
+        target
+            .with_files
+            .as_ref()
+            .is_none_or(|with| with.contains(package))
+    });
+    let suppressed = decided.iter().filter(|d| is_suppressed(d)).count();
+    let shown: Vec<Decided> = decided
+        .iter()
+        .filter(|d| args.show_suppressed || !is_suppressed(d))
+        .cloned()
+        .collect();
+    printer.status(
+        "Scanned",
+        format!(
+            "{}: {} packages ({release}), {} findings, {} KEV, {} suppressed by VEX",
+            args.target.display(),
+            target.installed.len(),
+            decided.len() - suppressed,
+            decided
+                .iter()
+                .filter(|d| !is_suppressed(d) && d.finding.kev.is_some())
+                .count(),
+            suppressed,
+        ),
+    );
+    let timestamp = buckle_oci::rfc3339_utc(now);
+    let document = match args.format {
+        ScanFormatArg::Table if !printer.json => {
+            print_table(printer, &shown);
+            None
+        }
+        ScanFormatArg::Table | ScanFormatArg::Json => Some(serde_json::json!({
+            "target": args.target.display().to_string(),
+            "release": release.as_str(),
+            "feeds": loaded.feeds.iter().map(|f| serde_json::json!({
+                "kind": f.kind.name(), "source": f.source, "storedAt": buckle_oci::rfc3339_utc(f.stored_at),
+                "dataDate": f.data_date, "records": f.records,
+            })).collect::<Vec<_>>(),
+            "findings": shown,
+        })),
+        ScanFormatArg::Sarif => Some(sarif::to_sarif(&shown, &args.target.display().to_string())),
+        ScanFormatArg::Openvex => Some(to_openvex(&decided, &timestamp)),
+        ScanFormatArg::CyclonedxVex => Some(to_cyclonedx(&decided, &timestamp)),
+    };
+    if let Some(document) = document {
+        let mut bytes = serde_json::to_vec_pretty(&document)?;
+        bytes.push(b'\n');
+        match &args.output {
+            Some(path) => {
+                files::write_atomic(path, &bytes)?;
+                printer.status("Wrote", path.display());
+            }
+            None => printer.result(String::from_utf8_lossy(&bytes).trim_end()),
+        }
+    }
+    gate(&args.fail_on, &decided)
+}
+
+fn is_suppressed(decided: &Decided) -> bool {
+    decided.vex.as_ref().is_some_and(|v| v.suppresses())
+}
+
+/// Fails with exit code 1 when a finding that VEX does not suppress matches `--fail-on`.
+fn gate(fail_on: &[FailOnArg], decided: &[Decided]) -> anyhow::Result<()> {
+    let matches = |rule: FailOnArg, d: &Decided| {
+        let f = &d.finding;
+        match rule {
+            FailOnArg::Kev => f.kev.is_some(),
+            FailOnArg::Critical => f.severity >= Some(Severity::Critical),
+            FailOnArg::High => f.severity >= Some(Severity::High),
+            FailOnArg::Medium => f.severity >= Some(Severity::Medium),
+            FailOnArg::Fixable => f.fixed.is_some(),
+            FailOnArg::Any => true,
+        }
+    };
+    let mut hits: BTreeMap<String, usize> = BTreeMap::new();
+    for d in decided.iter().filter(|d| !is_suppressed(d)) {
+        for rule in fail_on.iter().filter(|r| matches(**r, d)) {
+            *hits.entry(format!("{rule:?}").to_lowercase()).or_default() += 1;
+        }
+    }
+    if hits.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = hits.iter().map(|(rule, n)| format!("{n} {rule}")).collect();
+    Err(GateFailed {
+        message: format!("--fail-on matched: {}", list.join(", ")),
+    }
+    .into())
+}
+
+fn print_table(printer: &Printer, shown: &[Decided]) {
+    printer.result(format!(
+        "{:<20} {:<24} {:<28} {:<28} {:<12} {:>6} {:<9}",
+        "ID", "PACKAGE", "INSTALLED", "FIXED", "KEV", "EPSS", "SEVERITY"
+    ));
+    for d in shown {
+        let f = &d.finding;
+        let fixed = f
+            .fixed
+            .as_ref()
+            .map_or_else(|| "no fix yet".to_owned(), ToString::to_string);
+        let kev = f
+            .kev
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |k| format!("due {}", k.due_date));
+        let epss = f
+            .epss
+            .map_or_else(|| "-".to_owned(), |e| format!("{:.1}%", e.score * 100.0));
+        let severity = f.severity.map_or("-", Severity::name);
+        let vex = d.vex.as_ref().map_or(String::new(), |v| {
+            format!("  [VEX {:?} ({})]", v.status, v.origin)
+        });
+        printer.result(format!(
+            "{:<20} {:<24} {:<28} {:<28} {:<12} {:>6} {:<9}{vex}",
+            f.id.as_str(),
+            f.package.as_str(),
+            f.installed.as_str(),
+            fixed,
+            kev,
+            epss,
+            severity
+        ));
+    }
+}
+
+/// An image (layout or docker archive), an SBOM (SPDX or CycloneDX JSON) or a dpkg
+/// status file.
+fn read_target(path: &Path) -> anyhow::Result<Target> {
+    if path.is_file() {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        if bytes.starts_with(b"Package:") || bytes.windows(9).take(4096).any(|w| w == b"\nPackage:") {
+            return status_file(path, bytes);
+        }
+        if bytes.trim_ascii_start().starts_with(b"{") {
+            return sbom_file(path, &bytes);
+        }
+    }
+    let image = image_view::open(path)?;
+    let (_, found) = image_view::packages(&image, Detail::Files)?;
+    let mut with_files = BTreeSet::new();
+    for file in found.files.iter().flatten() {
+        if !file.path.starts_with("/usr/share/doc/") {
+            with_files.extend(file.packages.iter().cloned());
+        }
+    }
+    Ok(Target {
+        installed: found
+            .packages
+            .iter()
+            .map(|p| installed(p, &found.os_release))
+            .collect(),
+        os_release: found.os_release,
+        with_files: Some(with_files),
+    })
+}
+
+fn installed(p: &buckle_sbom::PackageFacts, os: &OsRelease) -> Installed {
+    Installed {
+        name: p.name.clone(),
+        version: p.version.clone(),
+        arch: p.arch.clone(),
+        source: p.source.clone(),
+        source_version: p.source_version.clone(),
+        purl: Some(p.purl(os)),
+    }
+}
+
+fn status_file(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Target> {
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    files.insert("/var/lib/dpkg/status".to_owned(), bytes);
+    let found = dpkg::collect(&files, Detail::Packages)
+        .with_context(|| format!("cannot read the dpkg status file `{}`", path.display()))?;
+    Ok(Target {
+        installed: found
+            .packages
+            .iter()
+            .map(|p| installed(p, &found.os_release))
+            .collect(),
+        os_release: found.os_release,
+        with_files: None,
+    })
+}
+
+/// Debian packages from an SBOM: their `pkg:deb/…` package URLs (CycloneDX
+/// `components[].purl`, SPDX `packages[].externalRefs[]` of type `purl`).
+fn sbom_file(path: &Path, bytes: &[u8]) -> anyhow::Result<Target> {
+    let doc: serde_json::Value =
+        serde_json::from_slice(bytes).with_context(|| format!("`{}` is not valid JSON", path.display()))?;
+    let purls: Vec<&str> = if doc.get("bomFormat").is_some() {
+        doc["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["purl"].as_str())
+            .collect()
+    } else if doc.get("spdxVersion").is_some() {
+        doc["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["externalRefs"].as_array().into_iter().flatten())
+            .filter(|r| r["referenceType"] == "purl")
+            .filter_map(|r| r["referenceLocator"].as_str())
+            .collect()
+    } else {
+        anyhow::bail!(UserError::with_hint(
+            format!("`{}` is neither a CycloneDX nor an SPDX JSON document", path.display()),
+            "scan takes an image (OCI layout or docker archive), an SBOM in SPDX or CycloneDX JSON, or a dpkg status file"
+        ));
+    };
+    let mut os_release = OsRelease::default();
+    let mut installed = Vec::new();
+    for purl in purls.into_iter().filter(|p| p.starts_with("pkg:deb/")) {
+        let package = deb_purl(purl)
+            .with_context(|| format!("`{}`: cannot read the package URL `{purl}`", path.display()))?;
+        if let Some(distro) = package.1 {
+            os_release.version_id = distro.rsplit('-').next().map(str::to_owned);
+        }
+        installed.push(package.0);
+    }
+    Ok(Target {
+        installed,
+        os_release,
+        with_files: None,
+    })
+}
+
+/// `pkg:deb/debian/<name>@<version>?arch=…&distro=debian-12&upstream=<source>[@<version>]`
+/// (the purl spec's deb type) -> the package, and the distro qualifier.
+fn deb_purl(purl: &str) -> anyhow::Result<(Installed, Option<String>)> {
+    let decode = |s: &str| {
+        s.replace("%2B", "+")
+            .replace("%2b", "+")
+            .replace("%3A", ":")
+            .replace("%3a", ":")
+            .replace("%40", "@")
+    };
+    let rest = purl.strip_prefix("pkg:deb/").unwrap_or(purl);
+    let (path, qualifiers) = rest.split_once('?').unwrap_or((rest, ""));
+    let name_version = path.rsplit('/').next().unwrap_or_default();
+    let (name, version) = name_version.split_once('@').context("no version")?;
+    let version = decode(version);
+    let mut arch = "amd64".to_owned();
+    let mut distro = None;
+    let (mut source, mut source_version) = (name.to_owned(), version.clone());
+    for pair in qualifiers.split('&') {
+        match pair.split_once('=') {
+            Some(("arch", value)) => arch = value.to_owned(),
+            Some(("distro", value)) => distro = Some(value.to_owned()),
+            Some(("upstream", value)) => {
+                let value = decode(value);
+                match value.split_once('@') {
+                    Some((s, v)) => (source, source_version) = (s.to_owned(), v.to_owned()),
+                    None => source = value,
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((
+        Installed {
+            name: name.parse()?,
+            version: version.parse()?,
+            arch: arch.parse()?,
+            source: source.parse()?,
+            source_version: source_version.parse()?,
+            purl: Some(purl.to_owned()),
+        },
+        distro,
+    ))
+}
+
+/// The release to match in: `--release`, else the image's os-release.
+fn release(args: &ScanArgs, os: &OsRelease) -> anyhow::Result<Release> {
+    if let Some(release) = &args.release {
+        return Ok(release.parse()?);
+    }
+    let found = os
+        .version_codename
+        .as_deref()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| os.version_id.as_deref().and_then(Release::of_version_id));
+    found.ok_or_else(|| {
+        UserError::with_hint(
+            format!("cannot tell which Debian release `{}` is", args.target.display()),
+            "pass --release bookworm (or trixie, …): fixes are matched per release",
+        )
+        .into()
+    })
+}
+
+fn read_vex(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<VexStatement>> {
+    let mut statements = Vec::new();
+    for path in paths {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read the VEX file `{}`", path.display()))?;
+        statements.extend(parse_openvex(&path.display().to_string(), &bytes)?);
+    }
+    Ok(statements)
+}
+
+/// `3 days`, `5 hours`, `12 minutes`.
+fn human_age(seconds: u64) -> String {
+    match seconds {
+        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
+        s if s >= 2 * 3_600 => format!("{} hours", s / 3_600),
+        s if s >= 120 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    }
+}
