@@ -72,6 +72,21 @@ re-resolved against today's archive."
     Inspect(InspectArgs),
     /// Compare two images: packages and files added, removed, changed.
     Diff(DiffArgs),
+    /// Push an OCI layout to a registry, with its referrers and cosign tags.
+    #[command(
+        long_about = "Push an image from an OCI layout (LAYOUT, or LAYOUT:TAG for one of several) to a \
+registry: every platform, then what is attached to it in the layout (manifests whose subject is the \
+image: SBOMs, signatures, attestations; and cosign's sha256-<digest>.sig/.att tags), then the tags. \
+Blobs and manifests the registry has are skipped and a tag that already names the image is left alone, \
+so pushing an unchanged image sends nothing. An interrupted push resumes where it stopped.\n\n\
+Credentials come from BUCKLE_REGISTRY_USER and BUCKLE_REGISTRY_PASSWORD, else docker's config.json \
+(auths, credHelpers, credsStore)."
+    )]
+    Push(PushArgs),
+    /// Pull an image with its referrers and cosign tags into an OCI layout.
+    Pull(PullArgs),
+    /// Copy an image with its referrers and cosign tags to another repository or registry.
+    Mirror(MirrorArgs),
     /// Write an image's SBOM (SPDX 2.3 or CycloneDX 1.6 JSON) from its dpkg metadata.
     #[command(
         long_about = "Write the SBOM of an image: every Debian package its dpkg metadata lists \
@@ -299,6 +314,15 @@ pub struct BuildArgs {
     /// Sign the image with this private key (see `buckle sign`).
     #[arg(long, value_name = "KEY")]
     pub sign: Option<PathBuf>,
+    /// Push the image (signed, tested) to HOST[:PORT]/REPOSITORY[:TAG] under a version
+    /// tag `<version>-<codename>-<lock hash>` that never moves, plus REF's tag and --tag.
+    #[arg(long, value_name = "REF")]
+    pub push: Option<String>,
+    /// More floating tags for --push (repeatable).
+    #[arg(long, value_name = "TAG", requires = "push")]
+    pub tag: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -315,6 +339,57 @@ pub struct TestArgs {
     /// Bind-mount a host file read-only into the container: HOST:CONTAINER.
     #[arg(long, value_name = "HOST:CONTAINER")]
     pub mount: Vec<String>,
+}
+
+/// How to reach a registry.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// A PEM file with the CA that signed the registry's certificate (trusted besides
+    /// the system's).
+    #[arg(long, env = "BUCKLE_REGISTRY_CA", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Plain HTTP without TLS: only for a registry on this machine (localhost, 127.0.0.1).
+    #[arg(long, env = "BUCKLE_REGISTRY_INSECURE")]
+    pub insecure: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// An OCI layout directory (`dir:tag` picks one of several images).
+    pub layout: PathBuf,
+    /// Where to: HOST[:PORT]/REPOSITORY[:TAG].
+    pub reference: String,
+    /// More tags for the image (repeatable).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// A repository on the same registry to mount blobs from instead of uploading them.
+    #[arg(long, value_name = "REPOSITORY")]
+    pub mount_from: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// What to pull: HOST[:PORT]/REPOSITORY[:TAG][@sha256:DIGEST].
+    pub reference: String,
+    /// The OCI layout to write (replaced atomically when it exists).
+    pub layout: PathBuf,
+    /// Only the image: no referrers, no cosign tags.
+    #[arg(long)]
+    pub no_attachments: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// From: HOST[:PORT]/REPOSITORY[:TAG][@sha256:DIGEST].
+    pub source: String,
+    /// To: HOST[:PORT]/REPOSITORY[:TAG] (the source's tag when none is given).
+    pub target: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

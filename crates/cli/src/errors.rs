@@ -27,6 +27,9 @@ pub fn code_of(err: &(dyn std::error::Error + 'static)) -> Option<Code> {
             _ => Code::BadInput,
         });
     }
+    if let Some(err) = err.downcast_ref::<buckle_registry::Error>() {
+        return Some(registry_code(err));
+    }
     if err.is::<buckle_digest::Mismatch>() {
         return Some(Code::Untrusted);
     }
@@ -63,6 +66,20 @@ fn archive_code(err: &buckle_archive::Error) -> Code {
     }
 }
 
+fn registry_code(err: &buckle_registry::Error) -> Code {
+    use buckle_registry::Error as E;
+    match err {
+        E::Http(source) => http_code(source),
+        E::Oci(_) | E::BadReference { .. } | E::InsecureNotLoopback { .. } | E::AmbiguousSource { .. } => {
+            Code::BadInput
+        }
+        E::ManifestDigest { .. } | E::BlobDigest { .. } => Code::Untrusted,
+        E::Internal(_) => Code::Internal,
+        E::ImmutableTag { .. } | E::DockerConfig { .. } | E::CredentialHelper { .. } => Code::BadInput,
+        _ => Code::Unreachable,
+    }
+}
+
 fn http_code(err: &buckle_http::Error) -> Code {
     match err {
         buckle_http::Error::Transport { .. } | buckle_http::Error::Status { .. } => Code::Unreachable,
@@ -85,6 +102,7 @@ pub fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<Cow<'static, s
         buckle_spec::Error,
         buckle_resolve::Error,
         buckle_oci::Error,
+        buckle_registry::Error,
         buckle_image::Error,
         buckle_sbom::Error,
         buckle_check::Error,

@@ -15,6 +15,7 @@ mod files;
 mod image_view;
 mod printer;
 mod progress;
+mod registry;
 mod runc;
 mod session;
 

@@ -128,3 +128,40 @@ impl buckle_image::build::Reporter for Building {
         self.0.inc(1);
     }
 }
+
+/// Registry transfer progress in bytes, with the rate.
+pub struct Transfer(Bar);
+
+impl Transfer {
+    pub fn new(printer: &Printer, verb: &'static str) -> Transfer {
+        Transfer(
+            Bar::new(
+                printer,
+                0,
+                "{prefix:>12.cyan.bold} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+            )
+            .prefix(verb),
+        )
+    }
+
+    pub fn finish(&self) {
+        self.0.finish();
+    }
+}
+
+impl buckle_registry::Reporter for Transfer {
+    fn on_plan(&self, _blobs: usize, bytes: u64) {
+        self.0.set_length(bytes);
+    }
+    fn on_bytes(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+    fn on_discard(&self, bytes: u64) {
+        if let Some(bar) = &self.0 .0 {
+            bar.set_position(bar.position().saturating_sub(bytes));
+        }
+    }
+    fn on_blob(&self, digest: &buckle_digest::Sha256, _size: u64, _outcome: buckle_registry::BlobOutcome) {
+        self.0.message(digest.short(12));
+    }
+}

@@ -149,7 +149,8 @@ pub fn resolve(dir: &Path, path: &Path) -> PathBuf {
 }
 
 /// `$XDG_CACHE_HOME/buckle`, else `~/.cache/buckle`.
-fn default_cache_dir() -> anyhow::Result<PathBuf> {
+/// `$XDG_CACHE_HOME/buckle`, else `~/.cache/buckle`.
+pub fn default_cache_dir() -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir).join("buckle"));
     }

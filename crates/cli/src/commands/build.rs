@@ -115,11 +115,13 @@ fn build_spec(
     if args.test {
         crate::commands::test::smoke_test(spec, &output, &[], printer)?;
     }
+    let pushed = crate::commands::push::push_build(spec, &job.lock, variant, &output, args, printer)?;
     Ok(json!({
         "spec": spec.path,
         "output": output,
         "variant": variant.as_str(),
         "digest": digest,
+        "push": pushed,
         "images": built.iter().map(|b| json!({
             "architecture": b.config.architecture,
             "digest": b.manifest.digest.oci(),

@@ -10,6 +10,9 @@ pub mod fetch;
 pub mod inspect;
 pub mod keygen;
 pub mod lock;
+pub mod mirror;
+pub mod pull;
+pub mod push;
 pub mod sbom;
 pub mod scan;
 pub mod sign;
@@ -30,6 +33,9 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
         Command::Test(args) => test::run(args, printer),
         Command::Inspect(args) => inspect::run(args, printer),
         Command::Diff(args) => diff::run(args, printer),
+        Command::Push(args) => push::run(args, global, printer),
+        Command::Pull(args) => pull::run(args, global, printer),
+        Command::Mirror(args) => mirror::run(args, global, printer),
         Command::Sbom(args) => sbom::run(args, global, printer),
         Command::Check(args) => check::run(args, printer),
         Command::Compare(args) => compare::run(args, printer),
