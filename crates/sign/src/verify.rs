@@ -408,7 +408,7 @@ fn matches_image(
         return Ok(format!("{what} not compared: the image's content did not verify"));
     };
     match compare(what, claimed, actual) {
-        None => Ok(format!("{what} match the image's {} packages", actual.len())),
+        None => Ok(format!("{what}: exactly the image's {} packages", actual.len())),
         Some(difference) => Err(difference),
     }
 }

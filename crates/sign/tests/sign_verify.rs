@@ -82,7 +82,7 @@ fn signed_layout_verifies_every_image_with_every_attestation() {
     );
     let provenance = &report.images[0].checks[5].detail;
     assert!(
-        provenance.contains("match the image's 2 packages"),
+        provenance.contains("exactly the image's 2 packages"),
         "{provenance}"
     );
     assert!(report.images[2].checks[2].detail.contains("3 packages"));
