@@ -13,6 +13,7 @@
 mod cli;
 mod fixture;
 mod offline;
+mod sign;
 
 #[cfg(all(feature = "mirror", feature = "runtime"))]
 mod apt_oracle;

@@ -1,0 +1,261 @@
+//! `buckle keygen`, `build --sign`, `sign`, `verify` and `attestations` as users run
+//! them, on the generated archive's image; and the ways they refuse.
+
+use crate::cli::Run;
+use crate::fixture::Fixture;
+use std::process::Stdio;
+
+const PASSWORD: &str = "test password";
+
+/// Runs buckle with BUCKLE_PASSWORD set (or unset with `None`) and no terminal.
+fn run_with_password(f: &Fixture, password: Option<&str>, args: &[&str]) -> Run {
+    let mut command = f.buckle.command();
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .env_remove("BUCKLE_PASSWORD");
+    if let Some(password) = password {
+        command.env("BUCKLE_PASSWORD", password);
+    }
+    let output = command.output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn signed_build() -> Fixture {
+    let f = Fixture::new();
+    run_with_password(&f, Some(PASSWORD), &["keygen", "-o", "release"]).ok();
+    run_with_password(
+        &f,
+        Some(PASSWORD),
+        &["build", "hello.toml", "--sign", "release.key"],
+    )
+    .ok();
+    f
+}
+
+#[test]
+fn build_with_sign_makes_an_image_that_verifies_with_every_attestation() {
+    let f = signed_build();
+    assert!(f
+        .read("release.key")
+        .starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n"));
+    assert!(!f.read("release.key").contains(PASSWORD));
+    let report = f
+        .buckle
+        .run(&[
+            "verify",
+            "out/hello",
+            "--key",
+            "release.pub",
+            "--require",
+            "slsaprovenance1",
+            "--require",
+            "spdxjson",
+            "--require",
+            "cyclonedx",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(report["passed"], true, "{report:#}");
+    let checks: Vec<&str> = report["images"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        checks.contains(&"attestation https://slsa.dev/provenance/v1"),
+        "{checks:?}"
+    );
+    assert!(
+        checks.contains(&"SBOM referrer application/spdx+json"),
+        "{checks:?}"
+    );
+
+    let listed = f.buckle.run(&["attestations", "out/hello", "--json"]).ok().json();
+    let kinds: Vec<&str> = listed["images"][0]["attached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "signature",
+            "attestation",
+            "attestation",
+            "attestation",
+            "sbom",
+            "sbom"
+        ]
+    );
+}
+
+#[test]
+fn sign_resigns_an_existing_image_with_the_lock_and_another_key_verifies_nothing() {
+    let f = signed_build();
+    run_with_password(&f, Some("other"), &["keygen", "-o", "other"]).ok();
+    let signed = run_with_password(
+        &f,
+        Some("other"),
+        &[
+            "sign",
+            "out/hello",
+            "--key",
+            "other.key",
+            "--lock",
+            "hello.lock",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    let attestations = signed["images"][0]["attestations"].as_array().unwrap();
+    assert_eq!(attestations[0]["predicateType"], "https://slsa.dev/provenance/v1");
+    assert!(attestations[0]["size"].as_u64().unwrap() > 1000);
+    // The new key's signature is added beside the first; attestations are replaced.
+    f.buckle.run(&["verify", "out/hello", "--key", "other.pub"]).ok();
+    let refused = f
+        .buckle
+        .run(&["verify", "out/hello", "--key", "release.pub"])
+        .fails_with(1);
+    assert!(
+        refused
+            .stdout
+            .contains("FAIL attestation https://slsa.dev/provenance/v1"),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("error: verification of `out/hello` failed"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn verify_names_a_changed_layer_byte_and_exits_1() {
+    let f = signed_build();
+    let layout = buckle_oci::layout::Layout::open(f.path("out/hello")).unwrap();
+    let image = layout.images().unwrap().remove(0);
+    let layer = &image.manifest.layers[0];
+    let path = layout.blob_path(&layer.digest);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let run = f
+        .buckle
+        .run(&["verify", "out/hello", "--key", "release.pub"])
+        .fails_with(1);
+    assert!(
+        run.stdout.contains("FAIL content")
+            && run.stdout.contains(&format!("expected {}", layer.digest.oci())),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn keygen_without_a_password_or_a_terminal_is_refused() {
+    let f = Fixture::new();
+    let run = run_with_password(&f, None, &["keygen", "-o", "release"]).fails_with(2);
+    assert!(
+        run.stderr.contains("error: no password for the private key"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint: set BUCKLE_PASSWORD"), "{}", run.stderr);
+    assert!(!f.path("release.key").exists());
+    run_with_password(&f, Some(PASSWORD), &["keygen", "-o", "release"]).ok();
+    let again = run_with_password(&f, Some(PASSWORD), &["keygen", "-o", "release"]).fails_with(2);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+}
+
+#[test]
+fn sign_with_a_wrong_password_or_a_lock_of_another_build_is_refused() {
+    let f = signed_build();
+    let run =
+        run_with_password(&f, Some("wrong"), &["sign", "out/hello", "--key", "release.key"]).fails_with(2);
+    assert!(
+        run.stderr.contains("wrong password for the private key"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint: set BUCKLE_PASSWORD"), "{}", run.stderr);
+
+    // A lock for the same spec but another build (another SOURCE_DATE_EPOCH).
+    let lock = f.read("hello.lock");
+    let other = lock
+        .lines()
+        .map(|l| {
+            if l.starts_with("source-date-epoch") {
+                "source-date-epoch = 1".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(f.path("other.lock"), other).unwrap();
+    let run = run_with_password(
+        &f,
+        Some(PASSWORD),
+        &[
+            "sign",
+            "out/hello",
+            "--key",
+            "release.key",
+            "--spec",
+            "hello.toml",
+            "--lock",
+            "other.lock",
+        ],
+    )
+    .fails_with(2);
+    assert!(
+        run.stderr
+            .contains("the image was built from the lock with SHA-256"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_docker_archive_cannot_be_signed() {
+    let f = Fixture::new();
+    run_with_password(&f, Some(PASSWORD), &["keygen", "-o", "release"]).ok();
+    run_with_password(
+        &f,
+        Some(PASSWORD),
+        &["build", "hello.toml", "--format", "docker-archive"],
+    )
+    .ok();
+    let run = run_with_password(
+        &f,
+        Some(PASSWORD),
+        &["sign", "out/hello.tar", "--key", "release.key"],
+    )
+    .fails_with(2);
+    assert!(
+        run.stderr.contains("is not an OCI layout directory"),
+        "{}",
+        run.stderr
+    );
+    let run = f
+        .buckle
+        .run(&["verify", "out/hello.tar", "--key", "release.pub"])
+        .fails_with(2);
+    assert!(
+        run.stderr.contains("a docker archive carries none"),
+        "{}",
+        run.stderr
+    );
+}
