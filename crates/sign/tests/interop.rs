@@ -297,8 +297,8 @@ fn buckle_verifies_what_cosign_signed_and_attested() {
     let cosign_key = dir.path().join("cosign.key");
 
     // A buckle provenance predicate about the amd64 image, attested by cosign.
-    let mut scratch = tempfile::tempdir().unwrap().keep();
-    scratch.push("img");
+    let scratch_dir = tempfile::tempdir().unwrap();
+    let scratch = scratch_dir.path().join("img");
     write_image(&scratch);
     sign_layout(&scratch, &key(), &lock());
     let amd64 = image_targets(&layout_path).remove(0);
