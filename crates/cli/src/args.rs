@@ -138,6 +138,21 @@ first. --vex applies OpenVEX statements; packages with no file in the image are 
 automatically. --fail-on kev,critical,... exits 1 when a finding that VEX does not suppress matches."
     )]
     Scan(ScanArgs),
+    /// Relock against today's archive: what changed per image and why (KEV first); --rebuild publishes it.
+    #[command(
+        long_about = "Relock every spec against today's archive (all its suites) and compare with the \
+committed lock: per image, the packages that change (old -> new) and why: a security fix (the \
+vulnerabilities the new version fixes, from its changelog and the stored feeds, KEV and EPSS \
+included), a point release, or other. Known-exploited fixes come first.\n\nWith --rebuild, only \
+the images whose lock changed are rebuilt, signed (--sign) and pushed (--push), most urgent first; \
+each gets an advisory (JSON and Markdown, in OUT/advisories) with the old and new digest, the fixes \
+and the patch latency; each spec's new lock is written once its images are published. Unchanged \
+images are not touched. --watch repeats this every interval until SIGINT or SIGTERM, backing off \
+while the mirror or registry is down."
+    )]
+    Update(UpdateArgs),
+    /// List the advisories `buckle update --rebuild` wrote: per image, what changed when, and why.
+    Advisories(AdvisoriesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -524,4 +539,50 @@ pub struct VerifyArgs {
 pub struct AttestationsArgs {
     /// An OCI layout directory (`dir:tag` lists one tag).
     pub image: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Spec files, or directories of them (catalog/).
+    #[arg(required = true, value_name = "DIR|SPEC")]
+    pub specs: Vec<PathBuf>,
+    /// Rebuild the images whose lock changed, write advisories and the new locks.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Sign rebuilt images with this private key (see `buckle sign`).
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
+    /// Push rebuilt images to PREFIX/<image>:latest and a version tag.
+    #[arg(long, value_name = "REF-PREFIX")]
+    pub push: Option<String>,
+    /// Without --rebuild: write the new locks (for review in a Git-ops flow).
+    #[arg(long, conflicts_with = "rebuild")]
+    pub write_locks: bool,
+    /// Exit 1 when an image has an update waiting (a CI gate; without --rebuild).
+    #[arg(long, conflicts_with = "rebuild")]
+    pub check: bool,
+    /// Which variants [default: both].
+    #[arg(long, value_enum)]
+    pub variant: Vec<VariantArg>,
+    /// Where images and advisories go.
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    pub output_dir: PathBuf,
+    /// Run every INTERVAL (30s, 15m, 6h, 1d) until SIGINT or SIGTERM.
+    #[arg(long, value_name = "INTERVAL")]
+    pub watch: Option<String>,
+    /// With --watch: the status file [default: OUT/update-status.json].
+    #[arg(long, value_name = "FILE", requires = "watch")]
+    pub status: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesArgs {
+    /// The output directory of `buckle update` (or its advisories/ directory).
+    #[arg(default_value = "out")]
+    pub dir: PathBuf,
+    /// Only this image's advisories.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
 }

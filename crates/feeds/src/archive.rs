@@ -274,12 +274,25 @@ fn read_changelog(archive: &Archive, pick: &Pick) -> Result<Found> {
         .clone()
         .unwrap_or_else(|| pick.binary.to_string());
     let bytes = archive.cache().read(&sha)?;
-    let deb = read_deb(&name, &bytes[..], &Limits::default()).map_err(|e| Error::Deb {
-        deb: name.clone(),
+    changelog_of(&name, &pick.binary.name, &bytes)
+}
+
+/// The changelog a binary package's `.deb` carries itself (`name` names the `.deb` in
+/// errors); `None` when its doc directory is another package's or has no changelog.
+pub fn changelog_in_deb(name: &str, binary: &PackageName, bytes: &[u8]) -> Result<Option<CachedChangelog>> {
+    Ok(match changelog_of(name, binary, bytes)? {
+        Found::Changelog(changelog) => Some(changelog),
+        Found::DocLink(_) | Found::Nothing => None,
+    })
+}
+
+fn changelog_of(name: &str, binary: &PackageName, bytes: &[u8]) -> Result<Found> {
+    let deb = read_deb(name, bytes, &Limits::default()).map_err(|e| Error::Deb {
+        deb: name.to_owned(),
         source: Box::new(e),
     })?;
     let files: BTreeMap<&str, &FileKind> = deb.files.iter().map(|f| (f.path.as_str(), &f.kind)).collect();
-    let doc_dir = format!("usr/share/doc/{}", pick.binary.name);
+    let doc_dir = format!("usr/share/doc/{binary}");
     if let Some(FileKind::Symlink(target)) = files.get(doc_dir.as_str()) {
         let target = target
             .trim_end_matches('/')
@@ -288,7 +301,7 @@ fn read_changelog(archive: &Archive, pick: &Pick) -> Result<Found> {
             .unwrap_or_default();
         return Ok(Found::DocLink(target.to_owned()));
     }
-    for path in changelog_paths(pick.binary.name.as_str()) {
+    for path in changelog_paths(binary.as_str()) {
         if let Some(FileKind::File(content)) = files.get(path.as_str()) {
             let mut bytes = Vec::new();
             flate2::read::GzDecoder::new(content.bytes())

@@ -70,8 +70,21 @@ fn build_spec(
     args: &BuildArgs,
     printer: &Printer,
 ) -> anyhow::Result<serde_json::Value> {
-    let arches = architectures(spec, &args.arch, args.format)?;
     let lock = current_lock(session, spec, printer)?;
+    build_locked(session, spec, lock, variant, args, printer)
+}
+
+/// Builds `spec` from `lock` as given (`buckle update` builds from a lock it has not
+/// written yet); the rest is `buckle build`'s.
+pub fn build_locked(
+    session: &Session,
+    spec: &SpecFile,
+    lock: Lock,
+    variant: Variant,
+    args: &BuildArgs,
+    printer: &Printer,
+) -> anyhow::Result<serde_json::Value> {
+    let arches = architectures(spec, &args.arch, args.format)?;
     fetch_lock(session, spec, &lock, 6, printer)?;
     let output = args
         .output

@@ -1,5 +1,6 @@
 //! One module per command; each composes the library crates.
 
+pub mod advisories;
 pub mod attestations;
 pub mod build;
 pub mod check;
@@ -17,6 +18,7 @@ pub mod sbom;
 pub mod scan;
 pub mod sign;
 pub mod test;
+pub mod update;
 pub mod verify;
 pub mod why;
 
@@ -45,5 +47,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
         Command::Attestations(args) => attestations::run(args, printer),
         Command::Feeds(args) => feeds::run(args, global, printer),
         Command::Scan(args) => scan::run(args, global, printer),
+        Command::Update(args) => update::run(args, global, printer),
+        Command::Advisories(args) => advisories::run(args, printer),
     }
 }

@@ -79,12 +79,43 @@ pub fn package(
 }
 
 fn libfoo(version: &str) -> TestPackage {
+    let changelog = gzip(libfoo_changelog(version).as_bytes());
+    let mut files: Vec<(&str, &[u8], u32)> =
+        vec![("usr/lib/x86_64-linux-gnu/libfoo.so.1", version.as_bytes(), 0o644)];
+    if version != "1.0-1" {
+        files.push(("usr/share/doc/libfoo1/changelog.Debian.gz", &changelog, 0o644));
+    }
     package(
         "libfoo1",
         version,
         &[("Source", "foo"), ("Depends", "libc6 (>= 2.34)")],
-        &[("usr/lib/x86_64-linux-gnu/libfoo.so.1", version.as_bytes(), 0o644)],
+        &files,
     )
+}
+
+/// The vulnerability the fixed libfoo1 (state 2) fixes; [`KEV`] lists it.
+pub const FIXED_CVE: &str = "CVE-2025-31337";
+
+/// A KEV catalog (CISA's JSON format) that lists [`FIXED_CVE`].
+pub const KEV: &str = r#"{"title": "test KEV", "catalogVersion": "2025.09.01", "dateReleased": "2025-09-01T12:00:00.000Z",
+  "count": 1, "vulnerabilities": [{"cveID": "CVE-2025-31337", "vendorProject": "foo", "product": "libfoo",
+  "vulnerabilityName": "libfoo heap overflow", "dateAdded": "2025-09-01", "dueDate": "2025-09-22",
+  "knownRansomwareCampaignUse": "Unknown"}]}"#;
+
+/// libfoo's debian/changelog up to `version`: the security upload names [`FIXED_CVE`].
+fn libfoo_changelog(version: &str) -> String {
+    format!(
+        "foo ({version}) trixie-security; urgency=high\n\n  * Fix heap overflow in foo_parse (CVE-2025-31337)\n\n \
+         -- Test Maintainer <test@example.org>  Mon, 01 Sep 2025 10:00:00 +0000\n\n\
+         foo (1.0-1) unstable; urgency=medium\n\n  * Initial release.\n\n \
+         -- Test Maintainer <test@example.org>  Mon, 02 Jun 2025 10:00:00 +0000\n"
+    )
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut encoder, bytes).unwrap();
+    encoder.finish().unwrap()
 }
 
 /// The packages of the test archive at `state` 1, or 2, where a fixed libfoo1
@@ -188,6 +219,23 @@ impl Fixture {
         for (path, bytes) in publish(&self.key, packages).files() {
             self.server.insert(path, bytes.clone());
         }
+    }
+
+    /// Publishes another state whose Release is dated now (RFC 2822), as a new archive
+    /// state would be; returns that time in seconds since 1970.
+    pub fn republish_now(&self, packages: Vec<TestPackage>) -> u64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let date = buckle_archive::ReleaseDate::from_unix(now as i64).to_string();
+        let suite = packages
+            .into_iter()
+            .fold(SuiteBuilder::new("trixie").date(&date), SuiteBuilder::package);
+        for (path, bytes) in RepoBuilder::new(&self.key).suite(suite).build().files() {
+            self.server.insert(path, bytes.clone());
+        }
+        now
     }
 
     /// Writes a spec with the `[[source]]` of this archive appended.

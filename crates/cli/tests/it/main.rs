@@ -14,6 +14,7 @@ mod cli;
 mod fixture;
 mod offline;
 mod sign;
+mod update;
 
 #[cfg(all(feature = "mirror", feature = "runtime"))]
 mod apt_oracle;
