@@ -149,6 +149,9 @@ pub fn attach_attestations(
     subject: &Descriptor,
     envelopes: &[(String, Vec<u8>)],
 ) -> Result<Vec<Descriptor>> {
+    if envelopes.is_empty() {
+        return Ok(Vec::new());
+    }
     let replaced: BTreeSet<&str> = envelopes.iter().map(|(t, _)| t.as_str()).collect();
     let mut blobs = Vec::new();
     for (predicate_type, envelope) in envelopes {

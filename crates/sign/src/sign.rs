@@ -53,54 +53,55 @@ impl Target {
 }
 
 /// The images of the layout to sign or verify, platform manifests before the index
-/// that lists them: every image in `index.json`, or the one tagged `tag`. Attachments
+/// that lists them: every image in `index.json`, or those tagged `tag`. Attachments
 /// (referrers, cosign tags) are not images; an image under several tags is listed once.
 pub fn targets(layout: &Layout, tag: Option<&str>) -> Result<Vec<Target>> {
     let read_error = |source| Error::Layout {
         what: format!("read the images of `{}`", layout.root().display()),
         source,
     };
+    let wanted = |ref_name: Option<&str>| tag.is_none() || ref_name == tag;
     let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
+    let mut out: Vec<Target> = layout
+        .images()
+        .map_err(read_error)?
+        .into_iter()
+        .filter(|image| {
+            let ref_name = image.ref_name.as_deref();
+            !ref_name.is_some_and(is_cosign_tag) && wanted(ref_name) && seen.insert(image.descriptor.digest)
+        })
+        .map(|image| Target {
+            descriptor: image.descriptor,
+            ref_name: image.ref_name,
+            platform: Some(image.platform),
+            children: Vec::new(),
+        })
+        .collect();
     for entry in &layout.index().manifests {
-        let ref_name = entry.ref_name().map(str::to_owned);
-        if entry.artifact_type.is_some() || ref_name.as_deref().is_some_and(is_cosign_tag) {
+        let ref_name = entry.ref_name();
+        let is_image_index = media_type::is_index(&entry.media_type)
+            && entry.artifact_type.is_none()
+            && !ref_name.is_some_and(is_cosign_tag);
+        if !is_image_index || !wanted(ref_name) || !seen.insert(entry.digest) {
             continue;
         }
-        if tag.is_some() && ref_name.as_deref() != tag {
-            continue;
-        }
-        if !seen.insert(entry.digest) {
-            continue;
-        }
-        if media_type::is_index(&entry.media_type) {
-            let index = layout.read_index(entry).map_err(read_error)?;
-            let mut children = Vec::new();
-            for child in &index.manifests {
-                if let Some(platform) = image_platform(layout, child).map_err(read_error)? {
-                    children.push(child.digest);
-                    out.push(Target {
-                        descriptor: child.clone(),
-                        ref_name: ref_name.clone(),
-                        platform: Some(platform),
-                        children: Vec::new(),
-                    });
-                }
-            }
-            out.push(Target {
-                descriptor: entry.clone(),
-                ref_name,
-                platform: None,
-                children,
-            });
-        } else if let Some(platform) = image_platform(layout, entry).map_err(read_error)? {
-            out.push(Target {
-                descriptor: entry.clone(),
-                ref_name,
-                platform: Some(platform),
-                children: Vec::new(),
-            });
-        }
+        let listed: BTreeSet<Sha256> = layout
+            .read_index(entry)
+            .map_err(read_error)?
+            .manifests
+            .iter()
+            .map(|d| d.digest)
+            .collect();
+        out.push(Target {
+            descriptor: entry.clone(),
+            ref_name: ref_name.map(str::to_owned),
+            platform: None,
+            children: out
+                .iter()
+                .filter(|t| listed.contains(&t.descriptor.digest))
+                .map(|t| t.descriptor.digest)
+                .collect(),
+        });
     }
     if out.is_empty() {
         return Err(Error::NoImage {
@@ -109,34 +110,6 @@ pub fn targets(layout: &Layout, tag: Option<&str>) -> Result<Vec<Target>> {
         });
     }
     Ok(out)
-}
-
-/// The platform of the image manifest `descriptor` points at; `None` when it is not
-/// an image (an artifact, a cosign attachment, another media type).
-fn image_platform(layout: &Layout, descriptor: &Descriptor) -> buckle_oci::Result<Option<Platform>> {
-    if !media_type::is_manifest(&descriptor.media_type) || descriptor.artifact_type.is_some() {
-        return Ok(None);
-    }
-    let manifest = layout.read_manifest(descriptor)?;
-    let image = manifest.artifact_type.is_none()
-        && media_type::is_config(&manifest.config.media_type)
-        && manifest
-            .layers
-            .iter()
-            .all(|l| media_type::is_layer(&l.media_type));
-    if !image {
-        return Ok(None);
-    }
-    if let Some(platform) = &descriptor.platform {
-        return Ok(Some(platform.clone()));
-    }
-    let config = layout.read_config(&manifest.config)?;
-    Ok(Some(Platform {
-        architecture: config.architecture,
-        os: config.os,
-        variant: config.variant,
-        os_version: None,
-    }))
 }
 
 /// What signing one image attached.
