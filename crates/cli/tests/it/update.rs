@@ -468,3 +468,54 @@ mod publishing {
         assert!(stderr.contains("unreachable (1 in a row)"), "{stderr}");
     }
 }
+
+/// `buckle update` on a copy of the catalog's base image whose lock pins an older
+/// glibc than the archive has: against the Debian mirror the host's apt uses.
+#[cfg(feature = "mirror")]
+#[test]
+fn update_against_the_real_archive_reports_an_older_glibc_as_a_security_fix() {
+    use crate::cli::Buckle;
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog");
+    std::fs::copy(catalog.join("base.toml"), dir.path().join("base.toml")).unwrap();
+    let lock = std::fs::read_to_string(catalog.join("base.lock")).unwrap();
+    let current = lock
+        .lines()
+        .find(|l| l.contains("name = \"libc6\""))
+        .and_then(|l| l.split("version = \"").nth(1))
+        .and_then(|v| v.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        current.starts_with("2.41-12+deb13u"),
+        "the catalog's glibc is {current}"
+    );
+    // The lock as it would have been at trixie's release.
+    let old = lock.replace(&format!("\"{current}\""), "\"2.41-12\"");
+    std::fs::write(dir.path().join("base.lock"), old).unwrap();
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("buckle-cache");
+    let buckle = Buckle::new(dir.path(), &cache);
+    let report = buckle.run(&["--json", "update", "."]).ok().json();
+    assert_eq!(images(&report), ["base", "base-dev"], "{report:#}");
+    let libc = report["updates"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "libc6")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(libc["old"], "2.41-12");
+    assert_ne!(libc["new"], "2.41-12");
+    assert_eq!(libc["kind"], "security-fix", "{libc:#}");
+    let fixes = libc["fixes"].as_array().unwrap();
+    assert!(
+        fixes
+            .iter()
+            .all(|f| f["id"].as_str().unwrap().starts_with("CVE-")),
+        "{libc:#}"
+    );
+    assert!(
+        !fixes.is_empty(),
+        "the glibc stable updates name CVEs in their changelog: {libc:#}"
+    );
+    eprintln!("{}", buckle.run(&["update", "."]).ok().stdout);
+}
