@@ -8,6 +8,7 @@ use crate::files::SpecFile;
 use anyhow::Context;
 use buckle_archive::{Archive, Cache, Keyring, ReleaseDate, VerifiedRelease};
 use buckle_debian::{Arch, BinaryPackage, Component, MirrorUrl, Suite};
+use buckle_resolve::Universe;
 use buckle_spec::{Mirror, Source};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ pub struct Session {
     now: ReleaseDate,
     releases: Mutex<BTreeMap<(MirrorUrl, Suite), Arc<VerifiedRelease>>>,
     indexes: Mutex<BTreeMap<IndexKey, Arc<Vec<BinaryPackage>>>>,
+    universes: Mutex<BTreeMap<String, Arc<Universe>>>,
 }
 
 impl Session {
@@ -54,6 +56,7 @@ impl Session {
             now: ReleaseDate::from_system_time(std::time::SystemTime::now()),
             releases: Mutex::default(),
             indexes: Mutex::default(),
+            universes: Mutex::default(),
         })
     }
 
@@ -132,6 +135,24 @@ impl Session {
         let packages = Arc::new(index.packages);
         lock(&self.indexes).insert(key, packages.clone());
         Ok(packages)
+    }
+}
+
+impl Session {
+    /// The universe named `key` (its suites, their InRelease digests, components and
+    /// architecture), built by `build` the first time: specs that read the same
+    /// archive share one.
+    pub fn universe(
+        &self,
+        key: String,
+        build: impl FnOnce() -> anyhow::Result<Universe>,
+    ) -> anyhow::Result<Arc<Universe>> {
+        if let Some(found) = lock(&self.universes).get(&key) {
+            return Ok(found.clone());
+        }
+        let universe = Arc::new(build()?);
+        lock(&self.universes).insert(key, universe.clone());
+        Ok(universe)
     }
 }
 

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-
 /// One layer's entries and whiteouts, or why it could not be read.
 type LayerRead = Result<(Vec<MergedFile>, Vec<Whiteout>)>;
 /// Where an image was read from.
@@ -266,7 +265,9 @@ impl Image {
     /// Every layer's entries and whiteouts, in layer order, read by a few threads.
     fn read_all_layers(&self, keep_content: &(impl Fn(&Entry) -> bool + Sync)) -> Result<Vec<LayerRead>> {
         let count = self.layers.len();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, count.max(1));
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, count.max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
         let mut read: Vec<Option<LayerRead>> = (0..count).map(|_| None).collect();
         std::thread::scope(|scope| {
@@ -290,7 +291,10 @@ impl Image {
                 }
             }
         });
-        Ok(read.into_iter().map(|layer| layer.expect("every layer was read")).collect())
+        Ok(read
+            .into_iter()
+            .map(|layer| layer.expect("every layer was read"))
+            .collect())
     }
 
     fn read_layer_entries(&self, index: usize, keep_content: &impl Fn(&Entry) -> bool) -> LayerRead {

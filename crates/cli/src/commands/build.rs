@@ -203,7 +203,7 @@ fn build_options(
         Distribution::Trixie => "13",
         Distribution::Bookworm => "12",
     };
-    let codename = codename(spec);
+    let codename = spec.spec.distribution.codename();
     let epoch = args.source_date_epoch.unwrap_or(lock.source_date_epoch);
     let mut options = BuildOptions::new(
         arch.clone(),
@@ -249,13 +249,6 @@ fn build_options(
 }
 
 impl Job<'_> {
-    /// A tag that names this build only: the distribution and the start of the lock's
-    /// SHA-256 (`trixie-3f1c9a2b7d4e`), so a layout says which lock made it.
-    fn version_tag(&self) -> String {
-        let lock = buckle_digest::Sha256::of(self.lock.to_toml().as_bytes()).hex();
-        format!("{}-{}", codename(self.spec), &lock[..12])
-    }
-
     fn options(&self, arch: &Arch) -> anyhow::Result<BuildOptions> {
         build_options(self.spec, &self.lock, arch, self.variant, self.args)
     }
@@ -297,7 +290,9 @@ impl Job<'_> {
     fn write_layout(&self, output: &Path) -> anyhow::Result<Vec<BuiltImage>> {
         let layout = LayoutWriter::create(output)?;
         let built = self.build_arches(&layout)?;
-        let tags = [TAG.to_owned(), self.version_tag()];
+        // The immutable tag `buckle push` gives the image, so a layout says which lock made it.
+        let version = crate::commands::push::version_tag(self.spec, &self.lock, self.variant)?;
+        let tags = [TAG.to_owned(), version];
         let index = top_index(&layout, built.iter().map(|b| b.manifest.clone()).collect(), &tags)?;
         layout.finish(&index)?;
         Ok(built)
@@ -366,13 +361,6 @@ fn top_index(
             .map(|tag| top.clone().with_annotation(annotation::REF_NAME, tag))
             .collect(),
     ))
-}
-
-fn codename(spec: &SpecFile) -> &'static str {
-    match spec.spec.distribution {
-        Distribution::Trixie => "trixie",
-        Distribution::Bookworm => "bookworm",
-    }
 }
 
 fn parent_dir(path: &Path) -> anyhow::Result<PathBuf> {

@@ -157,16 +157,29 @@ fn universe(
     spec: &SpecFile,
     suites: &OpenSuites,
     arch: &Arch,
-) -> anyhow::Result<Universe> {
-    let mut packages = Vec::new();
+) -> anyhow::Result<Arc<Universe>> {
+    let mut key = arch.to_string();
     for (source, release) in suites {
-        for component in &source.components {
-            let index = session.packages(release, component, arch)?;
-            packages.extend(index.iter().map(|p| (release.suite.clone(), p.clone())));
-        }
+        let components: Vec<String> = source.components.iter().map(ToString::to_string).collect();
+        key.push_str(&format!(
+            " {}/{}@{}:{}",
+            release.mirror,
+            release.suite,
+            release.inrelease_sha256.hex(),
+            components.join(",")
+        ));
     }
-    tracing::debug!(spec = %spec.path.display(), %arch, packages = packages.len(), "universe");
-    Ok(Universe::new(arch.clone(), packages))
+    session.universe(key, || {
+        let mut packages = Vec::new();
+        for (source, release) in suites {
+            for component in &source.components {
+                let index = session.packages(release, component, arch)?;
+                packages.extend(index.iter().map(|p| (release.suite.clone(), p.clone())));
+            }
+        }
+        tracing::debug!(spec = %spec.path.display(), %arch, packages = packages.len(), "universe");
+        Ok(Universe::new(arch.clone(), packages))
+    })
 }
 
 fn suite_state(release: &VerifiedRelease) -> anyhow::Result<SuiteState> {
