@@ -12,7 +12,7 @@ use buckle_image::deb::{read_deb, FileKind, Limits};
 use buckle_vuln::{changelog_paths, newest_sources, Changelog, Release, SourceHistory};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
-use tracing::{debug, info, instrument};
+use tracing::{debug, info, instrument, warn};
 
 /// One suite to read, and the mirror that serves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +63,16 @@ pub struct ArchiveSummary {
     pub bytes: u64,
     /// Changelogs taken from the store's cache (read on an earlier update).
     pub cached: usize,
+    /// Sources left out: no `.deb` small enough to read, or one that could not be read.
+    pub skipped: usize,
+}
+
+/// The largest `.deb` read for its changelog: every binary of a source carries the
+/// changelog, so a small one is picked; debug-symbol packages can be gigabytes.
+const MAX_DEB: u64 = 64 << 20;
+
+fn small_enough(binary: &BinaryPackage) -> bool {
+    binary.sha256.is_some() && binary.size.is_some_and(|size| size <= MAX_DEB)
 }
 
 /// The `.deb` to read for one source package.
@@ -111,6 +121,7 @@ pub fn update(
     let mut picks = Vec::new();
     let mut sources = Vec::new();
     let mut newest_date: Option<ReleaseDate> = None;
+    let mut skipped = 0;
     for release in releases.iter() {
         let mut indexes: Vec<(String, MirrorUrl, Vec<BinaryPackage>)> = Vec::new();
         for source in &release.suites {
@@ -138,7 +149,8 @@ pub fn update(
             else {
                 continue;
             };
-            let Some(binary) = newest.binaries.iter().find(|b| b.sha256.is_some()).cloned() else {
+            let Some(binary) = newest.binaries.iter().find(|b| small_enough(b)).cloned() else {
+                skipped += 1;
                 continue;
             };
             picks.push(Pick {
@@ -151,7 +163,10 @@ pub fn update(
         }
     }
     info!(sources = picks.len(), "changelogs to read");
-    let mut summary = ArchiveSummary::default();
+    let mut summary = ArchiveSummary {
+        skipped,
+        ..ArchiveSummary::default()
+    };
     let mut histories = Vec::new();
     // Two rounds: a doc directory that is a symlink sends us to its target package.
     let mut pending: Vec<Pick> = picks;
@@ -175,13 +190,20 @@ pub fn update(
                     summary.cached += 1;
                     Found::Changelog(found)
                 }
-                None => {
-                    let found = read_changelog(archive, &pick)?;
-                    if let Found::Changelog(changelog) = &found {
-                        store.put_changelog(&sha, changelog)?;
+                None => match read_changelog(archive, &pick) {
+                    Ok(found) => {
+                        if let Found::Changelog(changelog) = &found {
+                            store.put_changelog(&sha, changelog)?;
+                        }
+                        found
                     }
-                    found
-                }
+                    // One unreadable package leaves its source out, not the release.
+                    Err(e) => {
+                        warn!(source = %pick.source, error = %e, "changelog not read");
+                        summary.skipped += 1;
+                        continue;
+                    }
+                },
             };
             match found {
                 Found::Changelog(cached) => histories.push(history(&pick, cached)),
@@ -190,7 +212,7 @@ pub fn update(
                         .newest
                         .binaries
                         .iter()
-                        .find(|b| b.name.as_str() == target && b.sha256.is_some())
+                        .find(|b| b.name.as_str() == target && small_enough(b))
                     {
                         Some(binary) => redirected.push(Pick {
                             binary: binary.clone(),

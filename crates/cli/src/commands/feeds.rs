@@ -84,11 +84,12 @@ fn run_update(args: &FeedsUpdateArgs, global: &Global, printer: &Printer) -> any
     printer.status(
         "Updated",
         format!(
-            "archive feed: {} source packages ({} .debs downloaded, {:.1} MB; {} changelogs from the cache) in {:.1}s",
+            "archive feed: {} source packages ({} .debs downloaded, {:.1} MB; {} changelogs from the cache; {} left out) in {:.1}s",
             summary.sources,
             summary.downloaded,
             summary.bytes as f64 / 1e6,
             summary.cached,
+            summary.skipped,
             started.elapsed().as_secs_f64()
         ),
     );
