@@ -1,15 +1,15 @@
-//! The real vulnerability data kept beside the repository (`shared/data/vulndata`:
+//! The real vulnerability data kept in the repository (`testdata/vulndata`:
 //! Packages stanzas, changelogs from real .debs, tracker records, the CISA KEV catalog
 //! and worked findings; see its README), for the scan tests.
 
 use std::io::Read;
 use std::path::PathBuf;
 
-/// The data directory: `$BUCKLE_VULNDATA`, else `shared/data/vulndata` beside the checkout.
+/// The data directory: `$BUCKLE_VULNDATA`, else the repository's `testdata/vulndata`.
 pub fn dir() -> PathBuf {
     let dir = std::env::var_os("BUCKLE_VULNDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/vulndata"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/vulndata"));
     assert!(
         dir.join("README.md").is_file(),
         "the real vulnerability data is missing at {} (set BUCKLE_VULNDATA)",
