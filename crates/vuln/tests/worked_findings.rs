@@ -7,30 +7,9 @@
 mod common;
 
 use buckle_debian::BinaryPackage;
-use buckle_vuln::{kev, scan, tracker, Database, Evidence, Installed};
+use buckle_vuln::{scan, Evidence, Installed};
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-fn database(release: &str) -> Database {
-    let mut db = Database::new();
-    for history in common::histories(release) {
-        db.add_history(history);
-    }
-    db.set_kev(kev::parse("kev", &common::read("kev/known_exploited_vulnerabilities.json")).unwrap());
-    for record in [
-        "DSA-5729-1",
-        "DSA-6000-1",
-        "DSA-6537-1",
-        "DSA-6545-1",
-        "DLA-4820-1",
-        "CVE-2024-38475",
-        "CVE-2025-27363",
-    ] {
-        let path = format!("tracker/{record}.json");
-        db.add_advisories(tracker::parse(&path, &common::read(&path)).unwrap());
-    }
-    db
-}
 
 /// The installed package: the point release's stanza when the data has it (binNMUs
 /// carry `Source: name (version)`), else the version the scenario gives.
@@ -65,7 +44,7 @@ fn every_worked_finding_is_reproduced_with_its_evidence_kev_and_confirming_advis
     let mut checked = 0;
     for scenario in examples["scenarios"].as_array().unwrap() {
         let release = scenario["release"].as_str().unwrap();
-        let db = database(release);
+        let db = common::database(release);
         for package in scenario["packages"].as_array().unwrap() {
             let installed = installed(release, package);
             let findings = scan(&db, &release.parse().unwrap(), std::slice::from_ref(&installed));

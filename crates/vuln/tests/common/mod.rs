@@ -2,7 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use buckle_debian::{deb822, BinaryPackage};
-use buckle_vuln::{newest_sources, Changelog, Release, SourceHistory};
+use buckle_vuln::{kev, newest_sources, tracker, Changelog, Database, Release, SourceHistory};
 
 pub use buckle_testkit::vulndata::{dir as data_dir, gunzip, read};
 
@@ -56,4 +56,27 @@ pub fn histories(release: &str) -> Vec<SourceHistory> {
             }
         })
         .collect()
+}
+
+/// Everything the data holds for a release: its histories, the KEV catalog and the
+/// tracker records.
+pub fn database(release: &str) -> Database {
+    let mut db = Database::new();
+    for history in histories(release) {
+        db.add_history(history);
+    }
+    db.set_kev(kev::parse("kev", &read("kev/known_exploited_vulnerabilities.json")).unwrap());
+    for record in [
+        "DSA-5729-1",
+        "DSA-6000-1",
+        "DSA-6537-1",
+        "DSA-6545-1",
+        "DLA-4820-1",
+        "CVE-2024-38475",
+        "CVE-2025-27363",
+    ] {
+        let path = format!("tracker/{record}.json");
+        db.add_advisories(tracker::parse(&path, &read(&path)).unwrap());
+    }
+    db
 }
