@@ -478,7 +478,10 @@ fn update_against_the_real_archive_reports_an_older_glibc_as_a_security_fix() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog");
     std::fs::copy(catalog.join("base.toml"), dir.path().join("base.toml")).unwrap();
-    let lock = std::fs::read_to_string(catalog.join("base.lock")).unwrap();
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("buckle-cache");
+    let buckle = Buckle::new(dir.path(), &cache);
+    buckle.run(&["lock", "-q", "base.toml"]).ok();
+    let lock = std::fs::read_to_string(dir.path().join("base.lock")).unwrap();
     let current = lock
         .lines()
         .find(|l| l.contains("name = \"libc6\""))
@@ -493,8 +496,6 @@ fn update_against_the_real_archive_reports_an_older_glibc_as_a_security_fix() {
     // The lock as it would have been at trixie's release.
     let old = lock.replace(&format!("\"{current}\""), "\"2.41-12\"");
     std::fs::write(dir.path().join("base.lock"), old).unwrap();
-    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("buckle-cache");
-    let buckle = Buckle::new(dir.path(), &cache);
     let report = buckle.run(&["--json", "update", "."]).ok().json();
     assert_eq!(images(&report), ["base", "base-dev"], "{report:#}");
     let libc = report["updates"][0]["changes"]
