@@ -1,7 +1,8 @@
 //! buckle's signatures against the real tools (feature `interop`): cosign (the Debian
-//! package, fetched by scripts/tools/cosign.sh) verifies what buckle signed after it is
-//! pushed to a loopback docker-registry with skopeo, buckle verifies what cosign signed,
-//! keys move both ways, and securesystemslib verifies buckle's DSSE envelopes.
+//! package, fetched by scripts/tools/cosign.sh) verifies what buckle signed after
+//! buckle's registry client pushed it to a loopback docker-registry; buckle verifies
+//! what cosign signed (pulled back with skopeo); keys move both ways; securesystemslib
+//! verifies buckle's DSSE envelopes.
 #![cfg(feature = "interop")]
 #![allow(clippy::unwrap_used, clippy::print_stderr)] // test helpers: a panic is the failure report
 
@@ -129,37 +130,29 @@ impl Drop for Registry {
     }
 }
 
-/// Pushes the layout's `latest` image (all platforms) and every cosign tag present.
+/// Pushes the layout's `latest` image (all platforms), its referrers and every cosign
+/// tag present, the way `buckle push` does.
 fn push(layout_path: &Path, registry: &Registry) {
     let layout = Layout::open(layout_path).unwrap();
-    let repository = registry.repository();
-    let source = |tag: &str| format!("oci:{}:{tag}", layout_path.display());
-    let dest = |tag: &str| format!("docker://{repository}:{tag}");
-    run(
-        "skopeo",
-        &[
-            "copy",
-            "--all",
-            "--preserve-digests",
-            "--dest-tls-verify=false",
-            &source("latest"),
-            &dest("latest"),
-        ],
-    );
-    for tag in layout.index().manifests.iter().filter_map(|d| d.ref_name()) {
-        if tag.starts_with("sha256-") {
-            run(
-                "skopeo",
-                &[
-                    "copy",
-                    "--preserve-digests",
-                    "--dest-tls-verify=false",
-                    &source(tag),
-                    &dest(tag),
-                ],
-            );
-        }
-    }
+    let target: buckle_registry::Reference = format!("{}:latest", registry.repository()).parse().unwrap();
+    let options = buckle_registry::Options {
+        insecure: true,
+        ..Default::default()
+    };
+    let client = buckle_registry::Registry::connect(&target.registry, &options).unwrap();
+    let push = buckle_registry::PushOptions {
+        tags: vec!["latest".to_owned()],
+        ..Default::default()
+    };
+    buckle_registry::push(
+        &client,
+        &layout,
+        Some("latest"),
+        &target,
+        &push,
+        &buckle_registry::NoReporter,
+    )
+    .unwrap();
 }
 
 /// Copies `latest` and every cosign tag of the repository back into a new layout.
