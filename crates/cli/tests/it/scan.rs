@@ -1,0 +1,325 @@
+//! `buckle feeds import` and `buckle scan` on the real vulnerability data
+//! (`buckle_testkit::vulndata`): the Debian security tracker records and the CISA KEV
+//! catalog imported into a private cache, then a dpkg status file made of the real
+//! bookworm Packages stanzas scanned in every format, gated with `--fail-on`, and VEX
+//! applied.
+
+use crate::cli::{Buckle, Run};
+use buckle_testkit::vulndata;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+/// The known-exploited finding of the historical apache2-bin (the data's scenario S3).
+const KEV_ID: &str = "CVE-2024-38475";
+/// The apache2-bin version before the fixes of DSA-5729-1.
+const HISTORICAL_APACHE: &str = "2.4.59-1~deb12u1";
+
+/// A private cache and working directory.
+struct Scan {
+    _dir: TempDir,
+    work: PathBuf,
+    buckle: Buckle,
+}
+
+impl Scan {
+    /// With nothing in the feed store.
+    fn empty() -> Scan {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("work");
+        std::fs::create_dir(&work).unwrap();
+        let buckle = Buckle::new(&work, &dir.path().join("cache"));
+        Scan {
+            _dir: dir,
+            work,
+            buckle,
+        }
+    }
+
+    /// With the real tracker records and KEV catalog imported.
+    fn imported() -> Scan {
+        let scan = Scan::empty();
+        let data = vulndata::dir();
+        let mut files = vec![data.join("kev/known_exploited_vulnerabilities.json")];
+        for entry in std::fs::read_dir(data.join("tracker")).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+        let mut args = vec!["feeds".to_owned(), "import".to_owned()];
+        args.extend(files.iter().map(|f| f.display().to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = scan.buckle.run(&args).ok();
+        assert!(
+            run.stderr.contains("Imported CISA KEV catalog: 1404 records"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("Imported Debian security tracker"),
+            "{}",
+            run.stderr
+        );
+        scan
+    }
+
+    /// Writes `name` in the working directory.
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.work.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.buckle.run(args)
+    }
+}
+
+/// A dpkg status file of the real bookworm point-release stanzas, every package
+/// installed, apache2-bin at `apache` instead of its point-release version.
+fn bookworm_status(apache: &str) -> String {
+    let text = String::from_utf8(vulndata::read("packages/bookworm.Packages")).unwrap();
+    let mut stanzas = Vec::new();
+    for stanza in text.trim().split("\n\n") {
+        let is_apache = stanza.starts_with("Package: apache2-bin\n");
+        let mut lines: Vec<String> = Vec::new();
+        for line in stanza.lines() {
+            match line.strip_prefix("Version: ") {
+                Some(_) if is_apache => lines.push(format!("Version: {apache}")),
+                _ => lines.push(line.to_owned()),
+            }
+            if line.starts_with("Package: ") {
+                lines.push("Status: install ok installed".to_owned());
+            }
+        }
+        stanzas.push(lines.join("\n"));
+    }
+    assert_eq!(stanzas.len(), 11);
+    stanzas.join("\n\n") + "\n"
+}
+
+fn scan_args<'a>(status: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["scan", status.to_str().unwrap(), "--release", "bookworm"];
+    args.extend_from_slice(extra);
+    args
+}
+
+fn ids(findings: &Value) -> Vec<&str> {
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect()
+}
+
+/// The tracker's DSA-5729-1 fixes, in bookworm's 2.4.61-1~deb12u1.
+const DSA_5729_1: [&str; 7] = [
+    "CVE-2024-36387",
+    "CVE-2024-38473",
+    "CVE-2024-38474",
+    "CVE-2024-38475",
+    "CVE-2024-38476",
+    "CVE-2024-38477",
+    "CVE-2024-39573",
+];
+
+#[test]
+fn imported_feeds_find_the_tracker_fixes_kev_first_in_every_format() {
+    let scan = Scan::imported();
+    let status = scan.write("status", &bookworm_status(HISTORICAL_APACHE));
+
+    let table = scan.run(&scan_args(&status, &[])).ok();
+    assert!(
+        table
+            .stderr
+            .contains("Feed CISA KEV catalog: 1404 records (data of 2025-08-25"),
+        "{}",
+        table.stderr
+    );
+    assert!(
+        table
+            .stderr
+            .contains("11 packages (bookworm), 7 findings, 1 KEV, 0 suppressed by VEX"),
+        "{}",
+        table.stderr
+    );
+    let rows: Vec<&str> = table.stdout.lines().collect();
+    assert!(rows[0].starts_with("ID "), "{}", table.stdout);
+    assert_eq!(rows.len(), 8, "{}", table.stdout);
+    assert!(
+        rows[1].starts_with(KEV_ID) && rows[1].contains("due 2025-05-22"),
+        "known-exploited first: {}",
+        table.stdout
+    );
+    assert!(rows[1..].iter().all(|r| r.contains("2.4.61-1~deb12u1")));
+
+    let json = scan.run(&scan_args(&status, &["--format", "json"])).ok().json();
+    let mut found = ids(&json["findings"]);
+    assert_eq!(found[0], KEV_ID);
+    found.sort_unstable();
+    assert_eq!(found, DSA_5729_1);
+    let kev = &json["findings"][0];
+    assert_eq!(kev["kev"]["date_added"], "2025-05-01");
+    assert_eq!(kev["fixed"], "2.4.61-1~deb12u1");
+    assert_eq!(kev["evidence"][0]["record"], "tracker DSA-5729-1");
+    assert_eq!(json["release"], "bookworm");
+
+    let sarif_path = scan.work.join("scan.sarif");
+    scan.run(&scan_args(
+        &status,
+        &["--format", "sarif", "-o", sarif_path.to_str().unwrap()],
+    ))
+    .ok();
+    let sarif: Value = serde_json::from_slice(&std::fs::read(&sarif_path).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    assert_eq!(run["results"].as_array().unwrap().len(), 7);
+    let rule = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == KEV_ID)
+        .unwrap();
+    assert_eq!(
+        rule["properties"]["security-severity"], "9.5",
+        "KEV counts as critical: {rule}"
+    );
+
+    let openvex = scan
+        .run(&scan_args(&status, &["--format", "openvex"]))
+        .ok()
+        .json();
+    assert_eq!(openvex["@context"], "https://openvex.dev/ns/v0.2.0");
+    let statements = openvex["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), 7);
+    assert!(statements.iter().all(|s| s["status"] == "affected"
+        && s["products"][0]["@id"]
+            .as_str()
+            .unwrap()
+            .starts_with("pkg:deb/debian/apache2-bin@2.4.59-1~deb12u1")));
+}
+
+#[test]
+fn fail_on_kev_exits_1_with_a_known_exploited_finding_and_0_without() {
+    let scan = Scan::imported();
+    let old = scan.write("old-status", &bookworm_status(HISTORICAL_APACHE));
+    let run = scan.run(&scan_args(&old, &["--fail-on", "kev"])).fails_with(1);
+    assert!(run.stderr.contains("--fail-on matched: 1 kev"), "{}", run.stderr);
+    scan.run(&scan_args(&old, &["--fail-on", "fixable"]))
+        .fails_with(1);
+
+    let current = scan.write("status", &bookworm_status("2.4.68-1~deb12u1"));
+    let run = scan
+        .run(&scan_args(&current, &["--fail-on", "kev", "--format", "json"]))
+        .ok();
+    assert!(
+        !ids(&run.json()["findings"]).contains(&KEV_ID),
+        "2.4.68 has the fix: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_vex_statement_suppresses_exactly_its_finding_and_show_suppressed_shows_it() {
+    let scan = Scan::imported();
+    let status = scan.write("status", &bookworm_status(HISTORICAL_APACHE));
+    let vex = scan.write(
+        "apache.vex.json",
+        &format!(
+            r#"{{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "urn:test:vex", "author": "platform team",
+  "timestamp": "2026-11-23T00:00:00Z", "version": 1,
+  "statements": [{{"vulnerability": {{"name": "{KEV_ID}"}}, "products": [{{"@id": "pkg:deb/debian/apache2-bin"}}],
+    "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path",
+    "impact_statement": "mod_rewrite is not loaded"}}]}}"#
+        ),
+    );
+    let vex = vex.to_str().unwrap();
+    let run = scan
+        .run(&scan_args(
+            &status,
+            &["--vex", vex, "--fail-on", "kev", "--format", "json"],
+        ))
+        .ok();
+    assert!(
+        run.stderr.contains("6 findings, 0 KEV, 1 suppressed by VEX"),
+        "{}",
+        run.stderr
+    );
+    let shown = run.json();
+    let mut expected: Vec<&str> = DSA_5729_1.iter().copied().filter(|id| *id != KEV_ID).collect();
+    let mut found = ids(&shown["findings"]);
+    found.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(found, expected);
+
+    let run = scan
+        .run(&scan_args(
+            &status,
+            &["--vex", vex, "--show-suppressed", "--format", "json"],
+        ))
+        .ok();
+    let all = run.json();
+    assert_eq!(all["findings"].as_array().unwrap().len(), 7);
+    let suppressed: Vec<&Value> = all["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("vex").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["id"], KEV_ID);
+    assert_eq!(suppressed[0]["vex"]["status"], "not_affected");
+    assert_eq!(suppressed[0]["vex"]["origin"], vex);
+
+    let table = scan
+        .run(&scan_args(&status, &["--vex", vex, "--show-suppressed"]))
+        .ok();
+    let row = table.stdout.lines().find(|l| l.starts_with(KEV_ID)).unwrap();
+    assert!(row.contains("[VEX NotAffected"), "{row}");
+}
+
+#[test]
+fn an_empty_feed_store_exits_2_with_a_hint() {
+    let scan = Scan::empty();
+    let status = scan.write("status", &bookworm_status(HISTORICAL_APACHE));
+    let run = scan.run(&scan_args(&status, &[])).fails_with(2);
+    assert!(
+        run.stderr
+            .contains("error: no vulnerability data: the feed store is empty"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: run `buckle feeds update`")
+            && run.stderr.contains("`buckle feeds import FILES`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn a_not_affected_statement_without_a_justification_is_an_error_naming_it() {
+    let scan = Scan::imported();
+    let status = scan.write("status", &bookworm_status(HISTORICAL_APACHE));
+    let vex = scan.write(
+        "bad.vex.json",
+        &format!(
+            r#"{{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [
+  {{"vulnerability": {{"name": "CVE-2024-36387"}}, "status": "affected"}},
+  {{"vulnerability": {{"name": "{KEV_ID}"}}, "status": "not_affected"}}]}}"#
+        ),
+    );
+    let run = scan
+        .run(&scan_args(&status, &["--vex", vex.to_str().unwrap()]))
+        .fails_with(2);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: VEX document `{}`: statement 2 ({KEV_ID}) says not_affected without a `justification`",
+            vex.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint: ") && run.stderr.contains("vulnerable_code_not_present"));
+    assert!(run.stdout.is_empty(), "no findings are printed: {}", run.stdout);
+}
