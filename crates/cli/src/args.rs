@@ -221,9 +221,10 @@ pub enum FailOnArg {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// An OCI layout directory, a docker-archive tar, an SPDX/CycloneDX JSON SBOM or a dpkg status file.
-    #[arg(value_name = "IMAGE|SBOM")]
-    pub target: PathBuf,
+    /// OCI layout directories, docker-archive tars, SPDX/CycloneDX JSON SBOMs or dpkg status files
+    /// (several are scanned in one run, the feeds read once).
+    #[arg(value_name = "IMAGE|SBOM", required = true)]
+    pub targets: Vec<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = ScanFormatArg::Table)]
     pub format: ScanFormatArg,

@@ -1,4 +1,4 @@
-//! `buckle scan IMAGE|SBOM|STATUS`: known vulnerabilities of the installed Debian
+//! `buckle scan IMAGE|SBOM|STATUS…`: known vulnerabilities of the installed Debian
 //! packages, KEV first, with VEX applied, as a table, JSON, SARIF, OpenVEX or
 //! CycloneDX VEX; `--fail-on` turns findings into an exit code for CI.
 
@@ -26,6 +26,13 @@ struct Target {
     with_files: Option<BTreeSet<PackageName>>,
 }
 
+/// One target's findings with VEX applied.
+struct Scanned<'a> {
+    target: &'a Path,
+    release: Release,
+    decided: Vec<Decided>,
+}
+
 pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
     let session = Session::new(global)?;
     let loaded = store(&session)
@@ -45,56 +52,51 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
             format!("{}, updated {} ago", describe(info), human_age(age)),
         );
     }
-    let target = read_target(&args.target)?;
-    let release = release(args, &target.os_release)?;
     let statements = read_vex(&args.vex)?;
-    let findings = scan(&loaded.database, &release, &target.installed);
-    let decided = apply(findings, &statements, |package| {
-        target
-            .with_files
-            .as_ref()
-            .is_none_or(|with| with.contains(package))
-    });
-    let suppressed = decided.iter().filter(|d| is_suppressed(d)).count();
-    let shown: Vec<Decided> = decided
+    let scanned = args
+        .targets
         .iter()
-        .filter(|d| args.show_suppressed || !is_suppressed(d))
-        .cloned()
-        .collect();
-    printer.status(
-        "Scanned",
-        format!(
-            "{}: {} packages ({release}), {} findings, {} KEV, {} suppressed by VEX",
-            args.target.display(),
-            target.installed.len(),
-            decided.len() - suppressed,
-            decided
-                .iter()
-                .filter(|d| !is_suppressed(d) && d.finding.kev.is_some())
-                .count(),
-            suppressed,
-        ),
-    );
+        .map(|path| scan_target(path, args, &loaded.database, &statements, printer))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let timestamp = buckle_oci::rfc3339_utc(now);
-    let document = match args.format {
-        ScanFormatArg::Table if !printer.json => {
-            print_table(printer, &shown);
-            None
-        }
-        ScanFormatArg::Table | ScanFormatArg::Json => Some(serde_json::json!({
-            "target": args.target.display().to_string(),
-            "release": release.as_str(),
-            "feeds": loaded.feeds.iter().map(|f| serde_json::json!({
+    let feeds: Vec<serde_json::Value> = loaded
+        .feeds
+        .iter()
+        .map(|f| {
+            serde_json::json!({
                 "kind": f.kind.name(), "source": f.source, "storedAt": buckle_oci::rfc3339_utc(f.stored_at),
                 "dataDate": f.data_date, "records": f.records,
-            })).collect::<Vec<_>>(),
-            "findings": shown,
-        })),
-        ScanFormatArg::Sarif => Some(sarif::to_sarif(&shown, &args.target.display().to_string())),
-        ScanFormatArg::Openvex => Some(to_openvex(&decided, &timestamp)),
-        ScanFormatArg::CyclonedxVex => Some(to_cyclonedx(&decided, &timestamp)),
-    };
-    if let Some(document) = document {
+            })
+        })
+        .collect();
+    let mut documents = Vec::new();
+    for target in &scanned {
+        let shown: Vec<Decided> = target
+            .decided
+            .iter()
+            .filter(|d| args.show_suppressed || !is_suppressed(d))
+            .cloned()
+            .collect();
+        let name = target.target.display().to_string();
+        match args.format {
+            ScanFormatArg::Table if !printer.json => {
+                if scanned.len() > 1 {
+                    printer.result(format!("{name}:"));
+                }
+                print_table(printer, &shown);
+            }
+            ScanFormatArg::Table | ScanFormatArg::Json => documents.push(serde_json::json!({
+                "target": name,
+                "release": target.release.as_str(),
+                "feeds": feeds,
+                "findings": shown,
+            })),
+            ScanFormatArg::Sarif => documents.push(sarif::to_sarif(&shown, &name)),
+            ScanFormatArg::Openvex => documents.push(to_openvex(&target.decided, &timestamp)),
+            ScanFormatArg::CyclonedxVex => documents.push(to_cyclonedx(&target.decided, &timestamp)),
+        }
+    }
+    if let Some(document) = combine(args.format, documents) {
         let mut bytes = serde_json::to_vec_pretty(&document)?;
         bytes.push(b'\n');
         match &args.output {
@@ -105,7 +107,65 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
             None => printer.result(String::from_utf8_lossy(&bytes).trim_end()),
         }
     }
+    let decided: Vec<Decided> = scanned.into_iter().flat_map(|s| s.decided).collect();
     gate(&args.fail_on, &decided)
+}
+
+/// Matches one target's packages and applies VEX; reports what it found.
+fn scan_target<'a>(
+    path: &'a Path,
+    args: &ScanArgs,
+    database: &buckle_vuln::Database,
+    statements: &[VexStatement],
+    printer: &Printer,
+) -> anyhow::Result<Scanned<'a>> {
+    let target = read_target(path)?;
+    let release = release(args.release.as_deref(), path, &target.os_release)?;
+    let findings = scan(database, &release, &target.installed);
+    let decided = apply(findings, statements, |package| {
+        target
+            .with_files
+            .as_ref()
+            .is_none_or(|with| with.contains(package))
+    });
+    let suppressed = decided.iter().filter(|d| is_suppressed(d)).count();
+    printer.status(
+        "Scanned",
+        format!(
+            "{}: {} packages ({release}), {} findings, {} KEV, {} suppressed by VEX",
+            path.display(),
+            target.installed.len(),
+            decided.len() - suppressed,
+            decided
+                .iter()
+                .filter(|d| !is_suppressed(d) && d.finding.kev.is_some())
+                .count(),
+            suppressed,
+        ),
+    );
+    Ok(Scanned {
+        target: path,
+        release,
+        decided,
+    })
+}
+
+/// One document per target; several targets give one SARIF log with a run per target,
+/// or a JSON array of the documents.
+fn combine(format: ScanFormatArg, mut documents: Vec<serde_json::Value>) -> Option<serde_json::Value> {
+    if documents.len() <= 1 {
+        return documents.pop();
+    }
+    if format == ScanFormatArg::Sarif {
+        let runs: Vec<serde_json::Value> = documents
+            .iter_mut()
+            .flat_map(|log| log["runs"].take().as_array().cloned().unwrap_or_default())
+            .collect();
+        let mut log = documents.swap_remove(0);
+        log["runs"] = serde_json::Value::Array(runs);
+        return Some(log);
+    }
+    Some(serde_json::Value::Array(documents))
 }
 
 fn is_suppressed(decided: &Decided) -> bool {
@@ -324,8 +384,8 @@ fn deb_purl(purl: &str) -> anyhow::Result<(Installed, Option<String>)> {
 }
 
 /// The release to match in: `--release`, else the image's os-release.
-fn release(args: &ScanArgs, os: &OsRelease) -> anyhow::Result<Release> {
-    if let Some(release) = &args.release {
+fn release(given: Option<&str>, target: &Path, os: &OsRelease) -> anyhow::Result<Release> {
+    if let Some(release) = given {
         return Ok(release.parse()?);
     }
     let found = os
@@ -335,7 +395,7 @@ fn release(args: &ScanArgs, os: &OsRelease) -> anyhow::Result<Release> {
         .or_else(|| os.version_id.as_deref().and_then(Release::of_version_id));
     found.ok_or_else(|| {
         UserError::with_hint(
-            format!("cannot tell which Debian release `{}` is", args.target.display()),
+            format!("cannot tell which Debian release `{}` is", target.display()),
             "pass --release bookworm (or trixie, …): fixes are matched per release",
         )
         .into()

@@ -323,3 +323,40 @@ fn a_not_affected_statement_without_a_justification_is_an_error_naming_it() {
     assert!(run.stderr.contains("hint: ") && run.stderr.contains("vulnerable_code_not_present"));
     assert!(run.stdout.is_empty(), "no findings are printed: {}", run.stdout);
 }
+
+#[test]
+fn several_targets_are_scanned_in_one_run_and_gated_together() {
+    let scan = Scan::imported();
+    let old = scan.write("old-status", &bookworm_status(HISTORICAL_APACHE));
+    let current = scan.write("status", &bookworm_status("2.4.68-1~deb12u1"));
+    let both = [old.to_str().unwrap(), current.to_str().unwrap()];
+    let args = |extra: &[&'static str]| {
+        let mut args = vec!["scan", both[0], both[1], "--release", "bookworm"];
+        args.extend_from_slice(extra);
+        args
+    };
+    let run = scan.run(&args(&["--format", "json"])).ok();
+    assert_eq!(
+        run.stderr.matches("Feed CISA KEV catalog").count(),
+        1,
+        "the feeds are read once: {}",
+        run.stderr
+    );
+    let documents = run.json();
+    let documents = documents.as_array().unwrap();
+    assert_eq!(documents.len(), 2);
+    assert_eq!(documents[0]["target"], both[0]);
+    assert_eq!(documents[0]["findings"].as_array().unwrap().len(), 7);
+    assert_eq!(documents[1]["target"], both[1]);
+    assert!(!ids(&documents[1]["findings"]).contains(&KEV_ID));
+
+    let sarif = scan.run(&args(&["--format", "sarif"])).ok().json();
+    let runs = sarif["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "one SARIF log, a run per target");
+    assert_eq!(runs[0]["results"].as_array().unwrap().len(), 7);
+
+    let run = scan.run(&args(&["--fail-on", "kev"])).fails_with(1);
+    assert!(run.stdout.contains(&format!("{}:", both[1])), "{}", run.stdout);
+    scan.run(&["scan", both[1], "--release", "bookworm", "--fail-on", "kev"])
+        .ok();
+}
