@@ -21,14 +21,17 @@ pub fn static_hello() -> &'static [u8] {
 
 /// A static program that reports how it runs: its ids, whether the root file system
 /// and /tmp are writable, and whether a shell exists.
+#[cfg(feature = "runtime")]
 pub fn static_probe() -> &'static [u8] {
     static PROBE: OnceLock<Vec<u8>> = OnceLock::new();
     PROBE.get_or_init(|| compile_static(PROBE_SOURCE))
 }
 
 /// What [`static_probe`] prints in a hardened container.
+#[cfg(feature = "runtime")]
 pub const PROBE_EXPECT: &str = "uid=65532 gid=65532\nroot-write=denied\ntmp-write=allowed\nshell=absent\n";
 
+#[cfg(feature = "runtime")]
 const PROBE_SOURCE: &str = r#"#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
