@@ -49,6 +49,12 @@ pub fn run(args: &WhyArgs, global: &Global, printer: &Printer) -> anyhow::Result
         return printer.json(&json!({"package": package.as_str(), "arch": arch.as_str(), "variant": variant.as_str(), "chain": steps}));
     }
     printer.result(chain.to_string());
+    if chain.steps.len() == 1 {
+        printer.result(format!(
+            "  `{package}` is a root: `{}` lists it",
+            spec.path.display()
+        ));
+    }
     for step in &chain.steps {
         if let Some(need) = &step.needed_by {
             printer.result(format!(

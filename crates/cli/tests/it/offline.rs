@@ -51,6 +51,8 @@ fn lock_pins_the_closure_without_the_excluded_package_and_records_every_deb() {
         "{}",
         why.stdout
     );
+    let root = f.buckle.run(&["why", "hello.lock", "hello"]).ok();
+    assert!(root.stdout.contains("`hello` is a root"), "{}", root.stdout);
 }
 
 #[test]
