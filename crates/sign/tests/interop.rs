@@ -16,10 +16,8 @@ use buckle_sign::sign::{targets, Target};
 use buckle_sign::statement::predicate_type;
 use buckle_sign::verify::verify;
 use common::*;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -71,70 +69,18 @@ fn run(program: &str, args: &[&str]) {
     );
 }
 
-/// The Debian `docker-registry` on a free loopback port, storing in a temp dir.
-struct Registry {
-    child: Child,
-    address: String,
-    _dir: tempfile::TempDir,
-}
+use buckle_testkit::registry::DockerRegistry as Registry;
 
-impl Registry {
-    fn start() -> Registry {
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let address = format!("127.0.0.1:{port}");
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {address}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("docker-registry (Debian package docker-registry) is installed");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(&address).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "docker-registry did not start on {address}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Registry {
-            child,
-            address,
-            _dir: dir,
-        }
-    }
-
-    fn repository(&self) -> String {
-        format!("{}/buckle/test", self.address)
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The test repository in `registry`.
+fn repository(registry: &Registry) -> String {
+    format!("{}/buckle/test", registry.address)
 }
 
 /// Pushes the layout's `latest` image (all platforms), its referrers and every cosign
 /// tag present, the way `buckle push` does.
 fn push(layout_path: &Path, registry: &Registry) {
     let layout = Layout::open(layout_path).unwrap();
-    let target: buckle_registry::Reference = format!("{}:latest", registry.repository()).parse().unwrap();
+    let target: buckle_registry::Reference = format!("{}:latest", repository(registry)).parse().unwrap();
     let options = buckle_registry::Options {
         insecure: true,
         ..Default::default()
@@ -157,7 +103,7 @@ fn push(layout_path: &Path, registry: &Registry) {
 
 /// Copies `latest` and every cosign tag of the repository back into a new layout.
 fn pull(registry: &Registry, layout_path: &Path) {
-    let repository = registry.repository();
+    let repository = repository(registry);
     let tags = Command::new("skopeo")
         .args([
             "list-tags",
@@ -213,7 +159,7 @@ fn cosign_verifies_buckle_signatures_and_attestations_from_a_registry() {
 
     let public = public.to_str().unwrap();
     for target in image_targets(&layout_path) {
-        let reference = format!("{}@{}", registry.repository(), target.descriptor.digest.oci());
+        let reference = format!("{}@{}", repository(&registry), target.descriptor.digest.oci());
         let out = cosign(
             dir.path(),
             &["verify", "--key", public, "--insecure-ignore-tlog", &reference],
@@ -254,7 +200,7 @@ fn cosign_verifies_buckle_signatures_and_attestations_from_a_registry() {
     std::fs::create_dir_all(&other_dir).unwrap();
     let (_, other) = write_keys(&other_dir, &common::key());
     let index = image_targets(&layout_path).pop().unwrap();
-    let reference = format!("{}@{}", registry.repository(), index.descriptor.digest.oci());
+    let reference = format!("{}@{}", repository(&registry), index.descriptor.digest.oci());
     let out = cosign(
         dir.path(),
         &[
@@ -306,8 +252,8 @@ fn buckle_verifies_what_cosign_signed_and_attested() {
 
     let key_arg = cosign_key.to_str().unwrap();
     let index = image_targets(&layout_path).pop().unwrap();
-    let index_ref = format!("{}@{}", registry.repository(), index.descriptor.digest.oci());
-    let amd64_ref = format!("{}@{}", registry.repository(), amd64.descriptor.digest.oci());
+    let index_ref = format!("{}@{}", repository(&registry), index.descriptor.digest.oci());
+    let amd64_ref = format!("{}@{}", repository(&registry), amd64.descriptor.digest.oci());
     let sign = cosign(
         dir.path(),
         &[

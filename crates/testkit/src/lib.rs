@@ -2,6 +2,7 @@
 //!
 //! - [`deb`]: real `.deb` files built in code, and hostile ones.
 //! - [`keys`]: OpenPGP signing keys generated in code, clearsigning.
+//! - [`registry`]: the Debian `docker-registry` on loopback, stoppable and restartable.
 //! - [`repo`]: signed Debian repositories built in code, with switches that break each
 //!   link of the chain of trust.
 //! - [`server`]: a loopback HTTP server over a path -> bytes map, with a request log
@@ -12,6 +13,7 @@
 
 pub mod deb;
 pub mod keys;
+pub mod registry;
 pub mod repo;
 pub mod server;
 pub mod vulndata;

@@ -166,94 +166,23 @@ fn bad_input_is_refused_with_exit_2_and_a_hint() {
 #[cfg(feature = "registry")]
 mod publishing {
     use super::*;
-    use std::net::{TcpListener, TcpStream};
-    use std::path::{Path, PathBuf};
-    use std::process::{Child, Command, Stdio};
+    use std::path::Path;
+    use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
 
-    /// The Debian `docker-registry` on a loopback port, storing in a temp dir; it can
-    /// be stopped and started again on the same port with the same content.
-    struct TestRegistry {
-        child: Option<Child>,
-        address: String,
-        config: PathBuf,
-        _dir: tempfile::TempDir,
-    }
+    use buckle_testkit::registry::DockerRegistry as TestRegistry;
 
-    impl TestRegistry {
-        fn start() -> TestRegistry {
-            let dir = tempfile::tempdir().unwrap();
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let address = format!("127.0.0.1:{port}");
-            let config = dir.path().join("config.yml");
-            std::fs::write(
-                &config,
-                format!(
-                    "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {address}\n",
-                    dir.path().join("data").display()
-                ),
-            )
+    /// The digest `repository:latest` names in `registry`, read with skopeo.
+    fn latest_digest(registry: &TestRegistry, repository: &str) -> Option<String> {
+        let out = Command::new("skopeo")
+            .args(["inspect", "--tls-verify=false", "--raw"])
+            .arg(format!("docker://{}/{repository}:latest", registry.address))
+            .output()
             .unwrap();
-            let mut registry = TestRegistry {
-                child: None,
-                address,
-                config,
-                _dir: dir,
-            };
-            registry.resume();
-            registry
-        }
-
-        fn resume(&mut self) {
-            let child = Command::new("docker-registry")
-                .arg("serve")
-                .arg(&self.config)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("docker-registry (Debian package) is installed by scripts/test");
-            self.child = Some(child);
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while TcpStream::connect(&self.address).is_err() {
-                assert!(
-                    Instant::now() < deadline,
-                    "docker-registry did not start on {}",
-                    self.address
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-
-        fn stop(&mut self) {
-            if let Some(mut child) = self.child.take() {
-                child.kill().unwrap();
-                child.wait().unwrap();
-            }
-        }
-
-        /// The digest `repository:latest` names, read with skopeo.
-        fn digest(&self, repository: &str) -> Option<String> {
-            let out = Command::new("skopeo")
-                .args(["inspect", "--tls-verify=false", "--raw"])
-                .arg(format!("docker://{}/{repository}:latest", self.address))
-                .output()
-                .unwrap();
-            out.status
-                .success()
-                .then(|| format!("sha256:{}", buckle_digest::Sha256::of(&out.stdout).hex()))
-        }
+        out.status
+            .success()
+            .then(|| format!("sha256:{}", buckle_digest::Sha256::of(&out.stdout).hex()))
     }
-
-    impl Drop for TestRegistry {
-        fn drop(&mut self) {
-            self.stop();
-        }
-    }
-
     fn advisories(dir: &Path) -> Vec<Value> {
         let mut out: Vec<Value> = std::fs::read_dir(dir.join("advisories"))
             .map(|entries| {
@@ -289,7 +218,7 @@ mod publishing {
         publish_state_1(&fixture, &registry);
         let before: Vec<Option<String>> = ["hello", "foo", "plain"]
             .iter()
-            .map(|n| registry.digest(&format!("hardened/{n}")))
+            .map(|n| latest_digest(&registry, &format!("hardened/{n}")))
             .collect();
         assert!(before.iter().all(Option::is_some));
 
@@ -313,7 +242,7 @@ mod publishing {
 
         let after: Vec<Option<String>> = ["hello", "foo", "plain"]
             .iter()
-            .map(|n| registry.digest(&format!("hardened/{n}")))
+            .map(|n| latest_digest(&registry, &format!("hardened/{n}")))
             .collect();
         assert_ne!(after[0], before[0], "hello was not republished");
         assert_ne!(after[1], before[1], "foo was not republished");
@@ -395,7 +324,7 @@ mod publishing {
         let fixture = catalog();
         let mut registry = TestRegistry::start();
         publish_state_1(&fixture, &registry);
-        let before = registry.digest("hardened/hello");
+        let before = latest_digest(&registry, "hardened/hello");
         let prefix = format!("{}/hardened", registry.address);
         let mut watch = fixture
             .buckle
@@ -440,7 +369,7 @@ mod publishing {
             "registry back -> rebuilt image pushed within {:?}",
             resumed_at.elapsed()
         );
-        let after = registry.digest("hardened/hello");
+        let after = latest_digest(&registry, "hardened/hello");
         assert_ne!(after, before);
         assert!(fixture.read("catalog/hello.lock").contains("1.0-1+deb13u1"));
         let records = advisories(&fixture.path("out"));
