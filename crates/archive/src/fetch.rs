@@ -47,6 +47,23 @@ impl VerifiedRelease {
     fn url(&self, path: &str) -> String {
         self.mirror.join(&format!("dists/{}/{path}", self.suite))
     }
+
+    /// The index files that make up the packages of `component` for `arch`, as apt
+    /// reads them: `<component>/binary-<arch>`, then `<component>/binary-all` only when
+    /// Release names `all` among its architectures, lists that index, and does not say
+    /// that every architecture's index already lists the `Architecture: all` packages
+    /// (`No-Support-for-Architecture-all: Packages`).
+    pub fn index_files(&self, component: &Component, arch: &Arch) -> Result<Vec<IndexChoice>> {
+        let own = IndexChoice::pick(&self.release, &self.suite, &format!("{component}/binary-{arch}"))?;
+        let mut files = vec![own];
+        let all_offered = self.release.architectures.iter().any(Arch::is_all);
+        if all_offered && !self.release.arch_all_in_arch_indices && !arch.is_all() {
+            if let Ok(all) = IndexChoice::pick(&self.release, &self.suite, &format!("{component}/binary-all")) {
+                files.push(all);
+            }
+        }
+        Ok(files)
+    }
 }
 
 /// The binary packages one suite offers for one component and architecture,
@@ -179,13 +196,11 @@ impl Archive {
         })
     }
 
-    /// The packages of `component` for `arch` in a verified suite. As apt does, the
-    /// `binary-all` index is added (without the packages already listed) only when
-    /// Release names `all` among its architectures, lists that index, and does not say
-    /// that every architecture's index already lists the `Architecture: all` packages
-    /// (`No-Support-for-Architecture-all: Packages`). Each index is
-    /// verified against Release and decoded once; later calls read the decoded index
-    /// from the cache (re-hashing it).
+    /// The packages of `component` for `arch` in a verified suite: those of each of
+    /// [`VerifiedRelease::index_files`], an `Architecture: all` package listed by the
+    /// architecture's own index and by `binary-all` only once. Each index is verified
+    /// against Release and decoded once; later calls read the decoded index from the
+    /// cache (re-hashing it).
     #[instrument(skip_all, fields(suite = %release.suite, component = %component, arch = %arch))]
     pub fn packages(
         &self,
@@ -193,17 +208,17 @@ impl Archive {
         component: &Component,
         arch: &Arch,
     ) -> Result<PackagesIndex> {
-        let mut packages = self.index(release, component, arch)?;
-        let all: Arch = "all".parse().expect("`all` is an architecture name");
-        let all_dir = format!("{component}/binary-all");
-        let all_listed = IndexChoice::pick(&release.release, &release.suite, &all_dir).is_ok();
-        let all_offered = release.release.architectures.iter().any(Arch::is_all);
-        if all_offered && !release.release.arch_all_in_arch_indices && all_listed && !arch.is_all() {
+        let mut packages = Vec::new();
+        for choice in release.index_files(component, arch)? {
+            let index = self.read_index(release, &choice)?;
+            if packages.is_empty() {
+                packages = index;
+                continue;
+            }
             let key = |p: &BinaryPackage| (p.name.as_str().to_owned(), p.version.as_str().to_owned());
             let seen: HashSet<(String, String)> =
                 packages.iter().filter(|p| p.arch.is_all()).map(key).collect();
-            let extra = self.index(release, component, &all)?;
-            packages.extend(extra.into_iter().filter(|p| !seen.contains(&key(p))));
+            packages.extend(index.into_iter().filter(|p| !seen.contains(&key(p))));
         }
         info!(packages = packages.len(), "packages loaded");
         Ok(PackagesIndex {
@@ -225,6 +240,10 @@ impl Archive {
     ) -> Result<Vec<BinaryPackage>> {
         let dir = format!("{component}/binary-{arch}");
         let choice = IndexChoice::pick(&release.release, &release.suite, &dir)?;
+        self.read_index(release, &choice)
+    }
+
+    fn read_index(&self, release: &VerifiedRelease, choice: &IndexChoice) -> Result<Vec<BinaryPackage>> {
         let parse = |bytes: &[u8]| -> Result<Vec<BinaryPackage>> {
             let text = std::str::from_utf8(bytes).map_err(|e| Error::IndexSyntax {
                 suite: release.suite.clone(),
@@ -242,7 +261,7 @@ impl Archive {
             match self.cache.read_with(&decoded.sha256, parse) {
                 Ok(packages) => {
                     let packages = packages?;
-                    debug!(dir, packages = packages.len(), "index from cache");
+                    debug!(dir = %choice.dir, packages = packages.len(), "index from cache");
                     return Ok(packages);
                 }
                 // Not there, or corrupt (and now removed): fetch it afresh.
@@ -250,9 +269,9 @@ impl Archive {
                 Err(e) => return Err(e),
             }
         }
-        let bytes = self.fetch_index(release, &choice)?;
+        let bytes = self.fetch_index(release, choice)?;
         let packages = parse(&bytes)?;
-        debug!(dir, packages = packages.len(), "index fetched");
+        debug!(dir = %choice.dir, packages = packages.len(), "index fetched");
         Ok(packages)
     }
 

@@ -540,6 +540,11 @@ pub struct VerifyArgs {
 pub struct AttestationsArgs {
     /// An OCI layout directory (`dir:tag` lists one tag).
     pub image: PathBuf,
+    /// Print the in-toto statements of this predicate type (slsaprovenance1, spdxjson,
+    /// cyclonedx, vuln or a URI), one JSON document per line, as attached: NOT
+    /// verified (that is `buckle verify`).
+    #[arg(long, value_name = "TYPE")]
+    pub show: Option<String>,
 }
 
 #[derive(Debug, Args)]

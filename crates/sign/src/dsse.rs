@@ -81,11 +81,17 @@ impl Envelope {
         serde_json::to_vec(self).expect("an envelope of strings always serialises")
     }
 
+    /// The payload bytes, NOT verified: for showing what an envelope says; trust
+    /// comes from [`Envelope::verify`].
+    pub fn unverified_payload(&self) -> Result<Vec<u8>, EnvelopeError> {
+        BASE64
+            .decode(&self.payload)
+            .map_err(|e| EnvelopeError::Malformed(format!("the payload is not base64: {e}")))
+    }
+
     /// Checks that a signature verifies with `key`, and returns the payload bytes.
     pub fn verify(&self, key: &PublicKey) -> Result<Vec<u8>, EnvelopeError> {
-        let payload = BASE64
-            .decode(&self.payload)
-            .map_err(|e| EnvelopeError::Malformed(format!("the payload is not base64: {e}")))?;
+        let payload = self.unverified_payload()?;
         let message = pae(&self.payload_type, &payload);
         let mut last = EnvelopeError::Unsigned;
         for signature in &self.signatures {

@@ -4,8 +4,10 @@
 //! - `buildDefinition.buildType` is [`BUILD_TYPE`]; `externalParameters` holds the spec
 //!   (path, SHA-256 and text), the variant, the architectures and SOURCE_DATE_EPOCH;
 //! - `resolvedDependencies` lists each suite's InRelease (SHA-256 from the lock, URI on
-//!   the mirror used) and every `.deb` (SHA-256, URI, and the package name, version and
-//!   architecture as annotations, so a verifier can compare them with the image);
+//!   the mirror used), each Packages index read for the statement's architectures (as
+//!   the lock recorded it from Release) and every `.deb` (SHA-256, URI, and the package
+//!   name, version and architecture as annotations, so a verifier can compare them with
+//!   the image);
 //! - `runDetails.builder.id` is the caller's builder id, `byproducts` names the lock by
 //!   its SHA-256 (the image's `dev.buckle.lock.sha256` annotation; the lock's entries for
 //!   this image are the `.deb` dependencies, so its text is not repeated), and
@@ -14,7 +16,7 @@
 use crate::package_set::{PackageId, PackageSet};
 use buckle_debian::{Arch, MirrorUrl, Suite};
 use buckle_digest::Sha256;
-use buckle_spec::{Lock, Variant};
+use buckle_spec::{IndexFile, Lock, SuiteState, Variant};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -147,6 +149,39 @@ fn text(value: impl ToString) -> serde_json::Value {
     serde_json::Value::String(value.to_string())
 }
 
+fn suite_file(input: &ProvenanceInput<'_>, suite: &SuiteState, path: String) -> ResourceDescriptor {
+    ResourceDescriptor {
+        uri: input.mirrors.get(&suite.suite).map(|m| m.join(&path)),
+        name: Some(path),
+        ..ResourceDescriptor::default()
+    }
+}
+
+fn release_dependency(input: &ProvenanceInput<'_>, suite: &SuiteState) -> ResourceDescriptor {
+    ResourceDescriptor {
+        digest: sha256_map(&suite.inrelease_sha256),
+        annotations: BTreeMap::from([
+            ("suite".to_owned(), text(&suite.suite)),
+            ("codename".to_owned(), text(&suite.codename)),
+            ("date".to_owned(), text(&suite.date)),
+        ]),
+        ..suite_file(input, suite, format!("dists/{}/InRelease", suite.suite))
+    }
+}
+
+fn index_dependency(input: &ProvenanceInput<'_>, suite: &SuiteState, index: &IndexFile) -> ResourceDescriptor {
+    ResourceDescriptor {
+        digest: sha256_map(&index.sha256),
+        annotations: BTreeMap::from([
+            ("suite".to_owned(), text(&suite.suite)),
+            ("component".to_owned(), text(index.path.component())),
+            ("architecture".to_owned(), text(index.path.arch())),
+            ("size".to_owned(), serde_json::Value::from(index.size)),
+        ]),
+        ..suite_file(input, suite, format!("dists/{}/{}", suite.suite, index.path))
+    }
+}
+
 /// The provenance of an image built from `input`.
 pub fn provenance(input: &ProvenanceInput<'_>) -> Provenance {
     let spec_sha256 = Sha256::of(input.spec_text.as_bytes());
@@ -160,25 +195,17 @@ pub fn provenance(input: &ProvenanceInput<'_>) -> Provenance {
         "architectures": input.architectures.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "sourceDateEpoch": input.source_date_epoch,
     });
-    let mut dependencies: Vec<ResourceDescriptor> = input
-        .lock
-        .archive
-        .iter()
-        .map(|suite| {
-            let path = format!("dists/{}/InRelease", suite.suite);
-            ResourceDescriptor {
-                uri: input.mirrors.get(&suite.suite).map(|m| m.join(&path)),
-                digest: sha256_map(&suite.inrelease_sha256),
-                name: Some(path),
-                annotations: BTreeMap::from([
-                    ("suite".to_owned(), text(&suite.suite)),
-                    ("codename".to_owned(), text(&suite.codename)),
-                    ("date".to_owned(), text(&suite.date)),
-                ]),
-                ..ResourceDescriptor::default()
-            }
-        })
-        .collect();
+    let mut dependencies: Vec<ResourceDescriptor> = Vec::new();
+    for suite in &input.lock.archive {
+        dependencies.push(release_dependency(input, suite));
+        let read_for_image = |index: &&IndexFile| {
+            let arch = index.path.arch();
+            arch.is_all() || input.architectures.contains(arch)
+        };
+        for index in suite.indexes.iter().filter(read_for_image) {
+            dependencies.push(index_dependency(input, suite, index));
+        }
+    }
     for arch in &input.architectures {
         for package in input.lock.packages(arch, input.variant) {
             dependencies.push(ResourceDescriptor {
@@ -274,6 +301,11 @@ suite = "trixie"
 codename = "trixie"
 date = "Sat, 21 Nov 2026 09:15:44 UTC"
 inrelease-sha256 = "bfacad4ca61899ce20d4a0d439f29339f66541561b67506364efb88e27dee870"
+indexes = [
+  { path = "main/binary-all/Packages.xz", size = 20, sha256 = "1111111111111111111111111111111111111111111111111111111111111111" },
+  { path = "main/binary-amd64/Packages.xz", size = 30, sha256 = "2222222222222222222222222222222222222222222222222222222222222222" },
+  { path = "main/binary-arm64/Packages.xz", size = 40, sha256 = "3333333333333333333333333333333333333333333333333333333333333333" },
+]
 
 [images.amd64]
 runtime = [
@@ -282,7 +314,7 @@ runtime = [
 "#;
 
     #[test]
-    fn provenance_lists_inreleases_debs_and_the_lock() {
+    fn provenance_lists_inreleases_indexes_debs_and_the_lock() {
         let lock = Lock::parse(LOCK, "test.lock").unwrap();
         let input = ProvenanceInput {
             builder_id: DEFAULT_BUILDER_ID.into(),
@@ -307,11 +339,32 @@ runtime = [
             deps[0]["digest"]["sha256"],
             "bfacad4ca61899ce20d4a0d439f29339f66541561b67506364efb88e27dee870"
         );
+        // The amd64 image was resolved from binary-amd64 and binary-all, not binary-arm64.
+        let indexes: Vec<(&str, &str)> = deps.as_array().unwrap()[1..3]
+            .iter()
+            .map(|d| (d["uri"].as_str().unwrap(), d["digest"]["sha256"].as_str().unwrap()))
+            .collect();
         assert_eq!(
-            deps[1]["uri"],
+            indexes,
+            [
+                (
+                    "http://mirror.test/debian/dists/trixie/main/binary-all/Packages.xz",
+                    "1111111111111111111111111111111111111111111111111111111111111111"
+                ),
+                (
+                    "http://mirror.test/debian/dists/trixie/main/binary-amd64/Packages.xz",
+                    "2222222222222222222222222222222222222222222222222222222222222222"
+                ),
+            ]
+        );
+        assert_eq!(deps[2]["annotations"]["architecture"], "amd64");
+        assert_eq!(deps[2]["annotations"]["size"], 30);
+        assert_eq!(deps.as_array().unwrap().len(), 4);
+        assert_eq!(
+            deps[3]["uri"],
             "http://mirror.test/debian/pool/main/t/tzdata/tzdata_2025b-4_all.deb"
         );
-        assert_eq!(deps[1]["annotations"]["version"], "2025b-4");
+        assert_eq!(deps[3]["annotations"]["version"], "2025b-4");
         assert_eq!(
             json["buildDefinition"]["externalParameters"]["spec"]["sha256"],
             Sha256::of(b"name = \"test\"\n").hex()

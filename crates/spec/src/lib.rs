@@ -41,6 +41,6 @@ mod suggest;
 pub use buckle_debian::{Component, MirrorUrl, NameError, PoolPath, Suite};
 pub use config::{ImageConfig, SmokeTest, User, NONROOT_ID};
 pub use error::{Error, Location, Result};
-pub use lock::{Lock, LockedPackage, SuiteState, LOCK_VERSION};
+pub use lock::{IndexFile, IndexPath, Lock, LockedPackage, SuiteState, LOCK_VERSION};
 pub use model::{Distribution, Exclude, Keyring, Mirror, Source, Spec, Variant};
 pub use names::ImageName;

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::input::Input;
 use crate::model::{Spec, Variant};
 use buckle_debian::{Arch, PackageName, Version};
-use buckle_debian::{PoolPath, Suite};
+use buckle_debian::{Component, PoolPath, Suite};
 use buckle_digest::Sha256;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -44,6 +44,83 @@ pub struct SuiteState {
     pub date: String,
     /// SHA-256 of the InRelease file.
     pub inrelease_sha256: Sha256,
+    /// The Packages indexes the packages were resolved from, as Release listed them,
+    /// sorted by path. Empty in locks written before buckle recorded them.
+    #[serde(default)]
+    pub indexes: Vec<IndexFile>,
+}
+
+/// One Packages index file of a suite, as its Release lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct IndexFile {
+    /// Where it is below `dists/<suite>/`, e.g. `main/binary-amd64/Packages.xz`.
+    pub path: IndexPath,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256.
+    pub sha256: Sha256,
+}
+
+/// The path of a Packages index below `dists/<suite>/`:
+/// `<component>/binary-<arch>/Packages`, optionally compressed (`.xz`, `.gz`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+pub struct IndexPath {
+    path: String,
+    component: Component,
+    arch: Arch,
+}
+
+impl IndexPath {
+    /// The path text.
+    pub fn as_str(&self) -> &str {
+        &self.path
+    }
+
+    /// The archive component (`main`).
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// The architecture the index is for (`all` for `binary-all`).
+    pub fn arch(&self) -> &Arch {
+        &self.arch
+    }
+}
+
+impl std::str::FromStr for IndexPath {
+    type Err = String;
+
+    fn from_str(path: &str) -> std::result::Result<IndexPath, String> {
+        let bad = || format!("`{path}` is not `<component>/binary-<arch>/Packages[.xz|.gz]`");
+        let [component, dir, file] = path.split('/').collect::<Vec<_>>()[..] else {
+            return Err(bad());
+        };
+        if !matches!(file, "Packages" | "Packages.xz" | "Packages.gz") {
+            return Err(bad());
+        }
+        let arch = dir.strip_prefix("binary-").ok_or_else(bad)?;
+        Ok(IndexPath {
+            path: path.to_owned(),
+            component: component.parse().map_err(|e: buckle_debian::NameError| e.to_string())?,
+            arch: arch.parse().map_err(|e: buckle_debian::Error| e.to_string())?,
+        })
+    }
+}
+
+impl TryFrom<String> for IndexPath {
+    type Error = String;
+
+    fn try_from(path: String) -> std::result::Result<IndexPath, String> {
+        path.parse()
+    }
+}
+
+impl std::fmt::Display for IndexPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.path)
+    }
 }
 
 /// One pinned `.deb`.
@@ -167,6 +244,21 @@ impl Lock {
             writeln!(out, "codename = {}", quoted(s.codename.as_str()))?;
             writeln!(out, "date = {}", quoted(&s.date))?;
             writeln!(out, "inrelease-sha256 = {}", quoted(&s.inrelease_sha256.hex()))?;
+            if !s.indexes.is_empty() {
+                let mut indexes: Vec<&IndexFile> = s.indexes.iter().collect();
+                indexes.sort_by(|a, b| a.path.cmp(&b.path));
+                writeln!(out, "indexes = [")?;
+                for index in indexes {
+                    writeln!(
+                        out,
+                        "  {{ path = {}, size = {}, sha256 = {} }},",
+                        quoted(index.path.as_str()),
+                        index.size,
+                        quoted(&index.sha256.hex())
+                    )?;
+                }
+                writeln!(out, "]")?;
+            }
         }
         for (arch, variants) in &self.images {
             writeln!(out, "\n[images.{arch}]")?;
@@ -206,12 +298,13 @@ fn unique_suites(input: &Input<'_>, raw: Vec<Spanned<SuiteState>>) -> Result<Vec
     let mut out = Vec::with_capacity(raw.len());
     for state in raw {
         let span = state.span();
-        let state = state.into_inner();
+        let mut state = state.into_inner();
         if let Some(&first) = seen.get(&state.suite) {
             let value = Spanned::new(span, state.suite.to_string());
             return Err(input.duplicate("archive.suite", &value, &(first..first)));
         }
         seen.insert(state.suite.clone(), span.start);
+        state.indexes.sort_by(|a, b| a.path.cmp(&b.path));
         out.push(state);
     }
     out.sort_by(|a, b| a.suite.cmp(&b.suite));

@@ -88,6 +88,7 @@ fn docs_describe_every_key_the_parser_accepts() {
         "spec-sha256",
         "source-date-epoch",
         "inrelease-sha256",
+        "indexes",
         "source-version",
         "path",
         "size",

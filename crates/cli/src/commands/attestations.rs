@@ -10,7 +10,10 @@ use crate::printer::Printer;
 use buckle_oci::layout::Layout;
 use buckle_oci::parse_image_arg;
 use buckle_sbom::Format;
+use anyhow::Context;
 use buckle_sign::attach::{self, Attached, PREDICATE_TYPE_ANNOTATION};
+use buckle_sign::dsse::Envelope;
+use buckle_sign::policy::predicate_type_named;
 use buckle_sign::sign::targets;
 use serde_json::json;
 
@@ -23,6 +26,9 @@ pub fn run(args: &AttestationsArgs, printer: &Printer) -> anyhow::Result<()> {
         )));
     }
     let layout = Layout::open(&path)?;
+    if let Some(name) = &args.show {
+        return show(&layout, selector.ref_name.as_deref(), name, printer);
+    }
     let mut images = Vec::new();
     for target in targets(&layout, selector.ref_name.as_deref())? {
         let digest = target.descriptor.digest;
@@ -31,12 +37,7 @@ pub fn run(args: &AttestationsArgs, printer: &Printer) -> anyhow::Result<()> {
             items.push(item("signature", "cosign simple signing", &attached));
         }
         for attached in attach::attestations(&layout, &digest) {
-            let predicate_type = attached
-                .annotation(PREDICATE_TYPE_ANNOTATION)
-                .or_else(|| attached.annotation(attach::IN_TOTO_PREDICATE_ANNOTATION))
-                .unwrap_or("(unknown)")
-                .to_owned();
-            items.push(item("attestation", &predicate_type, &attached));
+            items.push(item("attestation", predicate_type(&attached), &attached));
         }
         for format in Format::ALL {
             if let Some(document) = attach::sbom_document(&layout, &digest, format.media_type()) {
@@ -78,6 +79,49 @@ pub fn run(args: &AttestationsArgs, printer: &Printer) -> anyhow::Result<()> {
             ));
         }
     }
+    Ok(())
+}
+
+fn predicate_type(attached: &Attached) -> &str {
+    attached
+        .annotation(PREDICATE_TYPE_ANNOTATION)
+        .or_else(|| attached.annotation(attach::IN_TOTO_PREDICATE_ANNOTATION))
+        .unwrap_or("(unknown)")
+}
+
+/// Prints each attached statement of the named predicate type, one per line, as the
+/// envelope carries it; says on stderr that nothing was verified.
+fn show(layout: &Layout, tag: Option<&str>, name: &str, printer: &Printer) -> anyhow::Result<()> {
+    let wanted = predicate_type_named(name).map_err(|e| UserError::new(e.to_string()))?;
+    let mut shown = 0;
+    for target in targets(layout, tag)? {
+        let mut seen = std::collections::HashSet::new();
+        for attached in attach::attestations(layout, &target.descriptor.digest) {
+            if predicate_type(&attached) != wanted {
+                continue;
+            }
+            let statement = attached
+                .content
+                .map_err(|e| anyhow::anyhow!(e))
+                .and_then(|bytes| Ok(Envelope::from_json(&bytes)?.unverified_payload()?))
+                .with_context(|| format!("cannot read the {wanted} attestation of {}", target.label()))?;
+            // The same statement is attached under the cosign tag and as a referrer.
+            if seen.insert(statement.clone()) {
+                printer.result(String::from_utf8_lossy(&statement));
+                shown += 1;
+            }
+        }
+    }
+    if shown == 0 {
+        anyhow::bail!(UserError::with_hint(
+            format!("no {wanted} attestation is attached"),
+            "`buckle attestations IMAGE` lists what is attached"
+        ));
+    }
+    printer.status(
+        "Unverified",
+        "statements shown as attached; `buckle verify IMAGE --key KEY` checks their signatures",
+    );
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use anyhow::Context;
 use buckle_archive::{ReleaseDate, VerifiedRelease};
 use buckle_debian::{Arch, MirrorUrl, PackageName, Suite};
 use buckle_resolve::{pins_from_lock, resolve, Pins, Resolution, Universe};
-use buckle_spec::{Exclude, Lock, SuiteState, Variant};
+use buckle_spec::{Exclude, IndexFile, Lock, SuiteState, Variant};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -99,7 +99,7 @@ pub fn resolve_spec(
     }
     let archive: Vec<SuiteState> = suites
         .iter()
-        .map(|(_, release)| suite_state(release))
+        .map(|(source, release)| suite_state(source, release, &spec.spec.architectures))
         .collect::<anyhow::Result<_>>()?;
     let mut lock = Lock {
         spec_sha256: spec.spec.sha256(),
@@ -182,13 +182,37 @@ fn universe(
     })
 }
 
-fn suite_state(release: &VerifiedRelease) -> anyhow::Result<SuiteState> {
+/// What the lock records of one suite: its Release, and each index read for `arches`.
+fn suite_state(
+    source: &buckle_spec::Source,
+    release: &VerifiedRelease,
+    arches: &[Arch],
+) -> anyhow::Result<SuiteState> {
     let codename = release
         .release
         .codename
         .as_deref()
         .unwrap_or(release.suite.as_str());
+    let mut indexes: BTreeMap<String, IndexFile> = BTreeMap::new();
+    for component in &source.components {
+        for arch in arches {
+            for choice in release.index_files(component, arch)? {
+                let path = choice.path.parse().map_err(|e: String| {
+                    anyhow::anyhow!("Release of `{}` lists an odd index: {e}", release.suite)
+                })?;
+                indexes.insert(
+                    choice.path,
+                    IndexFile {
+                        path,
+                        size: choice.listed.size,
+                        sha256: choice.listed.sha256,
+                    },
+                );
+            }
+        }
+    }
     Ok(SuiteState {
+        indexes: indexes.into_values().collect(),
         suite: release.suite.clone(),
         codename: codename
             .parse()

@@ -44,6 +44,14 @@ fn lock_pins_the_closure_without_the_excluded_package_and_records_every_deb() {
         !lock.contains(&f.server.url()),
         "a mirror URL was written into the lock"
     );
+    // The index the packages were resolved from, as Release listed it.
+    let index = f.original("/dists/trixie/main/binary-amd64/Packages.xz");
+    let recorded = format!(
+        "{{ path = \"main/binary-amd64/Packages.xz\", size = {}, sha256 = \"{}\" }}",
+        index.len(),
+        buckle_digest::Sha256::of(&index).hex()
+    );
+    assert!(lock.contains(&recorded), "{recorded} missing:\n{lock}");
 
     let why = f.buckle.run(&["why", "hello.lock", "libc6"]).ok();
     assert!(

@@ -98,6 +98,53 @@ fn build_with_sign_makes_an_image_that_verifies_with_every_attestation() {
 }
 
 #[test]
+fn provenance_names_the_inrelease_the_packages_index_and_every_deb_by_digest() {
+    let f = signed_build();
+    let shown = f
+        .buckle
+        .run(&["attestations", "out/hello", "--show", "slsaprovenance1"])
+        .ok();
+    assert!(shown.stderr.contains("Unverified"), "{}", shown.stderr);
+    let statements: Vec<serde_json::Value> = shown
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // One per platform image and one for the index.
+    assert!(!statements.is_empty(), "{}", shown.stdout);
+    let sha = |path: &str| buckle_digest::Sha256::of(&f.original(path)).hex();
+    let url = f.server.url();
+    for statement in &statements {
+        assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
+        let deps = statement["predicate"]["buildDefinition"]["resolvedDependencies"]
+            .as_array()
+            .unwrap();
+        let digest_of = |uri: String| {
+            deps.iter()
+                .find(|d| d["uri"] == uri.as_str())
+                .unwrap_or_else(|| panic!("{uri} not in {deps:#?}"))["digest"]["sha256"]
+                .clone()
+        };
+        for path in [
+            "/dists/trixie/InRelease",
+            "/dists/trixie/main/binary-amd64/Packages.xz",
+            "/pool/main/h/hello/hello_2.10-3_amd64.deb",
+        ] {
+            assert_eq!(digest_of(format!("{url}{path}")), sha(path), "{path}");
+        }
+    }
+    let missing = f
+        .buckle
+        .run(&["attestations", "out/hello", "--show", "https://example.com/none"])
+        .fails_with(2);
+    assert!(
+        missing.stderr.contains("no https://example.com/none attestation is attached"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
 fn sign_resigns_an_existing_image_with_the_lock_and_another_key_verifies_nothing() {
     let f = signed_build();
     run_with_password(&f, Some("other"), &["keygen", "-o", "other"]).ok();

@@ -31,15 +31,28 @@ pub(crate) fn lock(runtime: Vec<LockedPackage>, dev: Vec<LockedPackage>) -> Lock
                 codename: "trixie-security".parse().unwrap(),
                 date: "Tue, 09 Sep 2025 18:02:11 UTC".into(),
                 inrelease_sha256: Sha256::of(b"security"),
+                indexes: vec![index("main/binary-amd64/Packages.xz", 20_000)],
             },
             SuiteState {
                 suite: "trixie".parse().unwrap(),
                 codename: "trixie".parse().unwrap(),
                 date: "Sat, 06 Sep 2025 09:21:53 UTC".into(),
                 inrelease_sha256: Sha256::of(b"trixie"),
+                indexes: vec![
+                    index("main/binary-amd64/Packages.xz", 9_000_000),
+                    index("main/binary-all/Packages.xz", 4_000_000),
+                ],
             },
         ],
         images: BTreeMap::from([("amd64".parse().unwrap(), variants)]),
+    }
+}
+
+fn index(path: &str, size: u64) -> IndexFile {
+    IndexFile {
+        path: path.parse().unwrap(),
+        size,
+        sha256: Sha256::of(path.as_bytes()),
     }
 }
 
@@ -91,6 +104,44 @@ fn lock_text_is_sorted_whatever_the_input_order() {
         .collect();
     assert_eq!(names, ["libc6", "tzdata", "zlib1g", "bash", "libc6"]);
     assert!(text.find("suite = \"trixie\"").unwrap() < text.find("suite = \"trixie-security\"").unwrap());
+}
+
+#[test]
+fn lock_records_each_suites_indexes_sorted_by_path() {
+    let text = sample().to_toml();
+    let parsed = Lock::parse(&text, "x.lock").unwrap();
+    let trixie = parsed.archive.iter().find(|s| s.suite.as_str() == "trixie").unwrap();
+    let paths: Vec<&str> = trixie.indexes.iter().map(|i| i.path.as_str()).collect();
+    assert_eq!(paths, ["main/binary-all/Packages.xz", "main/binary-amd64/Packages.xz"]);
+    assert_eq!(trixie.indexes[1].path.arch().as_str(), "amd64");
+    assert_eq!(trixie.indexes[1].path.component().as_str(), "main");
+    assert_eq!(trixie.indexes[1].size, 9_000_000);
+    assert_eq!(
+        trixie.indexes[1].sha256,
+        Sha256::of(b"main/binary-amd64/Packages.xz")
+    );
+}
+
+#[test]
+fn lock_written_before_indexes_were_recorded_still_reads() {
+    let mut old = sample();
+    for suite in &mut old.archive {
+        suite.indexes.clear();
+    }
+    let text = old.to_toml();
+    assert!(!text.contains("indexes"), "{text}");
+    assert_eq!(Lock::parse(&text, "x.lock").unwrap().to_toml(), text);
+}
+
+#[test]
+fn lock_with_an_index_outside_dists_is_rejected() {
+    let text = sample()
+        .to_toml()
+        .replace("\"main/binary-all/Packages.xz\"", "\"../../../etc/Packages\"");
+    let err = Lock::parse(&text, "python.lock").unwrap_err();
+    let line = text.lines().position(|l| l.contains("../../../etc")).unwrap() + 1;
+    assert_eq!(err.location().unwrap().line, line, "{err}");
+    assert!(err.to_string().contains("is not `<component>/binary-<arch>/Packages"), "{err}");
 }
 
 #[test]
