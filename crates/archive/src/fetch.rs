@@ -58,7 +58,8 @@ impl VerifiedRelease {
         let mut files = vec![own];
         let all_offered = self.release.architectures.iter().any(Arch::is_all);
         if all_offered && !self.release.arch_all_in_arch_indices && !arch.is_all() {
-            if let Ok(all) = IndexChoice::pick(&self.release, &self.suite, &format!("{component}/binary-all")) {
+            if let Ok(all) = IndexChoice::pick(&self.release, &self.suite, &format!("{component}/binary-all"))
+            {
                 files.push(all);
             }
         }

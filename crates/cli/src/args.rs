@@ -243,6 +243,10 @@ pub struct ScanArgs {
     /// Write the document to a file instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Sign each image's scan with this private key and attach it to the OCI layout as
+    /// an in-toto vulnerability scan attestation (cosign's `--type vuln`).
+    #[arg(long, value_name = "KEY")]
+    pub attest: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -531,7 +535,7 @@ pub struct VerifyArgs {
     /// A TOML policy: `require = [...]` predicate types, `builder-id = "..."`.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
-    /// Require a verified attestation of this type (slsaprovenance1, spdxjson, cyclonedx or a URI).
+    /// Require a verified attestation of this type (slsaprovenance1, spdxjson, cyclonedx, vuln or a URI).
     #[arg(long, value_name = "TYPE")]
     pub require: Vec<String>,
 }

@@ -56,7 +56,7 @@ impl Error {
             Error::Layout { source, .. } => source.hint(),
             Error::NoImage { .. } => Some("sign and verify OCI layouts, as `buckle build` writes them".into()),
             Error::Policy { .. } => Some(
-                "a policy has `require = [...]` (predicate type URIs or slsaprovenance1, spdxjson, cyclonedx) and `builder-id`".into(),
+                "a policy has `require = [...]` (predicate type URIs or slsaprovenance1, spdxjson, cyclonedx, vuln) and `builder-id`".into(),
             ),
             Error::Internal(_) => None,
         }

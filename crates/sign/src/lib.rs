@@ -8,6 +8,8 @@
 //! - [`statement`]: in-toto Statement v1; [`provenance`]: the SLSA Provenance v1
 //!   predicate of a buckle build (spec, lock, every InRelease and `.deb`);
 //!   [`sbom_predicate`]: SPDX and CycloneDX documents as predicates;
+//!   [`vuln_predicate`]: cosign's vulnerability scan record (the findings come from
+//!   `buckle-vuln` through the CLI);
 //! - [`dsse`]: DSSE envelopes (PAE, sign, verify); [`simple_signing`]: cosign's
 //!   signature payload;
 //! - [`attach`]: both ways of attaching them to an image in an OCI layout, cosign's tag
@@ -46,6 +48,7 @@ pub mod sign;
 pub mod simple_signing;
 pub mod statement;
 pub mod verify;
+pub mod vuln_predicate;
 
 pub use error::{Error, Result};
 pub use package_set::{PackageId, PackageSet};

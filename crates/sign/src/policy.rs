@@ -32,9 +32,10 @@ const ALIASES: &[(&str, &str)] = &[
     ("slsaprovenance1", predicate_type::SLSA_PROVENANCE_V1),
     ("spdxjson", predicate_type::SPDX),
     ("cyclonedx", predicate_type::CYCLONEDX),
+    ("vuln", predicate_type::COSIGN_VULN),
 ];
 
-/// A predicate type from a short name (`slsaprovenance1`, `spdxjson`, `cyclonedx`) or
+/// A predicate type from a short name (`slsaprovenance1`, `spdxjson`, `cyclonedx`, `vuln`) or
 /// a URI; anything else is an error listing the short names.
 pub fn predicate_type_named(name: &str) -> Result<String> {
     if let Some((_, uri)) = ALIASES.iter().find(|(alias, _)| *alias == name) {

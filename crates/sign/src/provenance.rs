@@ -169,7 +169,11 @@ fn release_dependency(input: &ProvenanceInput<'_>, suite: &SuiteState) -> Resour
     }
 }
 
-fn index_dependency(input: &ProvenanceInput<'_>, suite: &SuiteState, index: &IndexFile) -> ResourceDescriptor {
+fn index_dependency(
+    input: &ProvenanceInput<'_>,
+    suite: &SuiteState,
+    index: &IndexFile,
+) -> ResourceDescriptor {
     ResourceDescriptor {
         digest: sha256_map(&index.sha256),
         annotations: BTreeMap::from([
@@ -342,7 +346,12 @@ runtime = [
         // The amd64 image was resolved from binary-amd64 and binary-all, not binary-arm64.
         let indexes: Vec<(&str, &str)> = deps.as_array().unwrap()[1..3]
             .iter()
-            .map(|d| (d["uri"].as_str().unwrap(), d["digest"]["sha256"].as_str().unwrap()))
+            .map(|d| {
+                (
+                    d["uri"].as_str().unwrap(),
+                    d["digest"]["sha256"].as_str().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             indexes,

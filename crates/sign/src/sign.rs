@@ -136,6 +136,26 @@ pub fn sign_image(
     let payload = simple_signing::Payload::new(reference, subject.digest).to_json();
     let signature = BASE64.encode(key.sign(&payload));
     attach::attach_signature(layout, subject, &payload, &signature)?;
+    let attestations = attest_image(layout, subject, reference, key, predicates)?;
+    tracing::info!(subject = %subject.digest, attestations = attestations.len(), "signed");
+    Ok(Signed {
+        subject: subject.digest,
+        signature_payload_size: payload.len() as u64,
+        attestations,
+    })
+}
+
+/// Attests each `(predicate type, predicate)` about the image `subject`, known as
+/// `reference`, without signing the image itself: a DSSE envelope per statement,
+/// attached both ways, replacing attestations of the same types. Returns each
+/// predicate type with its envelope's size.
+pub fn attest_image(
+    layout: &mut Layout,
+    subject: &Descriptor,
+    reference: &str,
+    key: &PrivateKey,
+    predicates: Vec<(String, serde_json::Value)>,
+) -> Result<Vec<(String, u64)>> {
     let mut envelopes = Vec::new();
     for (predicate_type, predicate) in predicates {
         let statement = Statement::new(
@@ -149,14 +169,9 @@ pub fn sign_image(
         envelopes.push((predicate_type, envelope.to_json()));
     }
     let blobs = attach::attach_attestations(layout, subject, &envelopes)?;
-    tracing::info!(subject = %subject.digest, attestations = blobs.len(), "signed");
-    Ok(Signed {
-        subject: subject.digest,
-        signature_payload_size: payload.len() as u64,
-        attestations: envelopes
-            .iter()
-            .zip(&blobs)
-            .map(|((predicate_type, _), blob)| (predicate_type.clone(), blob.size))
-            .collect(),
-    })
+    Ok(envelopes
+        .iter()
+        .zip(&blobs)
+        .map(|((predicate_type, _), blob)| (predicate_type.clone(), blob.size))
+        .collect())
 }

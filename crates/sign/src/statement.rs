@@ -19,6 +19,8 @@ pub mod predicate_type {
     pub const SPDX: &str = "https://spdx.dev/Document";
     /// A CycloneDX BOM (`--type cyclonedx`).
     pub const CYCLONEDX: &str = "https://cyclonedx.org/bom";
+    /// cosign's vulnerability scan record (`--type vuln`).
+    pub const COSIGN_VULN: &str = "https://cosign.sigstore.dev/attestation/vuln/v1";
 }
 
 /// An in-toto statement.

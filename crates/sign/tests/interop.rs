@@ -153,6 +153,7 @@ fn cosign_verifies_buckle_signatures_and_attestations_from_a_registry() {
     write_image(&layout_path);
     let key = key();
     sign_layout(&layout_path, &key, &lock());
+    attest_a_scan(&layout_path, &key);
     let (_, public) = write_keys(dir.path(), &key);
     let registry = Registry::start();
     push(&layout_path, &registry);
@@ -171,9 +172,9 @@ fn cosign_verifies_buckle_signatures_and_attestations_from_a_registry() {
             target.descriptor.digest.oci()
         );
         let types: &[&str] = if target.is_index() {
-            &["slsaprovenance1"]
+            &["slsaprovenance1", "vuln"]
         } else {
-            &["slsaprovenance1", "spdxjson", "cyclonedx"]
+            &["slsaprovenance1", "spdxjson", "cyclonedx", "vuln"]
         };
         for kind in types {
             let out = cosign(
@@ -195,6 +196,42 @@ fn cosign_verifies_buckle_signatures_and_attestations_from_a_registry() {
             );
         }
     }
+    // cosign reads the scan record's fields: a CUE policy on them passes, and fails
+    // when it asks for another scanner.
+    let platform = image_targets(&layout_path).remove(0);
+    let reference = format!("{}@{}", repository(&registry), platform.descriptor.digest.oci());
+    for (scanner, accepted) in [("pkg:cargo/buckle-cli@0.1.0", true), ("pkg:other/scanner", false)] {
+        let policy = dir.path().join("vuln.cue");
+        std::fs::write(
+            &policy,
+            format!(
+                "predicateType: \"https://cosign.sigstore.dev/attestation/vuln/v1\"\n\
+                 predicate: {{\n  scanner: {{ uri: \"{scanner}\", db: {{ version: \"2026-11-23\" }} }}\n  \
+                 metadata: {{ scanStartedOn: \"2026-11-23T10:00:00Z\" }}\n}}\n"
+            ),
+        )
+        .unwrap();
+        let out = cosign(
+            dir.path(),
+            &[
+                "verify-attestation",
+                "--key",
+                public,
+                "--insecure-ignore-tlog",
+                "--type",
+                "vuln",
+                "--policy",
+                policy.to_str().unwrap(),
+                &reference,
+            ],
+        );
+        assert_eq!(
+            out.status.success(),
+            accepted,
+            "CUE policy with scanner {scanner}"
+        );
+    }
+
     // The check can fail: another key is refused.
     let other_dir = dir.path().join("other");
     std::fs::create_dir_all(&other_dir).unwrap();
@@ -215,6 +252,44 @@ fn cosign_verifies_buckle_signatures_and_attestations_from_a_registry() {
         !out.status.success(),
         "cosign accepted a signature made with another key"
     );
+}
+
+/// Attaches a vulnerability scan record, as `buckle scan --attest` does, to every image.
+fn attest_a_scan(path: &Path, key: &PrivateKey) {
+    use buckle_sign::vuln_predicate::*;
+    let mut layout = Layout::open(path).unwrap();
+    for target in targets(&layout, None).unwrap() {
+        let predicate = VulnPredicate {
+            invocation: ScanInvocation {
+                parameters: vec!["scan".into(), "--attest".into()],
+                ..ScanInvocation::default()
+            },
+            scanner: Scanner {
+                uri: buckle_scanner_uri("0.1.0"),
+                version: "0.1.0".into(),
+                db: ScannerDb {
+                    uri: "tracker,kev".into(),
+                    version: "2026-11-23".into(),
+                },
+                result: serde_json::json!({"images": [{"digest": target.descriptor.digest.oci(), "findings": []}]}),
+            },
+            metadata: ScanMetadata {
+                scan_started_on: "2026-11-23T10:00:00Z".into(),
+                scan_finished_on: "2026-11-23T10:00:02Z".into(),
+            },
+        };
+        buckle_sign::sign::attest_image(
+            &mut layout,
+            &target.descriptor,
+            REFERENCE,
+            key,
+            vec![(
+                predicate_type::COSIGN_VULN.to_owned(),
+                serde_json::to_value(predicate).unwrap(),
+            )],
+        )
+        .unwrap();
+    }
 }
 
 #[test]

@@ -103,7 +103,9 @@ impl std::str::FromStr for IndexPath {
         let arch = dir.strip_prefix("binary-").ok_or_else(bad)?;
         Ok(IndexPath {
             path: path.to_owned(),
-            component: component.parse().map_err(|e: buckle_debian::NameError| e.to_string())?,
+            component: component
+                .parse()
+                .map_err(|e: buckle_debian::NameError| e.to_string())?,
             arch: arch.parse().map_err(|e: buckle_debian::Error| e.to_string())?,
         })
     }

@@ -2,8 +2,11 @@
 //! packages, KEV first, with VEX applied, as a table, JSON, SARIF, OpenVEX or
 //! CycloneDX VEX; `--fail-on` turns findings into an exit code for CI.
 
+mod attest;
+
 use crate::args::{FailOnArg, Global, ScanArgs, ScanFormatArg};
 use crate::commands::feeds::{describe, now_seconds, store};
+use crate::commands::keygen::read_private_key;
 use crate::exit::{GateFailed, UserError};
 use crate::files;
 use crate::image_view;
@@ -11,6 +14,8 @@ use crate::printer::Printer;
 use crate::session::Session;
 use anyhow::Context;
 use buckle_debian::PackageName;
+use buckle_feeds::FeedInfo;
+use buckle_oci::Image;
 use buckle_sbom::dpkg::{self, Detail};
 use buckle_sbom::OsRelease;
 use buckle_vuln::vex::{parse_openvex, to_cyclonedx, to_openvex};
@@ -53,22 +58,15 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
         );
     }
     let statements = read_vex(&args.vex)?;
+    // Asked for the password before scanning, so a wrong one wastes no work.
+    let attest_key = args.attest.as_deref().map(read_private_key).transpose()?;
     let scanned = args
         .targets
         .iter()
         .map(|path| scan_target(path, args, &loaded.database, &statements, printer))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let timestamp = buckle_oci::rfc3339_utc(now);
-    let feeds: Vec<serde_json::Value> = loaded
-        .feeds
-        .iter()
-        .map(|f| {
-            serde_json::json!({
-                "kind": f.kind.name(), "source": f.source, "storedAt": buckle_oci::rfc3339_utc(f.stored_at),
-                "dataDate": f.data_date, "records": f.records,
-            })
-        })
-        .collect();
+    let feeds = feeds_json(&loaded.feeds);
     let mut documents = Vec::new();
     for target in &scanned {
         let shown: Vec<Decided> = target
@@ -107,8 +105,34 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
             None => printer.result(String::from_utf8_lossy(&bytes).trim_end()),
         }
     }
+    if let Some(key) = &attest_key {
+        let attesting = attest::Attesting {
+            key,
+            database: &loaded.database,
+            statements: &statements,
+            release: args.release.as_deref(),
+            feeds: &loaded.feeds,
+            started: timestamp,
+        };
+        for target in &args.targets {
+            attest::attest_layout(target, &attesting, printer)?;
+        }
+    }
     let decided: Vec<Decided> = scanned.into_iter().flat_map(|s| s.decided).collect();
     gate(&args.fail_on, &decided)
+}
+
+/// What the scan output says about each feed it used.
+fn feeds_json(feeds: &[FeedInfo]) -> Vec<serde_json::Value> {
+    feeds
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "kind": f.kind.name(), "source": f.source, "storedAt": buckle_oci::rfc3339_utc(f.stored_at),
+                "dataDate": f.data_date, "records": f.records,
+            })
+        })
+        .collect()
 }
 
 /// Matches one target's packages and applies VEX; reports what it found.
@@ -121,13 +145,7 @@ fn scan_target<'a>(
 ) -> anyhow::Result<Scanned<'a>> {
     let target = read_target(path)?;
     let release = release(args.release.as_deref(), path, &target.os_release)?;
-    let findings = scan(database, &release, &target.installed);
-    let decided = apply(findings, statements, |package| {
-        target
-            .with_files
-            .as_ref()
-            .is_none_or(|with| with.contains(package))
-    });
+    let decided = decide(&target, &release, database, statements);
     let suppressed = decided.iter().filter(|d| is_suppressed(d)).count();
     printer.status(
         "Scanned",
@@ -147,6 +165,23 @@ fn scan_target<'a>(
         target: path,
         release,
         decided,
+    })
+}
+
+/// The findings for `target`'s packages in `release`, with VEX applied (automatic
+/// `not_affected` for packages without files in the image).
+fn decide(
+    target: &Target,
+    release: &Release,
+    database: &buckle_vuln::Database,
+    statements: &[VexStatement],
+) -> Vec<Decided> {
+    let findings = scan(database, release, &target.installed);
+    apply(findings, statements, |package| {
+        target
+            .with_files
+            .as_ref()
+            .is_none_or(|with| with.contains(package))
     })
 }
 
@@ -248,8 +283,12 @@ fn read_target(path: &Path) -> anyhow::Result<Target> {
             return sbom_file(path, &bytes);
         }
     }
-    let image = image_view::open(path)?;
-    let (_, found) = image_view::packages(&image, Detail::Files)?;
+    image_target(&image_view::open(path)?)
+}
+
+/// The packages of an image and which of them have files in it (beyond their docs).
+fn image_target(image: &Image) -> anyhow::Result<Target> {
+    let (_, found) = image_view::packages(image, Detail::Files)?;
     let mut with_files = BTreeSet::new();
     for file in found.files.iter().flatten() {
         if !file.path.starts_with("/usr/share/doc/") {

@@ -129,7 +129,7 @@ pub fn sign_build(
     Ok(())
 }
 
-fn builder_id(given: Option<&str>) -> String {
+pub fn builder_id(given: Option<&str>) -> String {
     given
         .map(str::to_owned)
         .or_else(|| std::env::var(BUILDER_ID_VAR).ok().filter(|v| !v.is_empty()))

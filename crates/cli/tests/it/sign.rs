@@ -138,10 +138,100 @@ fn provenance_names_the_inrelease_the_packages_index_and_every_deb_by_digest() {
         .run(&["attestations", "out/hello", "--show", "https://example.com/none"])
         .fails_with(2);
     assert!(
-        missing.stderr.contains("no https://example.com/none attestation is attached"),
+        missing
+            .stderr
+            .contains("no https://example.com/none attestation is attached"),
         "{}",
         missing.stderr
     );
+}
+
+#[test]
+fn a_scan_is_attested_to_every_image_and_verifies_as_a_vuln_attestation() {
+    let f = signed_build();
+    // The tracker's export shape: hello 2.10-3 in the image, fixed in 2.10-4.
+    std::fs::write(
+        f.path("tracker.json"),
+        r#"{"hello": {"CVE-2099-0001": {"description": "test", "releases": {"trixie": {"status": "resolved", "fixed_version": "2.10-4", "urgency": "high"}}}}}"#,
+    )
+    .unwrap();
+    f.buckle.run(&["feeds", "import", "tracker.json"]).ok();
+    let scanned = run_with_password(
+        &f,
+        Some(PASSWORD),
+        &[
+            "scan",
+            "out/hello",
+            "--release",
+            "trixie",
+            "--attest",
+            "release.key",
+        ],
+    )
+    .ok();
+    assert!(scanned.stdout.contains("CVE-2099-0001"), "{}", scanned.stdout);
+    let attested = scanned.stderr.matches("Attested scan of ").count();
+    assert!(
+        scanned.stderr.contains("Attested scan of linux/amd64"),
+        "{}",
+        scanned.stderr
+    );
+
+    f.buckle
+        .run(&["verify", "out/hello", "--key", "release.pub", "--require", "vuln"])
+        .ok();
+    let shown = f
+        .buckle
+        .run(&["attestations", "out/hello", "--show", "vuln"])
+        .ok();
+    let statements: Vec<serde_json::Value> = shown
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(statements.len(), attested, "{}", shown.stdout);
+    for statement in &statements {
+        assert_eq!(
+            statement["predicateType"],
+            "https://cosign.sigstore.dev/attestation/vuln/v1"
+        );
+        let predicate = &statement["predicate"];
+        assert!(predicate["metadata"]["scanFinishedOn"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z'));
+        let images = predicate["scanner"]["result"]["images"].as_array().unwrap();
+        assert_eq!(images.len(), 1, "{predicate:#}");
+        let finding = &images[0]["findings"][0];
+        assert_eq!(finding["id"], "CVE-2099-0001", "{predicate:#}");
+        assert_eq!(finding["installed"], "2.10-3");
+        assert_eq!(finding["fixed"], "2.10-4");
+        // The fixture builds one platform image: its record names the image it is about.
+        let subject = statement["subject"][0]["digest"]["sha256"].as_str().unwrap();
+        assert_eq!(images[0]["digest"], format!("sha256:{subject}"));
+        assert_eq!(images[0]["platform"], "linux/amd64");
+    }
+
+    // Another key's signature does not count.
+    run_with_password(&f, Some("other"), &["keygen", "-o", "other"]).ok();
+    let refused = f
+        .buckle
+        .run(&["verify", "out/hello", "--key", "other.pub", "--require", "vuln"])
+        .fails_with(1);
+    assert!(
+        refused
+            .stdout
+            .contains("FAIL attestation https://cosign.sigstore.dev/attestation/vuln/v1"),
+        "{}",
+        refused.stdout
+    );
+    // A docker archive cannot carry it.
+    let refused = run_with_password(
+        &f,
+        Some(PASSWORD),
+        &["scan", "hello.lock", "--attest", "release.key"],
+    );
+    assert_ne!(refused.code, 0, "{}", refused.stderr);
 }
 
 #[test]

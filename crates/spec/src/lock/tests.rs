@@ -110,9 +110,16 @@ fn lock_text_is_sorted_whatever_the_input_order() {
 fn lock_records_each_suites_indexes_sorted_by_path() {
     let text = sample().to_toml();
     let parsed = Lock::parse(&text, "x.lock").unwrap();
-    let trixie = parsed.archive.iter().find(|s| s.suite.as_str() == "trixie").unwrap();
+    let trixie = parsed
+        .archive
+        .iter()
+        .find(|s| s.suite.as_str() == "trixie")
+        .unwrap();
     let paths: Vec<&str> = trixie.indexes.iter().map(|i| i.path.as_str()).collect();
-    assert_eq!(paths, ["main/binary-all/Packages.xz", "main/binary-amd64/Packages.xz"]);
+    assert_eq!(
+        paths,
+        ["main/binary-all/Packages.xz", "main/binary-amd64/Packages.xz"]
+    );
     assert_eq!(trixie.indexes[1].path.arch().as_str(), "amd64");
     assert_eq!(trixie.indexes[1].path.component().as_str(), "main");
     assert_eq!(trixie.indexes[1].size, 9_000_000);
@@ -141,7 +148,11 @@ fn lock_with_an_index_outside_dists_is_rejected() {
     let err = Lock::parse(&text, "python.lock").unwrap_err();
     let line = text.lines().position(|l| l.contains("../../../etc")).unwrap() + 1;
     assert_eq!(err.location().unwrap().line, line, "{err}");
-    assert!(err.to_string().contains("is not `<component>/binary-<arch>/Packages"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("is not `<component>/binary-<arch>/Packages"),
+        "{err}"
+    );
 }
 
 #[test]
