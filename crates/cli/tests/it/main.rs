@@ -4,7 +4,9 @@
 //!   loopback; lock, fetch, why, build, inspect, diff, sbom, check, and every way the
 //!   input can be bad. Runs everywhere.
 //! - `scan`: feeds import and scan of the real vulnerability data (tracker, KEV, bookworm
-//!   Packages stanzas as a dpkg status file): formats, --fail-on, VEX. Runs everywhere.
+//!   Packages stanzas as a dpkg status file): formats, --fail-on, VEX. Runs everywhere;
+//!   with feature `mirror`, an image of the bookworm point release scanned with the
+//!   real archive feed.
 //! - `runtime` (feature `runtime`): the same repository's image run with runc, read by
 //!   umoci and skopeo.
 //! - `mirror` (features `mirror` and `runtime`): the catalog against the Debian mirror the host's apt

@@ -360,3 +360,115 @@ fn several_targets_are_scanned_in_one_run_and_gated_together() {
     scan.run(&["scan", both[1], "--release", "bookworm", "--fail-on", "kev"])
         .ok();
 }
+
+/// An image of the bookworm point release, scanned with the archive feed read from the
+/// Debian mirror the host's apt uses.
+#[cfg(feature = "mirror")]
+mod mirror {
+    use crate::cli::Buckle;
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    use std::process::Command;
+
+    /// Libraries with a history of stable security updates (not tzdata, whose stable
+    /// uploads carry new time zone data rather than fixes).
+    const PACKAGES: &str = r#"["base-files", "libc6", "libssl3", "libxml2", "libcurl4", "libsqlite3-0", "libexpat1", "zlib1g", "libgnutls30", "libssh2-1", "libkrb5-3", "libtiff6", "libpng16-16", "libfreetype6"]"#;
+
+    /// The `source -> source-version` pairs of a lock's amd64 runtime image.
+    fn sources(lock: &str) -> BTreeMap<String, String> {
+        let lock: toml::Value = toml::from_str(lock).unwrap();
+        lock["images"]["amd64"]["runtime"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["source"].as_str().unwrap().to_owned(),
+                    p["source-version"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// `dpkg --compare-versions a op b`: the oracle for version order.
+    fn dpkg_holds(a: &str, op: &str, b: &str) -> bool {
+        Command::new("dpkg")
+            .args(["--compare-versions", a, op, b])
+            .status()
+            .unwrap()
+            .success()
+    }
+
+    #[test]
+    fn an_image_of_the_bookworm_point_release_has_the_fixes_of_the_newer_archive_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("buckle-cache-scan");
+        let buckle = Buckle::new(dir.path(), &cache);
+        let spec = |suites: &str| {
+            format!(
+                "name = \"old\"\ndistribution = \"bookworm\"\narchitectures = [\"amd64\"]\n\
+                 packages = {PACKAGES}\n{suites}"
+            )
+        };
+        std::fs::write(
+            dir.path().join("old.toml"),
+            spec("[[source]]\nsuites = [\"bookworm\"]\n"),
+        )
+        .unwrap();
+        // The same packages today: the default sources add -updates and -security.
+        std::fs::write(dir.path().join("today.toml"), spec("")).unwrap();
+        buckle.run(&["build", "-q", "old.toml", "--arch", "amd64"]).ok();
+        buckle.run(&["lock", "-q", "today.toml"]).ok();
+        let old = sources(&std::fs::read_to_string(dir.path().join("old.lock")).unwrap());
+        let today = sources(&std::fs::read_to_string(dir.path().join("today.lock")).unwrap());
+        let newer: BTreeMap<&String, &String> = today
+            .iter()
+            .filter(|(source, version)| dpkg_holds(version, "gt", &old[*source]))
+            .collect();
+        assert!(
+            !newer.is_empty(),
+            "no source of {PACKAGES} has a newer version than bookworm's point release"
+        );
+
+        buckle
+            .run(&["feeds", "update", "--release", "bookworm", "--archive-only"])
+            .ok();
+        let report = buckle.run(&["scan", "out/old", "--format", "json"]).ok().json();
+        assert_eq!(report["release"], "bookworm", "{report:#}");
+        let findings = report["findings"].as_array().unwrap();
+        let mut fixed_sources = BTreeMap::new();
+        for finding in findings {
+            let source = finding["source"].as_str().unwrap();
+            let installed = finding["source_version"].as_str().unwrap();
+            let fixed = finding["fixed"].as_str().unwrap_or_else(|| panic!("{finding:#}"));
+            assert_eq!(installed, old[source], "{finding:#}");
+            // Fixed after what the image has, and at or before what the archive has now.
+            let newest = newer
+                .get(&source.to_owned())
+                .unwrap_or_else(|| panic!("{source} has no newer version, yet: {finding:#}"));
+            assert!(dpkg_holds(fixed, "gt", installed), "{finding:#}");
+            assert!(dpkg_holds(fixed, "le", newest), "{finding:#}");
+            assert!(!finding["evidence"].as_array().unwrap().is_empty(), "{finding:#}");
+            *fixed_sources.entry(source.to_owned()).or_insert(0) += 1;
+        }
+        // Every security upload the image lacks names what it fixes.
+        let security: Vec<&String> = newer
+            .keys()
+            .copied()
+            .filter(|source| {
+                let lock = std::fs::read_to_string(dir.path().join("today.lock")).unwrap();
+                lock.lines().any(|l| {
+                    l.contains(&format!("source = \"{source}\""))
+                        && l.contains("suite = \"bookworm-security\"")
+                })
+            })
+            .collect();
+        for source in &security {
+            assert!(
+                fixed_sources.contains_key(*source),
+                "{source} has a security update, but the scan reports no fix: {fixed_sources:?}"
+            );
+        }
+        eprintln!("newer sources: {newer:?}\nsecurity: {security:?}\nfindings per source: {fixed_sources:?}");
+    }
+}
