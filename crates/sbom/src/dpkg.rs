@@ -69,6 +69,9 @@ pub enum Detail {
     Packages,
     /// Packages, and every regular file with its hashes and owning packages.
     Files,
+    /// Packages, and every regular file with its owning packages, without reading or
+    /// hashing file contents (what vulnerability matching needs).
+    Owners,
 }
 
 /// What the dpkg metadata of an image says.
@@ -78,8 +81,19 @@ pub struct Found {
     pub packages: Vec<PackageFacts>,
     /// Every regular file, sorted by path, with [`Detail::Files`].
     pub files: Option<Vec<FileFacts>>,
+    /// Every regular file's path and owners, sorted by path, with [`Detail::Owners`].
+    pub owners: Option<Vec<FileOwners>>,
     /// The image's os-release facts (all `None` when it has no os-release file).
     pub os_release: OsRelease,
+}
+
+/// A regular file of the image and the packages whose dpkg file lists name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileOwners {
+    /// Absolute path inside the image.
+    pub path: String,
+    /// Its packages (usually one; none for files that no package installed).
+    pub packages: Vec<PackageName>,
 }
 
 /// Gathers package facts (and with [`Detail::Files`], file facts) from an image.
@@ -95,9 +109,10 @@ pub fn collect(image: &impl ImageFiles, detail: Detail) -> Result<Found> {
         debug!(package = %key, version = %record.package.version, "installed");
         packages.push(facts(&record.package, license, depends));
     }
-    let files = match detail {
-        Detail::Packages => None,
-        Detail::Files => Some(files(image, &installed)?),
+    let (files, owners) = match detail {
+        Detail::Packages => (None, None),
+        Detail::Files => (Some(files(image, &installed)?), None),
+        Detail::Owners => (None, Some(file_owners(image, &installed)?)),
     };
     let os_release = os_release(image)?;
     info!(
@@ -108,6 +123,7 @@ pub fn collect(image: &impl ImageFiles, detail: Detail) -> Result<Found> {
     Ok(Found {
         packages,
         files,
+        owners,
         os_release,
     })
 }
@@ -310,6 +326,23 @@ fn os_release(image: &impl ImageFiles) -> Result<OsRelease> {
 
 /// Every regular file, hashed, with the packages whose file lists name it.
 fn files(image: &impl ImageFiles, records: &[Record]) -> Result<Vec<FileFacts>> {
+    file_owners(image, records)?
+        .into_iter()
+        .map(|FileOwners { path, packages }| {
+            let content = image
+                .read(&path)
+                .map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?
+                .unwrap_or_default();
+            Ok(FileFacts::from_content(path, packages, &content))
+        })
+        .collect()
+}
+
+/// Every regular file of the image, sorted by path, with the packages that list it.
+fn file_owners(image: &impl ImageFiles, records: &[Record]) -> Result<Vec<FileOwners>> {
     let mut paths = image.regular_files().map_err(|source| Error::Read {
         path: "/".to_owned(),
         source,
@@ -328,19 +361,13 @@ fn files(image: &impl ImageFiles, records: &[Record]) -> Result<Vec<FileFacts>> 
             }
         }
     }
-    let mut out = Vec::with_capacity(paths.len());
-    for path in &paths {
-        let content = image
-            .read(path)
-            .map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?
-            .unwrap_or_default();
-        let packages = owners.remove(path).unwrap_or_default().into_iter().collect();
-        out.push(FileFacts::from_content(path.clone(), packages, &content));
-    }
-    Ok(out)
+    Ok(paths
+        .iter()
+        .map(|path| FileOwners {
+            path: path.clone(),
+            packages: owners.remove(path).unwrap_or_default().into_iter().collect(),
+        })
+        .collect())
 }
 
 /// The path as the image has it: as listed, or under `/usr` when a merged-/usr image

@@ -288,9 +288,9 @@ fn read_target(path: &Path) -> anyhow::Result<Target> {
 
 /// The packages of an image and which of them have files in it (beyond their docs).
 fn image_target(image: &Image) -> anyhow::Result<Target> {
-    let (_, found) = image_view::packages(image, Detail::Files)?;
+    let (_, found) = image_view::packages(image, Detail::Owners)?;
     let mut with_files = BTreeSet::new();
-    for file in found.files.iter().flatten() {
+    for file in found.owners.iter().flatten() {
         if !file.path.starts_with("/usr/share/doc/") {
             with_files.extend(file.packages.iter().cloned());
         }

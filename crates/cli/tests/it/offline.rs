@@ -330,3 +330,46 @@ fn an_archive_whose_index_does_not_match_release_is_refused() {
     let run = f.buckle.run(&["lock", "hello.toml"]).fails_with(3);
     assert!(run.stderr.contains("Packages"), "{}", run.stderr);
 }
+
+#[test]
+fn scan_marks_a_package_with_no_files_in_the_image_not_affected() {
+    let mut packages = fixture::packages(1);
+    packages.push(package(
+        "hello-doc",
+        "2.10-3",
+        &[("Source", "hello")],
+        &[("usr/share/doc/hello-doc/README", b"how to say hello\n", 0o644)],
+    ));
+    let f = Fixture::with_packages(packages);
+    f.write_spec(
+        "hello.toml",
+        &SPEC.replace("\"hello\"]", "\"hello\", \"hello-doc\"]"),
+    );
+    f.buckle.run(&["build", "-q", "hello.toml"]).ok();
+    std::fs::write(
+        f.path("tracker.json"),
+        r#"{"hello": {"CVE-2099-0002": {"releases": {"trixie": {"status": "resolved", "fixed_version": "2.10-4", "urgency": "medium"}}}}}"#,
+    )
+    .unwrap();
+    f.buckle.run(&["feeds", "import", "tracker.json"]).ok();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", "out/hello", "--release", "trixie", "--format", "json"];
+        args.extend_from_slice(extra);
+        f.buckle.run(&args).ok().json()
+    };
+    let findings = |report: &Value| -> Vec<(String, Value)> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["package"].as_str().unwrap().to_owned(), d["vex"].clone()))
+            .collect()
+    };
+    // The program's package is affected; the docs-only package of the same source is not.
+    assert_eq!(findings(&scan(&[])), [("hello".to_owned(), Value::Null)]);
+    let all = findings(&scan(&["--show-suppressed"]));
+    assert_eq!(all.len(), 2, "{all:?}");
+    let (_, vex) = all.iter().find(|(package, _)| package == "hello-doc").unwrap();
+    assert_eq!(vex["status"], "not_affected", "{vex:#}");
+    assert_eq!(vex["justification"], "vulnerable_code_not_present", "{vex:#}");
+}

@@ -22,9 +22,18 @@ const MAX_SYMLINKS: usize = 40;
 /// assert!(needs_content("usr/share/doc/libc6/copyright", Detail::Packages));
 /// assert!(!needs_content("usr/bin/python3.13", Detail::Packages));
 /// assert!(needs_content("usr/bin/python3.13", Detail::Files));
+/// assert!(needs_content("var/lib/dpkg/info/libc6:amd64.list", Detail::Owners));
+/// assert!(!needs_content("var/lib/dpkg/info/libc6:amd64.list", Detail::Packages));
+/// assert!(!needs_content("usr/bin/python3.13", Detail::Owners));
 /// ```
 pub fn needs_content(path: &str, detail: Detail) -> bool {
     if detail == Detail::Files {
+        return true;
+    }
+    let file_list = path
+        .strip_prefix("var/lib/dpkg/info/")
+        .is_some_and(|name| name.ends_with(".list") || name.ends_with(".md5sums"));
+    if detail == Detail::Owners && file_list {
         return true;
     }
     let doc_copyright = path
@@ -276,5 +285,42 @@ mod tests {
         ] {
             assert!(!needs_content(unwanted, Detail::Packages), "{unwanted}");
         }
+    }
+
+    #[test]
+    fn owners_detail_reads_only_the_file_lists_it_keeps() {
+        let status =
+            b"Package: dash\nStatus: install ok installed\nVersion: 0.5.12-12\nArchitecture: amd64\n";
+        let list = b"/.\n/usr\n/usr/bin\n/usr/bin/dash\n";
+        let entries = vec![
+            (Entry::file(rel("var/lib/dpkg/status"), 0o644, 0), &status[..]),
+            (
+                Entry::file(rel("var/lib/dpkg/info/dash.list"), 0o644, 0),
+                &list[..],
+            ),
+            (Entry::file(rel("usr/bin/dash"), 0o755, 0), b"\x7fELF"),
+        ];
+        // Held in memory only where needs_content says so, as Image::merged_files does.
+        let files = merged(
+            entries
+                .into_iter()
+                .map(|(entry, content)| {
+                    let keep = needs_content(entry.path.as_str(), Detail::Owners);
+                    (entry, keep.then_some(content))
+                })
+                .collect(),
+        );
+        assert!(files[&rel("usr/bin/dash")].content.is_none());
+        let found = crate::dpkg::collect(&files, Detail::Owners).unwrap();
+        let dash = found
+            .owners
+            .unwrap()
+            .into_iter()
+            .find(|o| o.path == "/usr/bin/dash")
+            .unwrap();
+        assert_eq!(
+            dash.packages,
+            ["dash".parse::<buckle_debian::PackageName>().unwrap()]
+        );
     }
 }

@@ -196,6 +196,26 @@ fn files_are_hashed_and_tied_to_packages_through_md5sums_conffiles_and_merged_us
 }
 
 #[test]
+fn owners_name_the_same_packages_as_files_without_reading_contents() {
+    let with_files = collect(&image(), Detail::Files).unwrap();
+    let found = collect(&image(), Detail::Owners).unwrap();
+    assert!(found.files.is_none());
+    let owners: Vec<(String, Vec<PackageName>)> = found
+        .owners
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.path, o.packages))
+        .collect();
+    let expected: Vec<(String, Vec<PackageName>)> = with_files
+        .files
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.path, f.packages))
+        .collect();
+    assert_eq!(owners, expected);
+}
+
+#[test]
 fn same_package_in_status_and_status_d_is_listed_once() {
     let mut image = image();
     image.insert(
