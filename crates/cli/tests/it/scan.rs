@@ -390,6 +390,24 @@ mod mirror {
             .collect()
     }
 
+    /// A dpkg status file listing a lock's amd64 runtime packages as installed.
+    fn status_file(lock: &str) -> String {
+        let lock: toml::Value = toml::from_str(lock).unwrap();
+        let mut out = String::new();
+        for p in lock["images"]["amd64"]["runtime"].as_array().unwrap() {
+            let field = |k: &str| p[k].as_str().unwrap();
+            out.push_str(&format!(
+                "Package: {}\nStatus: install ok installed\nArchitecture: {}\nSource: {} ({})\nVersion: {}\n\n",
+                field("name"),
+                field("architecture"),
+                field("source"),
+                field("source-version"),
+                field("version"),
+            ));
+        }
+        out
+    }
+
     /// `dpkg --compare-versions a op b`: the oracle for version order.
     fn dpkg_holds(a: &str, op: &str, b: &str) -> bool {
         Command::new("dpkg")
@@ -470,5 +488,27 @@ mod mirror {
             );
         }
         eprintln!("newer sources: {newer:?}\nsecurity: {security:?}\nfindings per source: {fixed_sources:?}");
+
+        // The same package set described by a dpkg status file gives the same findings.
+        let status = status_file(&std::fs::read_to_string(dir.path().join("old.lock")).unwrap());
+        std::fs::write(dir.path().join("status"), status).unwrap();
+        let from_status = buckle
+            .run(&["scan", "status", "--release", "bookworm", "--format", "json"])
+            .ok()
+            .json();
+        let key = |report: &serde_json::Value| -> Vec<(String, String, String)> {
+            let mut out: Vec<_> = report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    let text = |k: &str| f[k].as_str().unwrap().to_owned();
+                    (text("package"), text("id"), text("fixed"))
+                })
+                .collect();
+            out.sort();
+            out
+        };
+        assert_eq!(key(&from_status), key(&report));
     }
 }
