@@ -84,6 +84,7 @@ pub fn build_locked(
     args: &BuildArgs,
     printer: &Printer,
 ) -> anyhow::Result<serde_json::Value> {
+    let started = crate::commands::feeds::now_seconds();
     let arches = architectures(spec, &args.arch, args.format)?;
     fetch_lock(session, spec, &lock, 6, printer)?;
     let output = args
@@ -107,7 +108,7 @@ pub fn build_locked(
         }
         FormatArg::DockerArchive => job.write_docker_archive(&output)?,
     };
-    crate::commands::sign::sign_build(session, spec, &job.lock, &output, args, printer)?;
+    crate::commands::sign::sign_build(session, spec, &job.lock, &output, started, args, printer)?;
     let digest = built.first().map(|b| b.manifest.digest.oci()).unwrap_or_default();
     for image in &built {
         let size: u64 = image.layers.iter().map(|l| l.descriptor.size).sum();

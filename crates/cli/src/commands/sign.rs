@@ -88,12 +88,14 @@ pub fn run(args: &SignArgs, global: &Global, printer: &Printer) -> anyhow::Resul
     report(&signed, printer)
 }
 
-/// `buckle build --sign KEY`: signs the layout just written at `output`.
+/// `buckle build --sign KEY`: signs the layout just written at `output` by a build
+/// that started at `started` (seconds since 1970).
 pub fn sign_build(
     session: &Session,
     spec: &SpecFile,
     lock: &Lock,
     output: &Path,
+    started: u64,
     args: &BuildArgs,
     printer: &Printer,
 ) -> anyhow::Result<()> {
@@ -107,10 +109,7 @@ pub fn sign_build(
         ));
     }
     let key = read_private_key(key_path)?;
-    let finished = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
+    let finished = crate::commands::feeds::now_seconds();
     let signing = Signing {
         key: &key,
         builder_id: builder_id(None),
@@ -120,7 +119,7 @@ pub fn sign_build(
             spec,
             lock,
             invocation: Some(Invocation {
-                started_on: None,
+                started_on: Some(buckle_oci::rfc3339_utc(started)),
                 finished_on: Some(buckle_oci::rfc3339_utc(finished)),
             }),
         }),

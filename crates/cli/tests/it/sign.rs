@@ -125,6 +125,12 @@ fn provenance_names_the_inrelease_the_packages_index_and_every_deb_by_digest() {
                 .unwrap_or_else(|| panic!("{uri} not in {deps:#?}"))["digest"]["sha256"]
                 .clone()
         };
+        let metadata = &statement["predicate"]["runDetails"]["metadata"];
+        let (started, finished) = (
+            metadata["startedOn"].as_str().unwrap(),
+            metadata["finishedOn"].as_str().unwrap(),
+        );
+        assert!(started.ends_with('Z') && started <= finished, "{metadata:#}");
         for path in [
             "/dists/trixie/InRelease",
             "/dists/trixie/main/binary-amd64/Packages.xz",
