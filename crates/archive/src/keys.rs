@@ -79,17 +79,23 @@ pub struct Keyring {
 impl Keyring {
     /// The Debian archive keys shipped with buckle: the archive, security archive and
     /// stable release keys of trixie, bookworm and bullseye.
+    /// They are read (and their self-signatures checked) once per process.
     pub fn debian() -> Keyring {
-        let mut ring = Keyring {
-            name: "buckle's Debian archive keys".to_owned(),
-            signers: Vec::new(),
-        };
-        for (file, armored) in DEBIAN_KEYS {
-            let keys = Keyring::from_bytes(file, armored.as_bytes())
-                .expect("the shipped Debian keys parse (tested in keys::tests)");
-            ring.signers.extend(keys.signers);
-        }
-        ring
+        static DEBIAN: std::sync::OnceLock<Keyring> = std::sync::OnceLock::new();
+        DEBIAN
+            .get_or_init(|| {
+                let mut ring = Keyring {
+                    name: "buckle's Debian archive keys".to_owned(),
+                    signers: Vec::new(),
+                };
+                for (file, armored) in DEBIAN_KEYS {
+                    let keys = Keyring::from_bytes(file, armored.as_bytes())
+                        .expect("the shipped Debian keys parse (tested in keys::tests)");
+                    ring.signers.extend(keys.signers);
+                }
+                ring
+            })
+            .clone()
     }
 
     /// Reads a keyring file's bytes: ASCII-armored or binary OpenPGP keys, one or many.

@@ -25,7 +25,7 @@ pub struct Session {
     apt_dir: PathBuf,
     now: ReleaseDate,
     releases: Mutex<BTreeMap<(MirrorUrl, Suite), Arc<VerifiedRelease>>>,
-    indexes: Mutex<BTreeMap<IndexKey, Arc<Vec<BinaryPackage>>>>,
+    indexes: Mutex<BTreeMap<IndexKey, Arc<Vec<Arc<BinaryPackage>>>>>,
     universes: Mutex<BTreeMap<String, Arc<Universe>>>,
 }
 
@@ -118,7 +118,7 @@ impl Session {
         release: &VerifiedRelease,
         component: &Component,
         arch: &Arch,
-    ) -> anyhow::Result<Arc<Vec<BinaryPackage>>> {
+    ) -> anyhow::Result<Arc<Vec<Arc<BinaryPackage>>>> {
         let key = (
             release.mirror.clone(),
             release.suite.clone(),
@@ -132,8 +132,8 @@ impl Session {
             .archive
             .packages(release, component, arch)
             .with_context(|| format!("cannot read the {arch} packages of `{}`", release.suite))?;
-        let packages = Arc::new(index.packages);
-        lock(&self.indexes).insert(key, packages.clone());
+        let packages = Arc::new(index.packages.into_iter().map(Arc::new).collect());
+        lock(&self.indexes).insert(key, Arc::clone(&packages));
         Ok(packages)
     }
 }
@@ -156,6 +156,19 @@ impl Session {
     }
 }
 
+impl Drop for Session {
+    /// Freeing millions of parsed index entries takes longer than a warm `buckle lock`
+    /// itself: a thread frees them, so the command's result is not held up (when the
+    /// process exits first, the OS reclaims the memory at once).
+    fn drop(&mut self) {
+        let indexes = std::mem::take(&mut *lock(&self.indexes));
+        let universes = std::mem::take(&mut *lock(&self.universes));
+        if !indexes.is_empty() || !universes.is_empty() {
+            std::thread::spawn(move || drop((indexes, universes)));
+        }
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -169,7 +182,6 @@ pub fn resolve(dir: &Path, path: &Path) -> PathBuf {
     }
 }
 
-/// `$XDG_CACHE_HOME/buckle`, else `~/.cache/buckle`.
 /// `$XDG_CACHE_HOME/buckle`, else `~/.cache/buckle`.
 pub fn default_cache_dir() -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {

@@ -53,10 +53,6 @@ pub struct BinaryPackage {
     pub pre_depends: Vec<Alternatives>,
     /// `Provides:` (each entry a single relation; `=` constraints give versioned provides).
     pub provides: Vec<Relation>,
-    /// `Conflicts:`
-    pub conflicts: Vec<Alternatives>,
-    /// `Breaks:`
-    pub breaks: Vec<Alternatives>,
     /// `Replaces:`
     pub replaces: Vec<Alternatives>,
     /// `Filename:`: the pool path, relative to the mirror root (absent in control files).
@@ -147,8 +143,6 @@ impl BinaryPackage {
             depends: relations("Depends")?,
             pre_depends: relations("Pre-Depends")?,
             provides: relations("Provides")?.into_iter().flatten().collect(),
-            conflicts: relations("Conflicts")?,
-            breaks: relations("Breaks")?,
             replaces: relations("Replaces")?,
             filename: owned("Filename"),
             size: number("Size")?,

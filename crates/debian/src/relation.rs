@@ -123,7 +123,7 @@ pub fn parse_relation(text: &str) -> Result<Relation> {
                 Some(parse_constraint(inner).map_err(|r| fail(&r))?),
             )
         }
-        None => (text_no_extras.as_str(), None),
+        None => (&*text_no_extras, None),
     };
     let head = head.trim();
     let (name, qualifier) = match head.split_once(':') {
@@ -154,7 +154,10 @@ fn parse_constraint(inner: &str) -> std::result::Result<Constraint, String> {
     Ok(Constraint { op, version })
 }
 
-fn strip_restrictions(text: &str) -> String {
+fn strip_restrictions(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['[', '<']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     let mut in_parens = false;
     let mut skip_until = None;
@@ -174,7 +177,7 @@ fn strip_restrictions(text: &str) -> String {
             }
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 impl fmt::Display for Relation {

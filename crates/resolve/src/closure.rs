@@ -13,7 +13,7 @@ use crate::error::{Error, Result, Unsatisfiable};
 use crate::resolution::{Cut, Field, Need, Pins, Resolution, Selected};
 use crate::universe::{Id, Universe};
 use buckle_debian::relation::{Alternatives, Relation};
-use buckle_debian::PackageName;
+use buckle_debian::{BinaryPackage, PackageName};
 use buckle_spec::Exclude;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -383,7 +383,7 @@ impl Walk<'_> {
             .into_iter()
             .filter_map(|(_, (id, needed_by))| {
                 universe.get(id).map(|c| Selected {
-                    package: c.package.clone(),
+                    package: BinaryPackage::clone(&c.package),
                     suite: c.suite.clone(),
                     needed_by,
                 })

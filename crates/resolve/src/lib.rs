@@ -19,8 +19,7 @@
 //! let index = "Package: python3\nVersion: 3.13.5-1\nArchitecture: amd64\nDepends: libc6 (>= 2.38)\n\n\
 //!              Package: libc6\nVersion: 2.41-12\nArchitecture: amd64\n";
 //! let packages = deb822::paragraphs(index)
-//!     .map(|p| ("trixie".parse().unwrap(), BinaryPackage::from_paragraph(&p.unwrap()).unwrap()))
-//!     .collect();
+//!     .map(|p| ("trixie".parse().unwrap(), BinaryPackage::from_paragraph(&p.unwrap()).unwrap()));
 //! let universe = Universe::new("amd64".parse().unwrap(), packages);
 //! let roots = ["python3".parse().unwrap()];
 //! let resolution = resolve(&universe, &roots, &[], &Pins::new()).unwrap();

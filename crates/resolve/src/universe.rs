@@ -5,14 +5,15 @@ use buckle_debian::relation::{ArchQualifier, Relation};
 use buckle_debian::{Arch, BinaryPackage, MultiArch, PackageName, Version};
 use buckle_spec::Suite;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// One package as found in one suite.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
     /// The suite whose Packages index lists it.
     pub suite: Suite,
-    /// The package.
-    pub package: BinaryPackage,
+    /// The package (shared with the index it was read from).
+    pub package: Arc<BinaryPackage>,
 }
 
 /// Index of a candidate in [`Universe::candidates`].
@@ -35,12 +36,18 @@ impl Universe {
     /// architectures are left out; `all` packages are kept. The order of the input does
     /// not matter: among equal versions in several suites, the suite whose name sorts
     /// first is preferred.
-    pub fn new(arch: Arch, packages: Vec<(Suite, BinaryPackage)>) -> Universe {
+    pub fn new<P: Into<Arc<BinaryPackage>>>(
+        arch: Arch,
+        packages: impl IntoIterator<Item = (Suite, P)>,
+    ) -> Universe {
         let all: Arch = "all".parse().expect("`all` is a valid architecture name");
         let mut candidates: Vec<Candidate> = packages
             .into_iter()
-            .filter(|(_, p)| p.arch == arch || p.arch == all)
-            .map(|(suite, package)| Candidate { suite, package })
+            .map(|(suite, package)| Candidate {
+                suite,
+                package: package.into(),
+            })
+            .filter(|c| c.package.arch == arch || c.package.arch == all)
             .collect();
         candidates.sort_by(|a, b| {
             let (x, y) = (&a.package, &b.package);

@@ -78,10 +78,10 @@ pub fn resolve_spec(
     update: bool,
 ) -> anyhow::Result<Resolved> {
     let suites = open_suites(session, spec, old)?;
+    let universes = universes(session, spec, &suites)?;
     let mut resolutions = BTreeMap::new();
     let mut images: BTreeMap<Arch, BTreeMap<Variant, Vec<_>>> = BTreeMap::new();
-    for arch in &spec.spec.architectures {
-        let universe = universe(session, spec, &suites, arch)?;
+    for (arch, universe) in spec.spec.architectures.iter().zip(universes) {
         for variant in Variant::ALL {
             let pins = match (old, update) {
                 (Some(lock), false) => pins_from_lock(lock.packages(arch, variant)),
@@ -152,6 +152,27 @@ fn recorded_date(old: Option<&Lock>, suite: &Suite) -> anyhow::Result<Option<Rel
     Ok(Some(date))
 }
 
+/// The universe of each of the spec's architectures, in the spec's order, built side by
+/// side: reading one architecture's indexes overlaps indexing the other's.
+fn universes(session: &Session, spec: &SpecFile, suites: &OpenSuites) -> anyhow::Result<Vec<Arc<Universe>>> {
+    std::thread::scope(|scope| {
+        let builds: Vec<_> = spec
+            .spec
+            .architectures
+            .iter()
+            .map(|arch| scope.spawn(move || universe(session, spec, suites, arch)))
+            .collect();
+        builds
+            .into_iter()
+            .map(|build| {
+                build
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 fn universe(
     session: &Session,
     spec: &SpecFile,
@@ -174,7 +195,7 @@ fn universe(
         for (source, release) in suites {
             for component in &source.components {
                 let index = session.packages(release, component, arch)?;
-                packages.extend(index.iter().map(|p| (release.suite.clone(), p.clone())));
+                packages.extend(index.iter().map(|p| (release.suite.clone(), Arc::clone(p))));
             }
         }
         tracing::debug!(spec = %spec.path.display(), %arch, packages = packages.len(), "universe");

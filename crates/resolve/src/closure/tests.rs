@@ -27,7 +27,7 @@ pub(crate) fn packages(suite: &str, index: &str) -> Vec<(buckle_spec::Suite, Bin
 }
 
 pub(crate) fn universe(suites: &[(&str, &str)]) -> Universe {
-    let all = suites.iter().flat_map(|(s, i)| packages(s, i)).collect();
+    let all: Vec<_> = suites.iter().flat_map(|(s, i)| packages(s, i)).collect();
     Universe::new("amd64".parse().unwrap(), all)
 }
 
