@@ -22,6 +22,11 @@ mod session;
 use clap::Parser;
 use printer::{Printer, Verbosity};
 
+/// Reading a Packages index makes millions of small allocations; mimalloc serves them
+/// with far fewer page faults and system calls than glibc's allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
