@@ -1,6 +1,6 @@
 //! Against the reference registry (`docker-registry`, the Debian package) started on
-//! loopback by each test: plain HTTP, and htpasswd basic auth over TLS with a CA the
-//! test makes. Needs `docker-registry` and `skopeo` on PATH (feature `registry`).
+//! loopback by each test: plain HTTP, htpasswd basic auth over TLS with a CA the test
+//! makes, and docker token authentication with a token server the test runs. Needs `docker-registry` and `skopeo` on PATH (feature `registry`).
 #![cfg(feature = "registry")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,6 +28,8 @@ struct TestRegistry {
     port: u16,
     tls: bool,
     child: Mutex<Option<Child>>,
+    /// The token server of a registry with token authentication.
+    token_server: Option<TokenServer>,
 }
 
 impl TestRegistry {
@@ -40,7 +42,29 @@ impl TestRegistry {
         TestRegistry::start_new(true)
     }
 
+    /// Plain HTTP with docker token authentication: the registry sends clients to a
+    /// token server (run by the test) that grants what the test user asks for.
+    fn with_token_server() -> TestRegistry {
+        let token_server = TokenServer::start();
+        let mut registry = TestRegistry::configured(false, |dir| {
+            std::fs::write(dir.join("token-cert.pem"), &token_server.certificate_pem).unwrap();
+            format!(
+                "auth:\n  token:\n    realm: {realm}\n    service: {TOKEN_SERVICE}\n    \
+                 issuer: {TOKEN_ISSUER}\n    rootcertbundle: {d}/token-cert.pem\n",
+                realm = token_server.realm(),
+                d = dir.display()
+            )
+        });
+        registry.token_server = Some(token_server);
+        registry
+    }
+
     fn start_new(tls: bool) -> TestRegistry {
+        TestRegistry::configured(tls, |_| String::new())
+    }
+
+    /// A registry whose config ends with what `extra` writes (given the registry's directory).
+    fn configured(tls: bool, extra: impl FnOnce(&Path) -> String) -> TestRegistry {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -66,12 +90,14 @@ impl TestRegistry {
                 d = dir.path().display()
             ));
         }
+        config.push_str(&extra(dir.path()));
         std::fs::write(dir.path().join("config.yml"), config).unwrap();
         let registry = TestRegistry {
             dir,
             port,
             tls,
             child: Mutex::new(None),
+            token_server: None,
         };
         registry.start();
         registry
@@ -151,6 +177,161 @@ impl Drop for TestRegistry {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+const TOKEN_SERVICE: &str = "buckle-test-registry";
+const TOKEN_ISSUER: &str = "buckle-test-token-issuer";
+
+/// A docker token server on loopback: `GET /token?service=…&scope=…` with the test
+/// user's Basic credentials gets a JWT (ES256, its certificate in the `x5c` header)
+/// granting the scopes asked for; anonymous requests get pull only; a wrong password
+/// gets 401. Each request's query is recorded.
+struct TokenServer {
+    port: u16,
+    certificate_pem: String,
+    requests: std::sync::Arc<Mutex<Vec<String>>>,
+}
+
+impl TokenServer {
+    fn start() -> TokenServer {
+        use rcgen::{CertificateParams, DnType, KeyPair};
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "buckle test token signer");
+        let certificate = params.self_signed(&key).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let der = certificate.der().to_vec();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                answer_token_request(stream, &key, &der, &seen);
+            }
+        });
+        TokenServer {
+            port,
+            certificate_pem: certificate.pem(),
+            requests,
+        }
+    }
+
+    fn realm(&self) -> String {
+        format!("http://127.0.0.1:{}/token", self.port)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn answer_token_request(
+    mut stream: TcpStream,
+    key: &rcgen::KeyPair,
+    certificate_der: &[u8],
+    seen: &Mutex<Vec<String>>,
+) {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    use std::io::{BufRead, BufReader, Write};
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).unwrap();
+    let mut authorization = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("authorization") {
+                authorization = Some(value.trim().to_owned());
+            }
+        }
+    }
+    let target = request_line.split_whitespace().nth(1).unwrap_or_default();
+    let query = target.split_once('?').map_or("", |(_, q)| q).to_owned();
+    seen.lock().unwrap().push(query.clone());
+    let user = match authorization.as_deref().and_then(|a| a.strip_prefix("Basic ")) {
+        None => None,
+        Some(encoded) if STANDARD.decode(encoded).ok() == Some(format!("{USER}:{PASSWORD}").into_bytes()) => {
+            Some(USER)
+        }
+        Some(_) => {
+            let body = r#"{"details":"wrong user name or password"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            return;
+        }
+    };
+    let decode = |v: &str| {
+        v.replace("%3A", ":")
+            .replace("%3a", ":")
+            .replace("%2F", "/")
+            .replace("%2f", "/")
+            .replace("%2C", ",")
+            .replace("%2c", ",")
+    };
+    let access: Vec<serde_json::Value> = query
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("scope="))
+        .map(decode)
+        .filter_map(|scope| {
+            let mut parts = scope.splitn(3, ':');
+            let (kind, name, actions) = (parts.next()?, parts.next()?, parts.next()?);
+            let actions: Vec<&str> = actions
+                .split(',')
+                .filter(|a| user.is_some() || *a == "pull")
+                .collect();
+            Some(serde_json::json!({"type": kind, "name": name, "actions": actions}))
+        })
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let header = serde_json::json!({"typ": "JWT", "alg": "ES256", "x5c": [STANDARD.encode(certificate_der)]});
+    let claims = serde_json::json!({
+        "iss": TOKEN_ISSUER, "sub": user.unwrap_or(""), "aud": TOKEN_SERVICE,
+        "exp": now + 300, "nbf": now - 10, "iat": now, "jti": format!("{now}-{}", access.len()),
+        "access": access,
+    });
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let der = rcgen::SigningKey::sign(key, signing_input.as_bytes()).unwrap();
+    let token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(der_to_jws(&der)));
+    let body = serde_json::json!({"token": token, "expires_in": 300}).to_string();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// An ECDSA signature in DER (`SEQUENCE { INTEGER r, INTEGER s }`) as JWS wants it:
+/// r and s as 32 big-endian bytes each.
+fn der_to_jws(der: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    let mut at = 2; // SEQUENCE tag and (short) length
+    for _ in 0..2 {
+        assert_eq!(der[at], 0x02, "an INTEGER");
+        let len = der[at + 1] as usize;
+        let value = &der[at + 2..at + 2 + len];
+        let value = &value[value.len().saturating_sub(32)..];
+        out.extend(std::iter::repeat_n(0, 32 - value.len()));
+        out.extend_from_slice(value);
+        at += 2 + len;
+    }
+    out
 }
 
 /// Few retries, short waits: the tests break things on purpose.
@@ -728,6 +909,79 @@ fn tls_with_basic_auth_round_trips_with_the_private_ca() {
     assert_eq!(pulled.digest, pushed.digest);
     assert_eq!(pulled.referrers.len(), 1);
     assert_eq!(blob_names(&out), blob_names(&source));
+}
+
+#[test]
+fn bearer_tokens_from_a_token_server_push_and_pull_and_a_wrong_password_is_refused() {
+    let registry = TestRegistry::with_token_server();
+    let tokens = registry.token_server.as_ref().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let source = image_layout(work.path(), &["amd64", "arm64"], 30_000, 11);
+    attach(&source);
+    let layout = Layout::open(&source).unwrap();
+    let with_password = Options {
+        insecure: true,
+        credentials: CredentialStore::anonymous()
+            .with_credentials(Credentials::password(USER, PASSWORD, "the test")),
+        ..quick()
+    };
+    let client = Registry::connect(&registry.host(), &with_password).unwrap();
+    let target = registry.reference("tokens/static:1");
+    let pushed = push(
+        &client,
+        &layout,
+        None,
+        &target,
+        &PushOptions::default(),
+        &NoReporter,
+    )
+    .unwrap();
+    // The push asked for the repository's pull and push rights from the token server.
+    let asked = tokens.requests();
+    assert!(
+        asked
+            .iter()
+            .any(|q| q.contains(&format!("service={TOKEN_SERVICE}"))
+                && (q.contains("scope=repository%3Atokens%2Fstatic%3Apull%2Cpush")
+                    || q.contains("scope=repository:tokens/static:pull,push"))),
+        "{asked:?}"
+    );
+
+    // Anonymous clients get pull-only tokens: they read, and cannot write.
+    let anonymous = Options {
+        insecure: true,
+        ..quick()
+    };
+    let reader = Registry::connect(&registry.host(), &anonymous).unwrap();
+    let out = work.path().join("out");
+    let pulled = pull(&reader, &target, &out, PullOptions::default(), &NoReporter).unwrap();
+    assert_eq!(pulled.digest, pushed.digest);
+    assert_eq!(blob_names(&out), blob_names(&source));
+    let refused = push(
+        &reader,
+        &layout,
+        None,
+        &registry.reference("tokens/other:1"),
+        &PushOptions::default(),
+        &NoReporter,
+    );
+    let refused = refused.expect_err("an anonymous token pushed");
+    assert!(matches!(refused, Error::AuthRequired { .. }), "{refused:?}");
+
+    let wrong = Options {
+        credentials: CredentialStore::anonymous()
+            .with_credentials(Credentials::password(USER, "wrong", "the test")),
+        ..with_password
+    };
+    let client = Registry::connect(&registry.host(), &wrong).unwrap();
+    let err = client.manifest("tokens/static", "1").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}` rejected the credentials of user `{USER}`: wrong user name or password",
+            registry.host()
+        )
+    );
 }
 
 #[test]
