@@ -1,7 +1,7 @@
 //! A binary package as a Packages index (or a .deb's control file) describes it.
 
 use crate::deb822::Paragraph;
-use crate::relation::{parse_relations, Alternatives, Relation};
+use crate::relation::{parse_relations, Relation, Relations};
 use crate::{Arch, PackageName, Version};
 use buckle_digest::Sha256;
 use std::fmt;
@@ -47,14 +47,14 @@ pub struct BinaryPackage {
     pub maintainer: Option<String>,
     /// `Homepage:`
     pub homepage: Option<String>,
-    /// `Depends:`
-    pub depends: Vec<Alternatives>,
-    /// `Pre-Depends:`
-    pub pre_depends: Vec<Alternatives>,
+    /// `Depends:`, parsed on use.
+    pub depends: Relations,
+    /// `Pre-Depends:`, parsed on use.
+    pub pre_depends: Relations,
     /// `Provides:` (each entry a single relation; `=` constraints give versioned provides).
     pub provides: Vec<Relation>,
-    /// `Replaces:`
-    pub replaces: Vec<Alternatives>,
+    /// `Replaces:`, parsed on use.
+    pub replaces: Relations,
     /// `Filename:`: the pool path, relative to the mirror root (absent in control files).
     pub filename: Option<String>,
     /// `Size:` of the .deb (absent in control files).
@@ -105,13 +105,15 @@ impl BinaryPackage {
             Some(field) => parse_source(field, &version).map_err(|e| parse_err("Source", e))?,
             None => (name.clone(), version.clone()),
         };
-        let relations = |field: &str| -> Result<Vec<Alternatives>, PackageError> {
-            p.get(field)
-                .map(parse_relations)
-                .transpose()
-                .map_err(|e| parse_err(field, e))
-                .map(Option::unwrap_or_default)
-        };
+        let provides: Vec<Relation> = p
+            .get("Provides")
+            .map(parse_relations)
+            .transpose()
+            .map_err(|e| parse_err("Provides", e))?
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .collect();
         let number = |field: &str| -> Result<Option<u64>, PackageError> {
             p.get(field)
                 .map(|v| {
@@ -140,10 +142,10 @@ impl BinaryPackage {
             section: owned("Section"),
             maintainer: owned("Maintainer"),
             homepage: owned("Homepage"),
-            depends: relations("Depends")?,
-            pre_depends: relations("Pre-Depends")?,
-            provides: relations("Provides")?.into_iter().flatten().collect(),
-            replaces: relations("Replaces")?,
+            depends: Relations::new(p.get("Depends")),
+            pre_depends: Relations::new(p.get("Pre-Depends")),
+            provides,
+            replaces: Relations::new(p.get("Replaces")),
             filename: owned("Filename"),
             size: number("Size")?,
             sha256,
@@ -196,6 +198,24 @@ mod tests {
         assert_eq!(pkg.provides.len(), 2);
         assert_eq!(pkg.size, Some(882048));
         assert_eq!(pkg.summary.as_deref(), Some("Minimal subset"));
+    }
+
+    #[test]
+    fn relation_fields_are_kept_as_written_and_parsed_on_use() {
+        let p = paragraphs(STANZA).next().unwrap().unwrap();
+        let pkg = BinaryPackage::from_paragraph(&p).unwrap();
+        assert_eq!(pkg.depends.text(), Some("libssl3t64 (>= 3.0.0)"));
+        let pre = pkg.pre_depends.parse().unwrap();
+        assert_eq!(pre.len(), 1);
+        assert_eq!(pre[0][0].to_string(), "libc6 (>= 2.38)");
+        assert!(pkg.replaces.parse().unwrap().is_empty());
+
+        // A broken field does not stop the stanza from being read; using it fails.
+        let broken = STANZA.replace("Depends: libssl3t64 (>= 3.0.0)", "Depends: libssl3t64 (>= 3.0.0");
+        let p = paragraphs(&broken).next().unwrap().unwrap();
+        let pkg = BinaryPackage::from_paragraph(&p).unwrap();
+        let err = pkg.depends.parse().unwrap_err();
+        assert!(err.to_string().contains("libssl3t64 (>= 3.0.0"), "{err}");
     }
 
     #[test]

@@ -93,6 +93,29 @@ pub struct Relation {
 /// `a | b | c`: any one of them satisfies the dependency.
 pub type Alternatives = Vec<Relation>;
 
+/// A relation field (`Depends`, `Pre-Depends`, `Replaces`) as a stanza writes it,
+/// parsed when read: a Packages index has some 70,000 stanzas and a lock looks at a
+/// few hundred, so parsing every field up front would be most of the work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Relations(Option<Box<str>>);
+
+impl Relations {
+    /// The field's text (`None`: the stanza has no such field).
+    pub fn new(text: Option<&str>) -> Relations {
+        Relations(text.map(Box::from))
+    }
+
+    /// The field as written, if the stanza has it.
+    pub fn text(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    /// The groups of alternatives; empty when the field is absent.
+    pub fn parse(&self) -> Result<Vec<Alternatives>> {
+        self.text().map_or_else(|| Ok(Vec::new()), parse_relations)
+    }
+}
+
 /// Parses a whole relation field. Architecture restrictions (`[amd64]`) and build
 /// profiles (`<!nocheck>`) are accepted and dropped: they only matter for source
 /// packages, whose relations buckle does not resolve.

@@ -519,8 +519,10 @@ fn depth_step(depth: usize, component: &str) -> Option<usize> {
 }
 
 /// Whether `winner` declares `Replaces` on `loser` (name and version constraint).
+/// (The field was checked when the control file was read.)
 fn replaces(winner: &BinaryPackage, loser: &BinaryPackage) -> bool {
-    winner.replaces.iter().flatten().any(|relation| {
+    let groups = winner.replaces.parse().unwrap_or_default();
+    groups.iter().flatten().any(|relation| {
         relation.name == loser.name
             && relation
                 .constraint

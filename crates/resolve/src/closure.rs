@@ -117,8 +117,14 @@ impl Walk<'_> {
                 (Field::PreDepends, &package.pre_depends),
                 (Field::Depends, &package.depends),
             ];
-            for (field, groups) in fields {
-                for group in groups {
+            for (field, relations) in fields {
+                let groups = relations.parse().map_err(|source| Error::BadRelation {
+                    package: package.name.clone(),
+                    version: package.version.to_string(),
+                    field: field.name(),
+                    source,
+                })?;
+                for group in &groups {
                     if let Some(conflict) = self.group(&name, field, group)? {
                         return Ok(Some(conflict));
                     }

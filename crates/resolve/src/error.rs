@@ -33,6 +33,19 @@ pub enum Error {
         /// The missing field.
         field: &'static str,
     },
+    /// A chosen package whose relation field does not parse.
+    #[error("`{package}` {version} has a bad `{field}` field")]
+    BadRelation {
+        /// The package.
+        package: PackageName,
+        /// Its version, as written.
+        version: String,
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        #[source]
+        source: buckle_debian::Error,
+    },
     /// A chosen package whose `Filename` is not a safe pool path.
     #[error("`{package}` {version} has an unusable `Filename`")]
     PoolPath {
@@ -64,6 +77,7 @@ impl Error {
                 )
                 .into(),
             ),
+            Error::BadRelation { .. } => Some("the archive serves a malformed stanza for it: cut it with an [[exclude]] if the image works without it, or report it to the archive".into()),
             Error::NotLockable { .. } | Error::PoolPath { .. } => None,
         }
     }

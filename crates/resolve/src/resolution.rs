@@ -27,12 +27,19 @@ pub enum Field {
     Depends,
 }
 
-impl fmt::Display for Field {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Field {
+    /// The field's name in a stanza.
+    pub fn name(self) -> &'static str {
+        match self {
             Field::PreDepends => "Pre-Depends",
             Field::Depends => "Depends",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -137,7 +137,9 @@ fn check_closed(r: &Resolution, excludes: &[Exclude]) -> Result<(), TestCaseErro
             "{} is excluded",
             s.package.name
         );
-        for group in s.package.pre_depends.iter().chain(&s.package.depends) {
+        let mut groups = s.package.pre_depends.parse().unwrap();
+        groups.extend(s.package.depends.parse().unwrap());
+        for group in &groups {
             let text: Vec<String> = group.iter().map(|r| r.to_string()).collect();
             let text = text.join(" | ");
             let cut = r.cuts.iter().any(|c| {

@@ -16,7 +16,7 @@
 use crate::error::{Duplicate, Error, ReadError, Result};
 use crate::license::LicenseInfo;
 use crate::model::{FileFacts, OsRelease, PackageFacts, PackageKey};
-use buckle_debian::relation::Alternatives;
+use buckle_debian::relation::{Alternatives, Relations};
 use buckle_debian::{deb822, BinaryPackage, PackageName};
 use std::collections::{BTreeMap, BTreeSet};
 use tracing::{debug, info, instrument};
@@ -100,7 +100,7 @@ pub struct FileOwners {
 #[instrument(skip_all, fields(detail = ?detail))]
 pub fn collect(image: &impl ImageFiles, detail: Detail) -> Result<Found> {
     let installed = installed_packages(image)?;
-    let depends = resolve_depends(&installed);
+    let depends = resolve_depends(&installed)?;
     let mut packages = Vec::with_capacity(installed.len());
     for record in &installed {
         let key = record.package_key();
@@ -249,7 +249,7 @@ fn deduplicate(mut records: Vec<Record>) -> Result<Vec<Record>> {
 /// For each package, the packages of the set that satisfy its `Pre-Depends` and
 /// `Depends`: per group, the first alternative that an installed package is (or, failing
 /// that, provides).
-fn resolve_depends(records: &[Record]) -> BTreeMap<PackageKey, Vec<PackageName>> {
+fn resolve_depends(records: &[Record]) -> Result<BTreeMap<PackageKey, Vec<PackageName>>> {
     let mut real: BTreeSet<&str> = BTreeSet::new();
     let mut providers: BTreeMap<&str, BTreeSet<&PackageName>> = BTreeMap::new();
     for record in records {
@@ -264,9 +264,18 @@ fn resolve_depends(records: &[Record]) -> BTreeMap<PackageKey, Vec<PackageName>>
     let mut out = BTreeMap::new();
     for record in records {
         let package = &record.package;
-        let groups: Vec<&Alternatives> = package.pre_depends.iter().chain(&package.depends).collect();
+        let parse = |field: &'static str, relations: &Relations| {
+            relations.parse().map_err(|source| Error::Relation {
+                path: record.origin.clone(),
+                package: package.name.clone(),
+                field,
+                source,
+            })
+        };
+        let mut groups: Vec<Alternatives> = parse("Pre-Depends", &package.pre_depends)?;
+        groups.extend(parse("Depends", &package.depends)?);
         let mut depends = BTreeSet::new();
-        for group in groups {
+        for group in &groups {
             let satisfied = group.iter().find_map(|relation| {
                 let name = relation.name.as_str();
                 if real.contains(name) {
@@ -289,7 +298,7 @@ fn resolve_depends(records: &[Record]) -> BTreeMap<PackageKey, Vec<PackageName>>
         }
         out.insert(record.package_key(), depends.into_iter().cloned().collect());
     }
-    out
+    Ok(out)
 }
 
 fn facts(package: &BinaryPackage, license: LicenseInfo, depends: Vec<PackageName>) -> PackageFacts {

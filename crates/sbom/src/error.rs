@@ -35,6 +35,19 @@ pub enum Error {
         #[source]
         source: PackageError,
     },
+    /// A dpkg database stanza whose relation field does not parse.
+    #[error("`{path}`: the `{field}` field of `{package}` cannot be read")]
+    Relation {
+        /// The path inside the image.
+        path: String,
+        /// The package.
+        package: PackageName,
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        #[source]
+        source: buckle_debian::Error,
+    },
     /// A `.md5sums` or `.list` line that is not `<md5>  <path>`.
     #[error("`{path}` line {line}: expected `<md5 hex>  <path>`, found `{found}`")]
     Md5sums {

@@ -16,7 +16,7 @@ mod ar;
 use crate::content::Content;
 use crate::error::{Error, Result};
 use ar::{ArError, ArReader};
-use buckle_debian::{deb822, BinaryPackage};
+use buckle_debian::{deb822, BinaryPackage, PackageError};
 use buckle_oci::tar::{EntryKind, Reader};
 use buckle_oci::RelPath;
 use std::collections::BTreeSet;
@@ -394,10 +394,26 @@ fn parse_control(deb: &str, text: &str) -> Result<BinaryPackage> {
         .next()
         .ok_or_else(|| syntax("the control file is empty".into()))?
         .map_err(|e| syntax(e.to_string()))?;
-    BinaryPackage::from_paragraph(&paragraph).map_err(|source| Error::Control {
+    let control_error = |source| Error::Control {
         deb: deb.to_owned(),
         source,
-    })
+    };
+    let package = BinaryPackage::from_paragraph(&paragraph).map_err(control_error)?;
+    // Relation fields are parsed on use; a package's own control file is checked whole.
+    for (field, relations) in [
+        ("Pre-Depends", &package.pre_depends),
+        ("Depends", &package.depends),
+        ("Replaces", &package.replaces),
+    ] {
+        relations.parse().map_err(|e| {
+            control_error(PackageError {
+                line: paragraph.line(),
+                package: package.name.to_string(),
+                problem: format!("bad `{field}`: {e}"),
+            })
+        })?;
+    }
+    Ok(package)
 }
 
 fn parse_md5sums(deb: &str, text: &str) -> Result<Vec<Md5Sum>> {

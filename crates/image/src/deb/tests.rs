@@ -232,3 +232,13 @@ fn control_without_version_names_the_package() {
         "{text}"
     );
 }
+
+#[test]
+fn control_with_a_broken_relation_field_names_it() {
+    let deb = DebBuilder::new("x1", "1", "all").field("Replaces", "x0 (<< 1");
+    let text = chain(&read(&deb).unwrap_err());
+    assert!(
+        text.starts_with("the control file of `test.deb` is not usable") && text.contains("bad `Replaces`"),
+        "{text}"
+    );
+}

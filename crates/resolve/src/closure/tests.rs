@@ -442,3 +442,23 @@ fn long_lists_of_available_versions_are_shortened() {
         "{err}"
     );
 }
+
+#[test]
+fn a_broken_depends_fails_only_when_its_package_is_chosen() {
+    let u = universe(&[(
+        "trixie",
+        "Package: app\nVersion: 1\nDepends: libc6\n\n\
+         Package: libc6\nVersion: 2.41\n\n\
+         Package: broken\nVersion: 1\nDepends: libc6 (>= 2.41\n",
+    )]);
+    assert_eq!(
+        chosen(&resolve_roots(&u, &["app"]).unwrap()),
+        ["app=1", "libc6=2.41"]
+    );
+    let err = resolve_roots(&u, &["broken"]).unwrap_err();
+    assert_eq!(err.to_string(), "`broken` 1 has a bad `Depends` field");
+    assert!(
+        matches!(err, Error::BadRelation { field: "Depends", .. }),
+        "{err:?}"
+    );
+}

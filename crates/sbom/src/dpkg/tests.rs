@@ -296,3 +296,17 @@ fn in_memory_image_lists_directories_one_level_deep() {
     );
     assert!(image.list_dir("/nope").unwrap().is_empty());
 }
+
+#[test]
+fn a_broken_depends_field_is_an_error_naming_the_package_and_file() {
+    let mut image = image();
+    image.insert(
+        "/var/lib/dpkg/status.d/zz".to_owned(),
+        b"Package: zz\nVersion: 1\nArchitecture: all\nDepends: libc6 (>= 2\n".to_vec(),
+    );
+    let err = collect(&image, Detail::Packages).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`/var/lib/dpkg/status.d/zz`: the `Depends` field of `zz` cannot be read"
+    );
+}
