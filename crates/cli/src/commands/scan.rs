@@ -18,6 +18,7 @@ use buckle_feeds::FeedInfo;
 use buckle_oci::Image;
 use buckle_sbom::dpkg::{self, Detail};
 use buckle_sbom::OsRelease;
+use buckle_sign::key::PrivateKey;
 use buckle_vuln::vex::{parse_openvex, to_cyclonedx, to_openvex};
 use buckle_vuln::{apply, sarif, scan, Decided, Installed, Release, Severity, VexStatement};
 use std::collections::{BTreeMap, BTreeSet};
@@ -120,6 +121,36 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
     }
     let decided: Vec<Decided> = scanned.into_iter().flat_map(|s| s.decided).collect();
     gate(&args.fail_on, &decided)
+}
+
+/// `buckle update --rebuild --sign`: attaches a signed scan record to each image of the
+/// layout just built at `path` (release `codename`), when the feed store has data.
+pub fn attest_rebuilt(
+    session: &Session,
+    key: &PrivateKey,
+    path: &Path,
+    codename: &str,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let loaded = store(session)
+        .load()
+        .context("cannot read the vulnerability feeds")?;
+    if loaded.feeds.is_empty() {
+        printer.status(
+            "Skipped",
+            "the scan attestation: no vulnerability data (`buckle feeds update`)",
+        );
+        return Ok(());
+    }
+    let attesting = attest::Attesting {
+        key,
+        database: &loaded.database,
+        statements: &[],
+        release: Some(codename),
+        feeds: &loaded.feeds,
+        started: buckle_oci::rfc3339_utc(now_seconds()),
+    };
+    attest::attest_layout(path, &attesting, printer)
 }
 
 /// What the scan output says about each feed it used.

@@ -9,6 +9,7 @@ mod watch;
 
 use crate::args::{CompressionArg, FormatArg, Global, RegistryArgs, UpdateArgs, VariantArg};
 use crate::commands::build::build_locked;
+use crate::commands::keygen::read_private_key;
 use crate::exit::{GateFailed, UserError};
 use crate::files;
 use crate::printer::{Printer, Verbosity};
@@ -268,6 +269,7 @@ fn publish(
 ) -> anyhow::Result<Published> {
     std::fs::create_dir_all(&args.output_dir)
         .with_context(|| format!("cannot create `{}`", args.output_dir.display()))?;
+    let scan_key = args.sign.as_deref().map(read_private_key).transpose()?;
     let mut advisories = Vec::new();
     for image in &plan.images {
         if stop.requested() {
@@ -295,6 +297,10 @@ fn publish(
             &build_args(plan, image.variant, &staged, args),
             printer,
         )?;
+        if let Some(key) = &scan_key {
+            let codename = plan.spec.spec.distribution.codename();
+            crate::commands::scan::attest_rebuilt(session, key, &staged, codename, printer)?;
+        }
         let built_at = now();
         let new_digest = layout_digest(&staged).context("the rebuilt layout has no `latest` image")?;
         if stop.requested() {

@@ -120,6 +120,69 @@ fn check_fails_while_an_update_waits_and_write_locks_clears_it() {
 }
 
 #[test]
+fn a_signed_rebuild_carries_a_signed_scan_of_the_fixed_image() {
+    let fixture = catalog();
+    // The tracker: foo's CVE fixed in the new upload, one of hello's still open.
+    std::fs::write(
+        fixture.path("tracker.json"),
+        format!(
+            r#"{{"foo": {{"{FIXED_CVE}": {{"releases": {{"trixie": {{"status": "resolved", "fixed_version": "1.0-1+deb13u1", "urgency": "high"}}}}}}}},
+                "hello": {{"CVE-2099-0003": {{"releases": {{"trixie": {{"status": "open", "urgency": "low"}}}}}}}}}}"#
+        ),
+    )
+    .unwrap();
+    fixture.buckle.run(&["feeds", "import", "tracker.json"]).ok();
+    let with_password = |args: &[&str]| {
+        let output = fixture
+            .buckle
+            .command()
+            .args(args)
+            .env("BUCKLE_PASSWORD", "update test")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    with_password(&["keygen", "-o", "release"]);
+    fixture.republish_now(packages(2));
+    let stderr = with_password(&[
+        "update",
+        "catalog",
+        "--rebuild",
+        "--sign",
+        "release.key",
+        "--variant",
+        "runtime",
+    ]);
+    assert!(stderr.contains("Attested scan of linux/amd64"), "{stderr}");
+
+    fixture
+        .buckle
+        .run(&["verify", "out/hello", "--key", "release.pub", "--require", "vuln"])
+        .ok();
+    let shown = fixture
+        .buckle
+        .run(&["attestations", "out/hello", "--show", "vuln"])
+        .ok();
+    let statement: Value = serde_json::from_str(shown.stdout.lines().next().unwrap()).unwrap();
+    let findings = statement["predicate"]["scanner"]["result"]["images"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let ids: Vec<(&str, &Value)> = findings
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap(), &f["fixed"]))
+        .collect();
+    // The rebuilt image has the fix: only the open issue is left, with no fix yet.
+    assert_eq!(ids, [("CVE-2099-0003", &Value::Null)], "{findings:#?}");
+}
+
+#[test]
 fn bad_input_is_refused_with_exit_2_and_a_hint() {
     let fixture = catalog();
     let run = |args: &[&str]| -> Run { fixture.buckle.run(args).fails_with(2) };
