@@ -22,6 +22,14 @@ pub enum Error {
         /// The tag asked for.
         tag: Option<String>,
     },
+    /// A name that is neither a predicate type URI nor one of the short names.
+    #[error("`{name}` is not a predicate type: use a URI or one of {known}")]
+    PredicateType {
+        /// The name given.
+        name: String,
+        /// The short names, listed.
+        known: String,
+    },
     /// A policy file is not valid.
     #[error("the verification policy is not valid: {reason}")]
     Policy {
@@ -58,7 +66,7 @@ impl Error {
             Error::Policy { .. } => Some(
                 "a policy has `require = [...]` (predicate type URIs or slsaprovenance1, spdxjson, cyclonedx, vuln) and `builder-id`".into(),
             ),
-            Error::Internal(_) => None,
+            Error::PredicateType { .. } | Error::Internal(_) => None,
         }
     }
 }

@@ -44,15 +44,13 @@ pub fn predicate_type_named(name: &str) -> Result<String> {
     if name.contains("://") {
         return Ok(name.to_owned());
     }
-    Err(Error::Policy {
-        reason: format!(
-            "`{name}` is not a predicate type: use a URI or one of {}",
-            ALIASES
-                .iter()
-                .map(|(alias, _)| format!("`{alias}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+    Err(Error::PredicateType {
+        name: name.to_owned(),
+        known: ALIASES
+            .iter()
+            .map(|(alias, _)| format!("`{alias}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
     })
 }
 
@@ -67,7 +65,10 @@ impl Policy {
                 .require
                 .iter()
                 .map(|name| predicate_type_named(name))
-                .collect::<Result<_>>()?,
+                .collect::<Result<_>>()
+                .map_err(|e| Error::Policy {
+                    reason: format!("`{file}`: {e}"),
+                })?,
             builder_id: raw.builder_id,
         })
     }

@@ -92,7 +92,7 @@ fn predicate_type(attached: &Attached) -> &str {
 /// Prints each attached statement of the named predicate type, one per line, as the
 /// envelope carries it; says on stderr that nothing was verified.
 fn show(layout: &Layout, tag: Option<&str>, name: &str, printer: &Printer) -> anyhow::Result<()> {
-    let wanted = predicate_type_named(name).map_err(|e| UserError::new(e.to_string()))?;
+    let wanted = predicate_type_named(name)?;
     let mut shown = 0;
     for target in targets(layout, tag)? {
         let mut seen = std::collections::HashSet::new();

@@ -59,7 +59,10 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
         );
     }
     let statements = read_vex(&args.vex)?;
-    // Asked for the password before scanning, so a wrong one wastes no work.
+    // Checked, and the password asked for, before scanning, so a mistake wastes no work.
+    if args.attest.is_some() {
+        args.targets.iter().try_for_each(|t| attest::check_layout(t))?;
+    }
     let attest_key = args.attest.as_deref().map(read_private_key).transpose()?;
     let scanned = args
         .targets

@@ -150,6 +150,17 @@ fn provenance_names_the_inrelease_the_packages_index_and_every_deb_by_digest() {
         "{}",
         missing.stderr
     );
+    let unknown = f
+        .buckle
+        .run(&["attestations", "out/hello", "--show", "slsa"])
+        .fails_with(2);
+    assert!(
+        unknown
+            .stderr
+            .contains("error: `slsa` is not a predicate type: use a URI or one of `slsaprovenance1`"),
+        "{}",
+        unknown.stderr
+    );
 }
 
 #[test]
@@ -231,13 +242,39 @@ fn a_scan_is_attested_to_every_image_and_verifies_as_a_vuln_attestation() {
         "{}",
         refused.stdout
     );
-    // A docker archive cannot carry it.
+    // A docker archive cannot carry it: refused before anything is scanned.
+    f.buckle
+        .run(&[
+            "build",
+            "-q",
+            "hello.toml",
+            "--format",
+            "docker-archive",
+            "-o",
+            "hello.tar",
+        ])
+        .ok();
     let refused = run_with_password(
         &f,
         Some(PASSWORD),
-        &["scan", "hello.lock", "--attest", "release.key"],
+        &[
+            "scan",
+            "hello.tar",
+            "--release",
+            "trixie",
+            "--attest",
+            "release.key",
+        ],
     );
-    assert_ne!(refused.code, 0, "{}", refused.stderr);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("--attest needs an OCI layout directory: `hello.tar` is not one"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains("Scanned"), "{}", refused.stderr);
 }
 
 #[test]

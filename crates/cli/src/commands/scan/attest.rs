@@ -37,9 +37,9 @@ pub struct Attesting<'a> {
     pub started: String,
 }
 
-/// Scans every image of the layout at `arg` and attaches a signed scan record to each.
-pub fn attest_layout(arg: &Path, attesting: &Attesting<'_>, printer: &Printer) -> anyhow::Result<()> {
-    let (path, selector) = parse_image_arg(&arg.to_string_lossy());
+/// Fails unless `arg` names an OCI layout, the only place a scan record can go.
+pub fn check_layout(arg: &Path) -> anyhow::Result<()> {
+    let (path, _) = parse_image_arg(&arg.to_string_lossy());
     if !path.is_dir() {
         anyhow::bail!(UserError::with_hint(
             format!(
@@ -49,6 +49,13 @@ pub fn attest_layout(arg: &Path, attesting: &Attesting<'_>, printer: &Printer) -
             "attestations are attached to OCI layouts; scan a docker archive or an SBOM without --attest"
         ));
     }
+    Ok(())
+}
+
+/// Scans every image of the layout at `arg` and attaches a signed scan record to each.
+pub fn attest_layout(arg: &Path, attesting: &Attesting<'_>, printer: &Printer) -> anyhow::Result<()> {
+    check_layout(arg)?;
+    let (path, selector) = parse_image_arg(&arg.to_string_lossy());
     let mut layout = Layout::open(&path)?;
     let mut reference = None;
     let mut scanned: BTreeMap<Sha256, serde_json::Value> = BTreeMap::new();
