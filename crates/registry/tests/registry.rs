@@ -229,14 +229,14 @@ impl TokenServer {
 }
 
 fn answer_token_request(
-    mut stream: TcpStream,
+    stream: TcpStream,
     key: &rcgen::KeyPair,
     certificate_der: &[u8],
     seen: &Mutex<Vec<String>>,
 ) {
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     use base64::Engine as _;
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::{BufRead, BufReader};
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request_line = String::new();
     reader.read_line(&mut request_line).unwrap();
@@ -262,12 +262,7 @@ fn answer_token_request(
         }
         Some(_) => {
             let body = r#"{"details":"wrong user name or password"}"#;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            return;
+            return respond(stream, "401 Unauthorized", body);
         }
     };
     let decode = |v: &str| {
@@ -310,9 +305,15 @@ fn answer_token_request(
     let der = rcgen::SigningKey::sign(key, signing_input.as_bytes()).unwrap();
     let token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(der_to_jws(&der)));
     let body = serde_json::json!({"token": token, "expires_in": 300}).to_string();
+    respond(stream, "200 OK", &body);
+}
+
+/// Writes a JSON answer and closes the connection.
+fn respond(mut stream: TcpStream, status: &str, body: &str) {
+    use std::io::Write;
     let _ = write!(
         stream,
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
 }

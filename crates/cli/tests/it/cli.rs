@@ -74,4 +74,17 @@ impl Buckle {
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.command().args(args).output().unwrap())
     }
+
+    /// Runs with BUCKLE_PASSWORD set (or unset with `None`) and no terminal.
+    pub fn run_with_password(&self, password: Option<&str>, args: &[&str]) -> Run {
+        let mut command = self.command();
+        command
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .env_remove("BUCKLE_PASSWORD");
+        if let Some(password) = password {
+            command.env("BUCKLE_PASSWORD", password);
+        }
+        Run::from(command.output().unwrap())
+    }
 }

@@ -3,26 +3,11 @@
 
 use crate::cli::Run;
 use crate::fixture::Fixture;
-use std::process::Stdio;
 
 const PASSWORD: &str = "test password";
 
-/// Runs buckle with BUCKLE_PASSWORD set (or unset with `None`) and no terminal.
 fn run_with_password(f: &Fixture, password: Option<&str>, args: &[&str]) -> Run {
-    let mut command = f.buckle.command();
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .env_remove("BUCKLE_PASSWORD");
-    if let Some(password) = password {
-        command.env("BUCKLE_PASSWORD", password);
-    }
-    let output = command.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    f.buckle.run_with_password(password, args)
 }
 
 fn signed_build() -> Fixture {

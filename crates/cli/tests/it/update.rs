@@ -133,20 +133,11 @@ fn a_signed_rebuild_carries_a_signed_scan_of_the_fixed_image() {
     .unwrap();
     fixture.buckle.run(&["feeds", "import", "tracker.json"]).ok();
     let with_password = |args: &[&str]| {
-        let output = fixture
+        fixture
             .buckle
-            .command()
-            .args(args)
-            .env("BUCKLE_PASSWORD", "update test")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stderr).into_owned()
+            .run_with_password(Some("update test"), args)
+            .ok()
+            .stderr
     };
     with_password(&["keygen", "-o", "release"]);
     fixture.republish_now(packages(2));
