@@ -37,10 +37,12 @@ mod model;
 mod names;
 mod parse;
 mod suggest;
+mod upstream;
 
 pub use buckle_debian::{Component, MirrorUrl, NameError, PoolPath, Suite};
 pub use config::{ImageConfig, SmokeTest, User, NONROOT_ID};
 pub use error::{Error, Location, Result};
-pub use lock::{IndexFile, IndexPath, Lock, LockedPackage, SuiteState, LOCK_VERSION};
+pub use lock::{IndexFile, IndexPath, Lock, LockedPackage, LockedUpstream, SuiteState, LOCK_VERSION};
 pub use model::{Distribution, Exclude, Keyring, Mirror, Source, Spec, Variant};
 pub use names::ImageName;
+pub use upstream::{Checksums, EndOfLife, Upstream, UpstreamOrigin};

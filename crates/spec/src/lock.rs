@@ -30,6 +30,63 @@ pub struct Lock {
     pub archive: Vec<SuiteState>,
     /// The packages of each image, by architecture and variant, sorted by name.
     pub images: BTreeMap<Arch, BTreeMap<Variant, Vec<LockedPackage>>>,
+    /// The spec's `[[upstream]]` artifacts, one per architecture, sorted by name
+    /// and architecture; both variants of an architecture carry them.
+    pub upstream: Vec<LockedUpstream>,
+}
+
+/// One pinned upstream artifact for one architecture.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LockedUpstream {
+    /// The spec's `upstream.name`.
+    pub name: String,
+    /// The architecture it is for.
+    pub architecture: Arch,
+    /// The exact version.
+    pub version: String,
+    /// The npm package it is, for npm artifacts (its tarball URL is derived from the
+    /// configured registry, so the lock names no host).
+    pub npm: Option<String>,
+    /// The URL it was downloaded from, for URL artifacts (the spec names it).
+    pub url: Option<String>,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the archive.
+    pub sha256: Sha256,
+    /// For npm artifacts: the registry's `dist.integrity` (`sha512-<base64>`),
+    /// checked on every download.
+    pub integrity: Option<String>,
+}
+
+impl LockedUpstream {
+    /// The package URL (purl) naming it: `pkg:npm/<name>@<version>` for npm
+    /// artifacts, `pkg:generic/<name>@<version>?download_url=<url>` for the others.
+    pub fn purl(&self) -> String {
+        match (&self.npm, &self.url) {
+            (Some(npm), _) => format!("pkg:npm/{}@{}", npm.replace('@', "%40"), self.version),
+            (None, Some(url)) => format!(
+                "pkg:generic/{}@{}?download_url={}",
+                self.name,
+                self.version,
+                percent_encode(url)
+            ),
+            (None, None) => format!("pkg:generic/{}@{}", self.name, self.version),
+        }
+    }
+}
+
+/// Percent-encodes what a purl qualifier value may not hold.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/:".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// One suite's Release as it was when the lock was made.
@@ -165,6 +222,8 @@ struct RawLock {
     archive: Vec<Spanned<SuiteState>>,
     #[serde(default)]
     images: BTreeMap<String, Spanned<RawImages>>,
+    #[serde(default)]
+    upstream: Vec<Spanned<LockedUpstream>>,
 }
 
 #[derive(Deserialize)]
@@ -181,6 +240,11 @@ impl Lock {
             .get(arch)
             .and_then(|v| v.get(&variant))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// The upstream artifacts of the images for `arch`.
+    pub fn upstream_for<'a>(&'a self, arch: &'a Arch) -> impl Iterator<Item = &'a LockedUpstream> + 'a {
+        self.upstream.iter().filter(move |u| &u.architecture == arch)
     }
 
     /// Fails with [`Error::StaleLock`] when the lock was made from another spec text.
@@ -216,11 +280,13 @@ impl Lock {
             }
             images.insert(arch, by_variant);
         }
+        let upstream = unique_upstream(&input, raw.upstream)?;
         Ok(Lock {
             spec_sha256: raw.spec_sha256,
             source_date_epoch: raw.source_date_epoch,
             archive,
             images,
+            upstream,
         })
     }
 
@@ -238,6 +304,15 @@ impl Lock {
         writeln!(out, "version = {LOCK_VERSION}")?;
         writeln!(out, "spec-sha256 = {}", quoted(&self.spec_sha256.hex()))?;
         writeln!(out, "source-date-epoch = {}", self.source_date_epoch)?;
+        if !self.upstream.is_empty() {
+            let mut upstream: Vec<&LockedUpstream> = self.upstream.iter().collect();
+            upstream.sort_by(|a, b| upstream_key(a).cmp(&upstream_key(b)));
+            writeln!(out, "upstream = [")?;
+            for u in upstream {
+                writeln!(out, "  {},", upstream_table(u))?;
+            }
+            writeln!(out, "]")?;
+        }
         let mut archive: Vec<&SuiteState> = self.archive.iter().collect();
         archive.sort_by(|a, b| a.suite.cmp(&b.suite));
         for s in archive {
@@ -329,6 +404,56 @@ fn unique_packages(input: &Input<'_>, raw: Vec<Spanned<LockedPackage>>) -> Resul
     }
     out.sort_by(|a, b| package_key(a).cmp(&package_key(b)));
     Ok(out)
+}
+
+fn unique_upstream(input: &Input<'_>, raw: Vec<Spanned<LockedUpstream>>) -> Result<Vec<LockedUpstream>> {
+    let mut seen: BTreeMap<(String, Arch), usize> = BTreeMap::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for entry in raw {
+        let span = entry.span();
+        let entry = entry.into_inner();
+        if entry.npm.is_some() == entry.url.is_some() {
+            return Err(input.invalid(
+                &span,
+                "upstream",
+                format!("`{}` must have exactly one of `npm` and `url`", entry.name),
+                Some("run `buckle lock` to rewrite the lock".into()),
+            ));
+        }
+        let key = (entry.name.clone(), entry.architecture.clone());
+        if let Some(&first) = seen.get(&key) {
+            let value = Spanned::new(span, format!("{}:{}", key.0, key.1));
+            return Err(input.duplicate("upstream", &value, &(first..first)));
+        }
+        seen.insert(key, span.start);
+        out.push(entry);
+    }
+    out.sort_by(|a, b| upstream_key(a).cmp(&upstream_key(b)));
+    Ok(out)
+}
+
+fn upstream_key(u: &LockedUpstream) -> (&str, &Arch) {
+    (&u.name, &u.architecture)
+}
+
+fn upstream_table(u: &LockedUpstream) -> String {
+    let mut fields = vec![
+        format!("name = {}", quoted(&u.name)),
+        format!("architecture = {}", quoted(u.architecture.as_str())),
+        format!("version = {}", quoted(&u.version)),
+    ];
+    if let Some(npm) = &u.npm {
+        fields.push(format!("npm = {}", quoted(npm)));
+    }
+    if let Some(url) = &u.url {
+        fields.push(format!("url = {}", quoted(url)));
+    }
+    fields.push(format!("size = {}", u.size));
+    fields.push(format!("sha256 = {}", quoted(&u.sha256.hex())));
+    if let Some(integrity) = &u.integrity {
+        fields.push(format!("integrity = {}", quoted(integrity)));
+    }
+    format!("{{ {} }}", fields.join(", "))
 }
 
 fn package_key(p: &LockedPackage) -> (&PackageName, &Arch) {

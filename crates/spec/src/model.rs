@@ -3,6 +3,7 @@
 
 use crate::config::{ImageConfig, SmokeTest};
 use crate::names::ImageName;
+use crate::upstream::{EndOfLife, Upstream};
 use buckle_debian::{Arch, PackageName};
 use buckle_debian::{Component, MirrorUrl, Suite};
 use buckle_digest::Sha256;
@@ -33,6 +34,10 @@ pub struct Spec {
     pub dev_packages: Vec<PackageName>,
     /// `[test]`: the smoke test, if the spec declares one.
     pub test: Option<SmokeTest>,
+    /// `eol`: when upstream support for what the image ships ends.
+    pub eol: Option<EndOfLife>,
+    /// `[[upstream]]`: artifacts from outside Debian, each in a layer of its own.
+    pub upstream: Vec<Upstream>,
     /// SHA-256 of the spec text.
     pub(crate) sha256: Sha256,
 }

@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::input::Input;
 use crate::model::{Distribution, Exclude, Keyring, Mirror, Source, Spec};
 use crate::names::ImageName;
+use crate::upstream::{is_npm_name, is_upstream_name, Checksums, EndOfLife, Upstream, UpstreamOrigin};
 use buckle_debian::{Arch, PackageName};
 use buckle_debian::{Component, MirrorUrl, Suite};
 use buckle_digest::Sha256;
@@ -31,6 +32,34 @@ struct RawSpec {
     #[serde(default)]
     dev: RawDev,
     test: Option<RawTest>,
+    eol: Option<Spanned<String>>,
+    #[serde(default)]
+    upstream: Vec<Spanned<RawUpstream>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawUpstream {
+    name: Spanned<String>,
+    version: Spanned<String>,
+    npm: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    url: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    #[serde(default)]
+    sha256: BTreeMap<String, Spanned<String>>,
+    checksums: Option<Spanned<RawChecksums>>,
+    prefix: Spanned<String>,
+    strip_components: Option<usize>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    links: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChecksums {
+    url: Spanned<String>,
+    keys: Spanned<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -117,17 +146,25 @@ impl Spec {
                 .map(|s| source(&input, s))
                 .collect::<Result<_>>()?
         };
+        let architectures = architectures(&input, raw.architectures.as_ref())?;
+        let upstream = upstreams(&input, &raw.upstream, &architectures)?;
         Ok(Spec {
             name: input.parse::<ImageName>("name", &raw.name)?,
             description: raw.description,
             distribution,
-            architectures: architectures(&input, raw.architectures.as_ref())?,
+            architectures,
             packages,
             excludes,
             sources,
             image: image(&input, raw.image)?,
             dev_packages,
             test: raw.test.map(|t| smoke_test(&input, t)).transpose()?,
+            eol: raw
+                .eol
+                .as_ref()
+                .map(|e| input.parse::<EndOfLife>("eol", e))
+                .transpose()?,
+            upstream,
             sha256: Sha256::of(text.as_bytes()),
         })
     }
@@ -424,6 +461,255 @@ fn smoke_test(input: &Input<'_>, raw: RawTest) -> Result<SmokeTest> {
             .map(Spanned::into_inner)
             .collect(),
         expect: raw.expect.into_inner(),
+    })
+}
+
+fn upstreams(input: &Input<'_>, raw: &[Spanned<RawUpstream>], arches: &[Arch]) -> Result<Vec<Upstream>> {
+    let mut out: Vec<Upstream> = Vec::with_capacity(raw.len());
+    for entry in raw {
+        let upstream = upstream(input, entry, arches)?;
+        if out.iter().any(|u| u.name == upstream.name) {
+            let first = raw
+                .iter()
+                .find(|r| r.get_ref().name.get_ref() == &upstream.name)
+                .map_or(0..0, |r| r.get_ref().name.span());
+            return Err(input.duplicate("upstream.name", &entry.get_ref().name, &first));
+        }
+        out.push(upstream);
+    }
+    Ok(out)
+}
+
+fn upstream(input: &Input<'_>, entry: &Spanned<RawUpstream>, arches: &[Arch]) -> Result<Upstream> {
+    let raw = entry.get_ref();
+    let name = raw.name.get_ref();
+    if !is_upstream_name(name) {
+        return Err(input.invalid(
+            &raw.name.span(),
+            "upstream.name",
+            format!("`{name}` is not a valid name"),
+            Some("use lowercase letters, digits and `-`, starting with a letter".into()),
+        ));
+    }
+    let version = raw.version.get_ref();
+    if version.is_empty()
+        || !version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-+_".contains(&b))
+    {
+        return Err(input.invalid(
+            &raw.version.span(),
+            "upstream.version",
+            format!("`{version}` is not a version"),
+            Some("give an exact version such as \"22.23.5\", or for npm a prefix such as \"22\"".into()),
+        ));
+    }
+    let per_arch = |key: &str,
+                    table: &Spanned<BTreeMap<String, Spanned<String>>>|
+     -> Result<BTreeMap<Arch, Spanned<String>>> {
+        let mut out = BTreeMap::new();
+        for (arch, value) in table.get_ref() {
+            let parsed: Arch = arch
+                .parse()
+                .map_err(|e: buckle_debian::Error| input.invalid(&value.span(), key, e.to_string(), None))?;
+            if !arches.contains(&parsed) {
+                return Err(input.invalid(
+                    &value.span(),
+                    key,
+                    format!("`{arch}` is not in the spec's `architectures`"),
+                    None,
+                ));
+            }
+            out.insert(parsed, value.clone());
+        }
+        if let Some(missing) = arches.iter().find(|a| !out.contains_key(*a)) {
+            return Err(input.invalid(
+                &table.span(),
+                key,
+                format!("no entry for architecture `{missing}`"),
+                Some("give one for every architecture the spec builds".into()),
+            ));
+        }
+        Ok(out)
+    };
+    let origin = match (&raw.npm, &raw.url) {
+        (Some(npm), None) => {
+            if let Some((_, v)) = raw.sha256.iter().next() {
+                return Err(input.invalid(
+                    &v.span(),
+                    "upstream.sha256",
+                    "an npm artifact is pinned by the lock (its registry integrity), not by `sha256`",
+                    Some("remove `sha256`: `buckle lock` records the integrity".into()),
+                ));
+            }
+            if let Some(c) = &raw.checksums {
+                return Err(input.invalid(
+                    &c.span(),
+                    "upstream.checksums",
+                    "`checksums` is for `url` artifacts",
+                    None,
+                ));
+            }
+            let packages = per_arch("upstream.npm", npm)?;
+            for value in packages.values() {
+                if !is_npm_name(value.get_ref()) {
+                    return Err(input.invalid(
+                        &value.span(),
+                        "upstream.npm",
+                        format!("`{}` is not an npm package name", value.get_ref()),
+                        None,
+                    ));
+                }
+            }
+            UpstreamOrigin::Npm(packages.into_iter().map(|(a, v)| (a, v.into_inner())).collect())
+        }
+        (None, Some(url)) => url_origin(input, raw, &per_arch("upstream.url", url)?)?,
+        (Some(npm), Some(_)) => {
+            return Err(input.invalid(
+                &npm.span(),
+                "upstream",
+                "give either `npm` or `url`, not both",
+                None,
+            ))
+        }
+        (None, None) => {
+            return Err(input.invalid(
+                &entry.span(),
+                "upstream",
+                format!("`{name}` says neither where it comes from: expected `npm` or `url`"),
+                Some("npm = { amd64 = \"package-name\" } or url = { amd64 = \"https://…\" }".into()),
+            ))
+        }
+    };
+    let prefix = raw.prefix.get_ref();
+    if !prefix.starts_with('/') || prefix.len() < 2 || prefix.split('/').any(|s| s == "..") {
+        return Err(input.invalid(
+            &raw.prefix.span(),
+            "upstream.prefix",
+            format!("`{prefix}` is not an absolute directory inside the image"),
+            Some("for example \"/opt/node\"".into()),
+        ));
+    }
+    let mut paths = Vec::with_capacity(raw.paths.len());
+    for path in &raw.paths {
+        let p = path.get_ref();
+        if p.is_empty() || p.starts_with('/') || p.split('/').any(|s| s == ".." || s.is_empty()) {
+            return Err(input.invalid(
+                &path.span(),
+                "upstream.paths",
+                format!("`{p}` is not a relative path inside the archive"),
+                Some(
+                    "name entries as the archive has them after `strip-components`, e.g. \"bin/node\"".into(),
+                ),
+            ));
+        }
+        paths.push(p.clone());
+    }
+    let mut links = BTreeMap::new();
+    for (link, target) in &raw.links {
+        if !link.starts_with('/') || link.len() < 2 || link.split('/').any(|s| s == "..") {
+            return Err(input.invalid(
+                &target.span(),
+                "upstream.links",
+                format!("`{link}` is not an absolute path inside the image"),
+                None,
+            ));
+        }
+        if target.get_ref().is_empty() {
+            return Err(input.invalid(&target.span(), "upstream.links", "the target is empty", None));
+        }
+        links.insert(link.clone(), target.get_ref().clone());
+    }
+    Ok(Upstream {
+        name: name.clone(),
+        version: version.clone(),
+        origin,
+        prefix: prefix.trim_end_matches('/').to_owned(),
+        strip_components: raw.strip_components.unwrap_or(1),
+        paths,
+        links,
+    })
+}
+
+fn url_origin(
+    input: &Input<'_>,
+    raw: &RawUpstream,
+    urls: &BTreeMap<Arch, Spanned<String>>,
+) -> Result<UpstreamOrigin> {
+    for url in urls.values() {
+        let u = url.get_ref();
+        let archive = [".tar.gz", ".tgz", ".tar.xz"].iter().any(|ext| u.ends_with(ext));
+        if !(u.starts_with("https://") || u.starts_with("http://")) || !archive {
+            return Err(input.invalid(
+                &url.span(),
+                "upstream.url",
+                format!("`{u}` is not an http(s) URL of a `.tar.gz`, `.tgz` or `.tar.xz` archive"),
+                None,
+            ));
+        }
+    }
+    let mut sha256 = BTreeMap::new();
+    for (arch, value) in &raw.sha256 {
+        let parsed: Arch = arch.parse().map_err(|e: buckle_debian::Error| {
+            input.invalid(&value.span(), "upstream.sha256", e.to_string(), None)
+        })?;
+        if !urls.contains_key(&parsed) {
+            return Err(input.invalid(
+                &value.span(),
+                "upstream.sha256",
+                format!("`url` has no entry for `{arch}`"),
+                None,
+            ));
+        }
+        sha256.insert(parsed, input.parse::<Sha256>("upstream.sha256", value)?);
+    }
+    let checksums = match &raw.checksums {
+        Some(c) => {
+            let RawChecksums { url, keys } = c.get_ref();
+            if !url.get_ref().starts_with("https://") && !url.get_ref().starts_with("http://") {
+                return Err(input.invalid(
+                    &url.span(),
+                    "upstream.checksums.url",
+                    "expected an http(s) URL",
+                    None,
+                ));
+            }
+            if keys.get_ref().is_empty() || keys.get_ref().iter().any(|k| k.get_ref().is_empty()) {
+                return Err(input.invalid(
+                    &keys.span(),
+                    "upstream.checksums.keys",
+                    "a signed checksums file needs the keys it must be signed with",
+                    Some("list the signers' OpenPGP public key files, relative to the spec".into()),
+                ));
+            }
+            Some(Checksums {
+                url: url.get_ref().clone(),
+                keys: keys
+                    .get_ref()
+                    .iter()
+                    .map(|k| PathBuf::from(k.get_ref()))
+                    .collect(),
+            })
+        }
+        None => None,
+    };
+    if checksums.is_none() {
+        if let Some((arch, _)) = urls.iter().find(|(a, _)| !sha256.contains_key(*a)) {
+            return Err(input.invalid(
+                &urls.get(arch).map_or(0..0, Spanned::span),
+                "upstream.url",
+                format!("nothing pins the `{arch}` artifact: expected `sha256` for it or a signed `checksums` file"),
+                Some("buckle never trusts a download on first use; add sha256 = { <arch> = \"…\" } or checksums = { url, keys }".into()),
+            ));
+        }
+    }
+    Ok(UpstreamOrigin::Url {
+        urls: urls
+            .iter()
+            .map(|(a, u)| (a.clone(), u.get_ref().clone()))
+            .collect(),
+        sha256,
+        checksums,
     })
 }
 

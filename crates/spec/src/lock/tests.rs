@@ -45,6 +45,7 @@ pub(crate) fn lock(runtime: Vec<LockedPackage>, dev: Vec<LockedPackage>) -> Lock
             },
         ],
         images: BTreeMap::from([("amd64".parse().unwrap(), variants)]),
+        upstream: Vec::new(),
     }
 }
 
@@ -270,4 +271,50 @@ mod properties {
             let _ = Lock::parse(&text, "fuzz.lock");
         }
     }
+}
+
+#[test]
+fn upstream_entries_round_trip_sorted_and_name_their_purl() {
+    let mut lock = sample();
+    let node = |arch: &str| LockedUpstream {
+        name: "node".into(),
+        architecture: arch.parse().unwrap(),
+        version: "22.23.5".into(),
+        npm: Some(format!("node-linux-{arch}")),
+        url: None,
+        size: 51_659_697,
+        sha256: Sha256::of(arch.as_bytes()),
+        integrity: Some("sha512-3jhC+wcoWxKZ==".into()),
+    };
+    lock.upstream = vec![node("arm64"), node("amd64")];
+    let text = lock.to_toml();
+    assert!(text.contains("upstream = [\n  { name = \"node\", architecture = \"amd64\", version = \"22.23.5\", npm = \"node-linux-amd64\", size = 51659697"), "{text}");
+    let back = Lock::parse(&text, "x.lock").unwrap();
+    assert_eq!(back.upstream[0].architecture.as_str(), "amd64");
+    assert_eq!(back.to_toml(), text);
+    assert_eq!(back.upstream[0].purl(), "pkg:npm/node-linux-amd64@22.23.5");
+    let url = LockedUpstream {
+        npm: None,
+        url: Some("https://example.invalid/dist/v1/t 1.tgz".into()),
+        integrity: None,
+        ..node("amd64")
+    };
+    assert_eq!(
+        url.purl(),
+        "pkg:generic/node@22.23.5?download_url=https://example.invalid/dist/v1/t%201.tgz"
+    );
+}
+
+#[test]
+fn upstream_entry_with_neither_npm_nor_url_is_rejected() {
+    let text = format!(
+        "{}upstream = [{{ name = \"n\", architecture = \"amd64\", version = \"1\", size = 1, sha256 = \"{}\" }}]\n",
+        "version = 1\nspec-sha256 = \"".to_owned() + &Sha256::of(b"s").hex() + "\"\nsource-date-epoch = 1\n",
+        Sha256::of(b"x").hex()
+    );
+    let err = Lock::parse(&text, "x.lock").unwrap_err();
+    assert!(
+        err.to_string().contains("exactly one of `npm` and `url`"),
+        "{err}"
+    );
 }

