@@ -251,6 +251,44 @@ pub enum Error {
         /// The apt configuration directory.
         dir: PathBuf,
     },
+    /// An upstream artifact's bytes do not have the digest the lock or the spec pins.
+    #[error("upstream artifact `{url}` does not match its pinned {algorithm}: expected {expected}, found {actual}")]
+    UpstreamDigest {
+        /// Where it was downloaded from.
+        url: String,
+        /// `sha256` or `sha512 integrity`.
+        algorithm: &'static str,
+        /// The pinned value.
+        expected: String,
+        /// The value of the downloaded bytes.
+        actual: String,
+    },
+    /// The npm registry's answer for a package cannot be used.
+    #[error("npm registry answer `{url}` cannot be used: {reason}")]
+    NpmPackument {
+        /// The packument's URL.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No published version of an npm package matches the spec's `version`.
+    #[error("npm package `{package}` has no version matching `{requirement}` (newest: {newest})")]
+    NpmNoVersion {
+        /// The package.
+        package: String,
+        /// The spec's `version`.
+        requirement: String,
+        /// The newest versions it has.
+        newest: String,
+    },
+    /// A signed checksums file does not list the artifact.
+    #[error("signed checksums `{url}` list no `{file}`")]
+    ChecksumMissing {
+        /// The checksums file.
+        url: String,
+        /// The artifact's file name.
+        file: String,
+    },
     /// A worker thread panicked (a bug).
     #[error("internal error: {0}")]
     Internal(String),
@@ -273,6 +311,10 @@ impl Error {
             Error::NoMirror { .. } => Some("set BUCKLE_MIRROR or the spec's `mirror` field to the Debian mirror URL".into()),
             Error::CacheCorrupt { .. } => Some("the entry was removed; run the command again to download it afresh".into()),
             Error::Download { source, .. } => source.hint(),
+            Error::UpstreamDigest { .. } => Some(
+                "the download was refused and nothing was kept; if upstream republished the artifact, check why before running `buckle lock --update`".into(),
+            ),
+            Error::NpmNoVersion { .. } => Some("change the spec's `version` to one the registry has".into()),
             _ => None,
         }
     }

@@ -163,6 +163,11 @@ impl Archive {
         &self.cache
     }
 
+    /// The HTTP client.
+    pub(crate) fn http(&self) -> &Client {
+        &self.http
+    }
+
     /// Fetches `dists/<suite>/InRelease` from `mirror`, verifies its signature with
     /// `keyring` and checks it is for `suite`, not expired at `now`, and not dated
     /// before `not_before` (the date recorded in the lock, if any).

@@ -7,7 +7,9 @@
 //! - [`packages`]: index choice (compression, by-hash), decoding, parallel parsing;
 //! - [`cache`]: the content-addressed store, re-hashed on every read;
 //! - [`mirror`]: the default mirrors from the host's apt configuration;
-//! - [`fetch`]: [`Archive`], which ties them together over `buckle-http`.
+//! - [`fetch`]: [`Archive`], which ties them together over `buckle-http`;
+//! - [`upstream`]: artifacts from outside Debian (npm packages, URLs with signed
+//!   checksums), verified into the same cache.
 //!
 //! It does network and disk I/O (through `buckle-http` and the cache directory it is
 //! given) and nothing else: the clock comes in as a `now` parameter, the cache root and
@@ -47,6 +49,7 @@ pub mod keys;
 pub mod mirror;
 pub mod packages;
 pub mod release;
+pub mod upstream;
 pub mod verify;
 
 pub use cache::Cache;

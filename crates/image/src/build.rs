@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::harden::{harden, rel, HardenOptions, OsRelease, CA_BUNDLE};
 use crate::layer::{plan_layers, write_layer, LayerPlan, DEFAULT_LAYER_BUDGET};
 use crate::tree::{Diversion, Node, Tree};
+use crate::upstream::{merge_check, UpstreamLayer};
 use buckle_debian::{Arch, BinaryPackage};
 use buckle_digest::Sha256;
 use buckle_oci::layout::LayoutWriter;
@@ -65,6 +66,9 @@ pub struct BuildOptions {
     /// Files the spec adds (`[image] files`), replacing what packages put there:
     /// path in the image -> content. Written root-owned with mode 0644.
     pub extra_files: BTreeMap<RelPath, Vec<u8>>,
+    /// Upstream artifacts, unpacked; each becomes a layer of its own on top of the
+    /// Debian layers (see [`crate::upstream`]).
+    pub upstream: Vec<UpstreamLayer>,
 }
 
 impl BuildOptions {
@@ -89,6 +93,7 @@ impl BuildOptions {
             annotations: BTreeMap::new(),
             limits: Limits::default(),
             extra_files: BTreeMap::new(),
+            upstream: Vec::new(),
         }
     }
 }
@@ -170,9 +175,26 @@ pub fn build(
         },
     )?;
     add_extra_files(&mut tree, &options.extra_files)?;
+    let mut upstream = options.upstream.clone();
+    for layer in &mut upstream {
+        merge_check(&tree, layer)?;
+    }
     let plans = plan_layers(&tree, options.layer_budget);
-    reporter.on_layers_start(plans.len());
-    let layers = write_layers(&tree, &plans, options, layout, reporter)?;
+    reporter.on_layers_start(plans.len() + upstream.len());
+    let mut layers = write_layers(&tree, &plans, options, layout, reporter)?;
+    for layer in &upstream {
+        let plan = LayerPlan {
+            name: layer.layer_name(),
+            sources: Vec::new(),
+            paths: layer
+                .tree
+                .nodes()
+                .filter(|(path, _)| !path.is_root())
+                .map(|(path, _)| path.clone())
+                .collect(),
+        };
+        layers.push(write_one(&layer.tree, &plan, options, layout, reporter)?);
+    }
     let has_bundle = tree.get(&rel(CA_BUNDLE)).is_some();
     let annotations = annotations(options);
     let config = image_config(options, &platform, &layers, &annotations, has_bundle);

@@ -55,6 +55,26 @@ pub enum Error {
         #[source]
         source: Box<buckle_oci::Error>,
     },
+    /// An upstream artifact is not what its `[[upstream]]` entry says.
+    #[error("upstream artifact `{name}` (`{file}`) cannot be used: {problem}")]
+    UpstreamFormat {
+        /// The spec's `upstream.name`.
+        name: String,
+        /// The archive.
+        file: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// An upstream artifact would replace what a package (or buckle) put in the image.
+    #[error("upstream artifact `{name}` would replace `/{path}`, which `{owner}` puts in the image")]
+    UpstreamConflict {
+        /// The spec's `upstream.name`.
+        name: String,
+        /// The path both have.
+        path: RelPath,
+        /// The package that ships it, or `buckle`.
+        owner: String,
+    },
     /// A device node or FIFO in a package.
     #[error("`{deb}` contains `{path}`, a {kind}: device nodes and fifos are not allowed in images")]
     ForbiddenEntry {
@@ -212,6 +232,9 @@ impl Error {
             )),
             Error::Conflict { .. } => Some(Cow::Borrowed(
                 "exclude one of the packages in the spec, or declare a diversion for the path",
+            )),
+            Error::UpstreamConflict { .. } => Some(Cow::Borrowed(
+                "give the artifact another `prefix` or `links` path, or exclude the package that ships the file",
             )),
             Error::ShellInRuntime { package, .. } => Some(Cow::Owned(format!(
                 "add `{package}` to `exclude` in the spec (with the reason), or build the dev variant if the image needs it"

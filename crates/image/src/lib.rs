@@ -58,6 +58,7 @@ pub mod layer;
 #[cfg(test)]
 mod testing;
 pub mod tree;
+pub mod upstream;
 
 pub use content::Content;
 pub use error::{Error, Result};

@@ -322,7 +322,7 @@ fn read_control(deb: &str, member: &str, stream: impl Read, limits: &Limits) -> 
     Ok(files)
 }
 
-fn read_data(deb: &str, member: &str, stream: impl Read, limits: &Limits) -> Result<Vec<DebFile>> {
+pub(crate) fn read_data(deb: &str, member: &str, stream: impl Read, limits: &Limits) -> Result<Vec<DebFile>> {
     let tar_err = |source| Error::DebTar {
         deb: deb.to_owned(),
         member: member.to_owned(),
