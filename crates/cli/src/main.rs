@@ -18,6 +18,7 @@ mod progress;
 mod registry;
 mod runc;
 mod session;
+mod upstream;
 
 use clap::Parser;
 use printer::{Printer, Verbosity};

@@ -24,6 +24,7 @@ pub struct Session {
     security_override: Option<MirrorUrl>,
     apt_dir: PathBuf,
     now: ReleaseDate,
+    npm_registry: String,
     releases: Mutex<BTreeMap<(MirrorUrl, Suite), Arc<VerifiedRelease>>>,
     indexes: Mutex<BTreeMap<IndexKey, Arc<Vec<Arc<BinaryPackage>>>>>,
     universes: Mutex<BTreeMap<String, Arc<Universe>>>,
@@ -54,10 +55,22 @@ impl Session {
             )?,
             apt_dir: PathBuf::from("/etc/apt"),
             now: ReleaseDate::from_system_time(std::time::SystemTime::now()),
+            npm_registry: npm_registry(),
             releases: Mutex::default(),
             indexes: Mutex::default(),
             universes: Mutex::default(),
         })
+    }
+
+    /// The npm registry upstream npm artifacts come from: npm's own `registry`
+    /// setting from the environment (`npm_config_registry`), else npm's default.
+    pub fn npm_registry(&self) -> &str {
+        &self.npm_registry
+    }
+
+    /// The time this invocation checks signatures at.
+    pub fn now(&self) -> ReleaseDate {
+        self.now
     }
 
     /// The URL a spec source reads from: its own, an override, or the host's apt mirror.
@@ -174,6 +187,14 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A path from a spec: relative ones are relative to the spec's directory.
+/// npm's `registry` setting as npm reads it from the environment, else its default.
+fn npm_registry() -> String {
+    ["npm_config_registry", "NPM_CONFIG_REGISTRY"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| buckle_archive::upstream::DEFAULT_NPM_REGISTRY.to_owned())
+}
+
 pub fn resolve(dir: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() {
         path.to_owned()

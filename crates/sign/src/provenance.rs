@@ -16,7 +16,8 @@
 use crate::package_set::{PackageId, PackageSet};
 use buckle_debian::{Arch, MirrorUrl, Suite};
 use buckle_digest::Sha256;
-use buckle_spec::{IndexFile, Lock, SuiteState, Variant};
+use base64::Engine as _;
+use buckle_spec::{IndexFile, Lock, LockedUpstream, SuiteState, Variant};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -186,6 +187,36 @@ fn index_dependency(
     }
 }
 
+/// Media type of an upstream artifact dependency (a compressed tar).
+pub const UPSTREAM_MEDIA_TYPE: &str = "application/x-tar";
+
+/// An upstream artifact: its URL (or purl, for npm packages: the registry is
+/// configuration), SHA-256 and, from npm, the SHA-512 of its integrity.
+fn upstream_dependency(upstream: &LockedUpstream) -> ResourceDescriptor {
+    let mut digest = sha256_map(&upstream.sha256);
+    if let Some(sha512) = upstream
+        .integrity
+        .as_deref()
+        .and_then(|i| i.strip_prefix("sha512-"))
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+    {
+        digest.insert("sha512".to_owned(), sha512.iter().map(|b| format!("{b:02x}")).collect());
+    }
+    ResourceDescriptor {
+        uri: Some(upstream.url.clone().unwrap_or_else(|| upstream.purl())),
+        digest,
+        name: Some(upstream.name.clone()),
+        media_type: Some(UPSTREAM_MEDIA_TYPE.to_owned()),
+        annotations: BTreeMap::from([
+            ("upstream".to_owned(), text(&upstream.name)),
+            ("version".to_owned(), text(&upstream.version)),
+            ("architecture".to_owned(), text(&upstream.architecture)),
+            ("purl".to_owned(), text(upstream.purl())),
+        ]),
+        ..ResourceDescriptor::default()
+    }
+}
+
 /// The provenance of an image built from `input`.
 pub fn provenance(input: &ProvenanceInput<'_>) -> Provenance {
     let spec_sha256 = Sha256::of(input.spec_text.as_bytes());
@@ -230,6 +261,11 @@ pub fn provenance(input: &ProvenanceInput<'_>) -> Provenance {
                 ]),
                 ..ResourceDescriptor::default()
             });
+        }
+    }
+    for arch in &input.architectures {
+        for upstream in input.lock.upstream_for(arch) {
+            dependencies.push(upstream_dependency(upstream));
         }
     }
     let lock_text = input.lock.to_toml();

@@ -28,6 +28,10 @@ const TAG: &str = "latest";
 /// Manifest annotation: `runtime` or `dev`.
 pub const VARIANT_ANNOTATION: &str = "dev.buckle.variant";
 
+/// Annotation and label: the date upstream support for what the image ships ends
+/// (the spec's `eol`).
+pub const EOL_ANNOTATION: &str = "dev.buckle.eol";
+
 /// Manifest annotation: the SHA-256 of the lock the image was built from.
 pub const LOCK_ANNOTATION: &str = "dev.buckle.lock.sha256";
 
@@ -234,6 +238,10 @@ fn build_options(
         LOCK_ANNOTATION.to_owned(),
         buckle_digest::Sha256::of(lock.to_toml().as_bytes()).hex(),
     );
+    if let Some(eol) = spec.spec.eol {
+        options.annotations.insert(EOL_ANNOTATION.to_owned(), eol.to_string());
+        options.config.labels.insert(EOL_ANNOTATION.to_owned(), eol.to_string());
+    }
     for path in &spec.spec.image.certificates {
         options
             .extra_certificates
@@ -280,8 +288,15 @@ impl Job<'_> {
                     })
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            let mut options = self.options(arch)?;
+            options.upstream = crate::upstream::layers(self.session, spec, &self.lock, arch)?;
+            for locked in self.lock.upstream_for(arch) {
+                let (key, value) = crate::upstream::origin_label(locked);
+                options.config.labels.insert(key.clone(), value.clone());
+                options.annotations.insert(key, value);
+            }
             let progress = Building::new(self.printer, &format!("{} {arch}", spec.spec.name));
-            let image = build(inputs, &self.options(arch)?, layout, &progress);
+            let image = build(inputs, &options, layout, &progress);
             progress.finish();
             built.push(image.with_context(|| format!("cannot build the {variant} image for {arch}"))?);
         }

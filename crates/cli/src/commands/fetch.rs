@@ -80,7 +80,10 @@ pub fn fetch_lock(
         .fetch_debs(&debs, jobs, &progress)
         .with_context(|| format!("cannot fetch the packages of `{}`", spec.lock_path().display()));
     progress.finish();
-    let summary = summary?;
+    let mut summary = summary?;
+    let upstream = crate::upstream::fetch_upstream(session, lock)?;
+    summary.downloaded += upstream;
+    summary.cached += lock.upstream.len() - upstream;
     printer.status(
         "Fetched",
         format!(

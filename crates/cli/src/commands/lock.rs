@@ -106,6 +106,7 @@ pub fn resolve_spec(
         source_date_epoch: 0,
         archive,
         images,
+        upstream: crate::upstream::lock_upstream(session, spec, old, update)?,
     };
     lock.source_date_epoch = source_date_epoch(old, &lock, &suites);
     Ok(Resolved { lock, resolutions })
