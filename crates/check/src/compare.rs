@@ -41,7 +41,7 @@ pub struct Summary {
 impl Summary {
     /// The summary of `view`, checked as `report`.
     pub fn of(view: &ImageView, report: &Report) -> Self {
-        let cx = Context::new(view);
+        let cx = Context::new(view, None);
         let countable = cx
             .packages
             .databases

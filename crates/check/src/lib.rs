@@ -60,12 +60,12 @@ pub mod rules;
 pub mod sarif;
 mod view;
 
-pub use check::check;
+pub use check::{check, check_at};
 pub use compare::{compare, Comparison, RuleRow, Summary};
 pub use error::{Error, Result};
 pub use policy::Policy;
 pub use report::{AppliedException, Evidence, Finding, Report, Severity, Status};
 pub use view::{
     absolute, keeps_content, Attachment, AttachmentKind, Attachments, FileView, ImageView, LayerView,
-    NoReporter, Reporter, Variant, HEAD_BYTES, MAX_KEPT_CONTENT, MAX_SCANNED_CONTENT, VARIANT_LABEL,
+    NoReporter, Reporter, Variant, HEAD_BYTES, MAX_KEPT_CONTENT, MAX_SCANNED_CONTENT, EOL_LABEL, VARIANT_LABEL,
 };

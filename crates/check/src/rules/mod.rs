@@ -55,15 +55,18 @@ pub(crate) struct Context<'a> {
     pub packages: Packages,
     pub accounts: Accounts,
     pub variant: Variant,
+    /// The time to judge dates against (seconds since 1970), when the caller gave one.
+    pub now: Option<u64>,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(view: &'a ImageView) -> Self {
+    pub fn new(view: &'a ImageView, now: Option<u64>) -> Self {
         Context {
             view,
             packages: Packages::of(view),
             accounts: Accounts::of(view),
             variant: view.variant(),
+            now,
         }
     }
 }
@@ -144,7 +147,7 @@ pub fn find(id: &str) -> Option<&'static Rule> {
     CATALOG.iter().find(|rule| rule.id == id)
 }
 
-static CATALOG: [Rule; 27] = [
+static CATALOG: [Rule; 28] = [
     Rule {
         id: "BKL-USER-ROOT",
         title: "runs as root",
@@ -414,5 +417,15 @@ static CATALOG: [Rule; 27] = [
         description: "CIS asks for a HEALTHCHECK in the image. Distroless-style images usually have none on purpose: a health check command needs a shell or an extra probe binary in the image, and orchestrators such as Kubernetes define liveness and readiness probes outside the image. This rule is informational and costs no points.",
         hint: "define probes in the orchestrator, or add a HEALTHCHECK in exec form that runs a binary the image already has",
         check: supply::healthcheck,
+    },
+    Rule {
+        id: "BKL-EOL",
+        title: "upstream support has ended",
+        severity: Severity::Medium,
+        weight: 10,
+        cis: None,
+        description: "An image whose `dev.buckle.eol` label (written from the spec's `eol`) is past ships software its upstream no longer fixes: new vulnerabilities in it stay open. Images without the label are not judged.",
+        hint: "move to a spec that ships a supported release (for Node, the current LTS image), and rebuild",
+        check: supply::end_of_life,
     },
 ];

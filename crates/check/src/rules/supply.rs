@@ -215,3 +215,29 @@ mod tests {
         assert!(add_sources("RUN make").is_empty());
     }
 }
+
+pub(super) fn end_of_life(cx: &Context<'_>) -> Outcome {
+    let Some(text) = cx.view.metadata_value(crate::view::EOL_LABEL) else {
+        return Outcome::not_applicable(format!(
+            "the image does not say when upstream support ends (no `{}` label)",
+            crate::view::EOL_LABEL
+        ));
+    };
+    let evidence = || vec![Evidence::at(crate::view::EOL_LABEL).detail(text)];
+    let eol: buckle_spec::EndOfLife = match text.parse() {
+        Ok(eol) => eol,
+        Err(problem) => return Outcome::warn(format!("the end-of-life label cannot be read: {problem}"), evidence()),
+    };
+    let Some(now) = cx.now else {
+        return Outcome::not_applicable(format!("upstream support ends {eol}; no clock was given to judge it"));
+    };
+    let days = eol.days_left(now);
+    if eol.is_past(now) {
+        Outcome::warn(
+            format!("upstream support ended {eol}, {} days ago", -days),
+            evidence(),
+        )
+    } else {
+        Outcome::pass(format!("upstream support until {eol} ({days} days left)"))
+    }
+}

@@ -121,6 +121,10 @@ pub enum Variant {
 /// The label buckle sets on dev variants (`dev.buckle.variant=dev`).
 pub const VARIANT_LABEL: &str = "dev.buckle.variant";
 
+/// Label and annotation naming the date upstream support for what the image ships
+/// ends (`YYYY-MM-DD` or `YYYY-MM`, the spec's `eol`).
+pub const EOL_LABEL: &str = "dev.buckle.eol";
+
 impl ImageView {
     /// The container config, or an empty one.
     pub fn container(&self) -> ContainerConfig {

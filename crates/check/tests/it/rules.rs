@@ -556,3 +556,26 @@ fn reading_an_image_reports_each_layer_then_the_merge() {
     assert_eq!(log.0.into_inner(), ["layer 0/2", "layer 1/2", "merge"]);
     assert_eq!(view.layers.len(), 2);
 }
+
+#[test]
+fn end_of_life_warns_only_past_the_labelled_date_and_needs_a_clock() {
+    // 2026-04-30 is Node 20's end of life; day 20573 since 1970.
+    let node20 = TestImage::hardened().label(buckle_check::EOL_LABEL, "2026-04-30");
+    let view = node20.view();
+    let judge = |now: Option<u64>| {
+        let report = buckle_check::check_at(&view, &Policy::default(), now);
+        let f = finding(&report, "BKL-EOL");
+        (f.status, f.deduction, f.message.clone())
+    };
+    let last_day = 20_573 * 86_400;
+    let (past, deduction, message) = judge(Some(last_day + 86_400 + 5));
+    assert_eq!((past, deduction), (Status::Warn, 5), "{message}");
+    assert_eq!(message, "upstream support ended 2026-04-30, 1 days ago: dev.buckle.eol (2026-04-30)");
+    let (today, _, message) = judge(Some(last_day));
+    assert_eq!(today, Status::Pass, "{message}");
+    assert!(message.contains("0 days left"), "{message}");
+    assert_eq!(judge(None).0, Status::NotApplicable);
+    assert_eq!(status(&TestImage::hardened(), "BKL-EOL").0, Status::NotApplicable);
+    let garbled = TestImage::hardened().label(buckle_check::EOL_LABEL, "someday");
+    assert_eq!(status(&garbled, "BKL-EOL").0, Status::Warn);
+}

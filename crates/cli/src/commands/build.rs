@@ -28,10 +28,6 @@ const TAG: &str = "latest";
 /// Manifest annotation: `runtime` or `dev`.
 pub const VARIANT_ANNOTATION: &str = "dev.buckle.variant";
 
-/// Annotation and label: the date upstream support for what the image ships ends
-/// (the spec's `eol`).
-pub const EOL_ANNOTATION: &str = "dev.buckle.eol";
-
 /// Manifest annotation: the SHA-256 of the lock the image was built from.
 pub const LOCK_ANNOTATION: &str = "dev.buckle.lock.sha256";
 
@@ -239,8 +235,8 @@ fn build_options(
         buckle_digest::Sha256::of(lock.to_toml().as_bytes()).hex(),
     );
     if let Some(eol) = spec.spec.eol {
-        options.annotations.insert(EOL_ANNOTATION.to_owned(), eol.to_string());
-        options.config.labels.insert(EOL_ANNOTATION.to_owned(), eol.to_string());
+        options.annotations.insert(buckle_check::EOL_LABEL.to_owned(), eol.to_string());
+        options.config.labels.insert(buckle_check::EOL_LABEL.to_owned(), eol.to_string());
     }
     for path in &spec.spec.image.certificates {
         options

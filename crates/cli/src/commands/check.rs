@@ -6,7 +6,7 @@ use crate::files;
 use crate::image_view;
 use crate::printer::Printer;
 use anyhow::Context;
-use buckle_check::{check, Attachments, ImageView, Policy, Report, Status};
+use buckle_check::{check_at, Attachments, ImageView, Policy, Report, Status};
 use buckle_oci::layout::Layout;
 use std::path::Path;
 
@@ -54,7 +54,7 @@ pub fn checked(image: &Path, policy: &Policy) -> anyhow::Result<(ImageView, Repo
     if let Some(layout) = &layout {
         view.tags = layout_tags(layout, &opened)?;
     }
-    let report = check(&view, policy);
+    let report = check_at(&view, policy, Some(crate::commands::feeds::now_seconds()));
     Ok((view, report))
 }
 

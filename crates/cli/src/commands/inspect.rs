@@ -22,6 +22,13 @@ pub fn run(args: &InspectArgs, printer: &Printer) -> anyhow::Result<()> {
         .iter()
         .map(|p| json!({"name": p.name.as_str(), "version": p.version.as_str(), "architecture": p.arch.as_str(), "source": p.source.as_str()}))
         .collect();
+    let eol = container.labels.get(buckle_check::EOL_LABEL).map(|text| support(text));
+    let upstream: Vec<_> = container
+        .labels
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(crate::upstream::UPSTREAM_LABEL_PREFIX)?, v)))
+        .map(|(name, origin)| json!({"name": name, "origin": origin}))
+        .collect();
     let report = json!({
         "image": args.image.display().to_string(),
         "digest": image.manifest_digest().oci(),
@@ -34,6 +41,8 @@ pub fn run(args: &InspectArgs, printer: &Printer) -> anyhow::Result<()> {
         "env": container.env,
         "volumes": container.volumes.keys().collect::<Vec<_>>(),
         "labels": container.labels,
+        "eol": eol,
+        "upstream": upstream,
         "layers": layers,
         "size": total,
         "files": files.len(),
@@ -66,6 +75,19 @@ pub fn run(args: &InspectArgs, printer: &Printer) -> anyhow::Result<()> {
             files.len()
         ),
     );
+    if let Some(eol) = &eol {
+        field("eol", eol["summary"].as_str().unwrap_or_default().to_owned());
+    }
+    for item in &upstream {
+        field(
+            "upstream",
+            format!(
+                "{}: {}",
+                item["name"].as_str().unwrap_or_default(),
+                item["origin"].as_str().unwrap_or_default()
+            ),
+        );
+    }
     printer.result("layers:");
     for layer in image.layers() {
         printer.result(format!(
@@ -84,6 +106,18 @@ pub fn run(args: &InspectArgs, printer: &Printer) -> anyhow::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The upstream end of life a label gives, judged against today.
+fn support(text: &str) -> serde_json::Value {
+    let now = crate::commands::feeds::now_seconds();
+    match text.parse::<buckle_spec::EndOfLife>() {
+        Ok(eol) if eol.is_past(now) => json!({"date": text, "past": true,
+            "summary": format!("{eol} (upstream support ended {} days ago)", -eol.days_left(now))}),
+        Ok(eol) => json!({"date": text, "past": false,
+            "summary": format!("{eol} ({} days left)", eol.days_left(now))}),
+        Err(problem) => json!({"date": text, "past": null, "summary": format!("{text} (unreadable: {problem})")}),
+    }
 }
 
 /// Bytes as B, KiB, MiB with one decimal.
