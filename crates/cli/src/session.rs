@@ -47,7 +47,14 @@ impl Session {
                 .transpose()
         };
         Ok(Session {
-            archive: Archive::new(buckle_http::Client::new(), Cache::new(cache_dir)),
+            // The host's CA store, as for registries: upstream artifacts and https
+            // mirrors are reached through whatever CAs the host trusts.
+            archive: Archive::new(
+                buckle_http::Client::builder()
+                    .tls_roots(buckle_http::TlsRoots::system())
+                    .build(),
+                Cache::new(cache_dir),
+            ),
             mirror_override: parse_url(&global.mirror, "--mirror / BUCKLE_MIRROR")?,
             security_override: parse_url(
                 &global.security_mirror,

@@ -382,3 +382,19 @@ fn whiteout_marker_round_trips() {
         assert_eq!(Whiteout::of(&w.marker()), Some(w));
     }
 }
+
+#[test]
+fn blank_owner_fields_as_npm_writes_them_read_as_root_but_garbage_fails() {
+    let plain = write_layer(&[(Entry::file(p("package/x"), 0o644, 1), b"x".to_vec())], Compression::None, 0).1;
+    let with_uid = |field: &[u8; 8]| {
+        let mut tar = plain.clone();
+        tar[108..116].copy_from_slice(field);
+        tar[148..156].copy_from_slice(b"        ");
+        let sum: u32 = tar[..512].iter().map(|b| u32::from(*b)).sum();
+        tar[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        tar
+    };
+    let entries = read_all(&with_uid(b"      \0\0")).unwrap();
+    assert_eq!((entries[0].0.uid, entries[0].0.gid), (0, 0));
+    assert!(read_all(&with_uid(b"zz\0\0\0\0\0\0")).is_err());
+}
