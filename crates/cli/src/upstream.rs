@@ -48,8 +48,8 @@ pub fn lock_upstream(
 
 /// Whether a locked entry is still what the spec asks for.
 fn still_fits(upstream: &Upstream, arch: &Arch, locked: &LockedUpstream) -> bool {
-    let version_fits = locked.version == upstream.version
-        || locked.version.starts_with(&format!("{}.", upstream.version));
+    let version_fits =
+        locked.version == upstream.version || locked.version.starts_with(&format!("{}.", upstream.version));
     let origin_fits = match &upstream.origin {
         UpstreamOrigin::Npm(packages) => packages.get(arch) == locked.npm.as_ref(),
         UpstreamOrigin::Url { urls, sha256, .. } => {
@@ -176,17 +176,24 @@ pub fn fetch_upstream(session: &Session, lock: &Lock) -> anyhow::Result<usize> {
             sha256: Some(locked.sha256),
             integrity: locked.integrity.clone(),
         };
-        session
-            .archive
-            .fetch_upstream(&url, &pins)
-            .with_context(|| format!("cannot fetch upstream artifact `{}` for {}", locked.name, locked.architecture))?;
+        session.archive.fetch_upstream(&url, &pins).with_context(|| {
+            format!(
+                "cannot fetch upstream artifact `{}` for {}",
+                locked.name, locked.architecture
+            )
+        })?;
         downloaded += 1;
     }
     Ok(downloaded)
 }
 
 /// The unpacked artifacts of the image for `arch`, in spec order.
-pub fn layers(session: &Session, spec: &SpecFile, lock: &Lock, arch: &Arch) -> anyhow::Result<Vec<UpstreamLayer>> {
+pub fn layers(
+    session: &Session,
+    spec: &SpecFile,
+    lock: &Lock,
+    arch: &Arch,
+) -> anyhow::Result<Vec<UpstreamLayer>> {
     let mut out = Vec::new();
     for upstream in &spec.spec.upstream {
         let locked = lock
@@ -194,7 +201,11 @@ pub fn layers(session: &Session, spec: &SpecFile, lock: &Lock, arch: &Arch) -> a
             .find(|u| u.name == upstream.name)
             .ok_or_else(|| {
                 UserError::with_hint(
-                    format!("`{}` pins no `{}` for {arch}", spec.lock_path().display(), upstream.name),
+                    format!(
+                        "`{}` pins no `{}` for {arch}",
+                        spec.lock_path().display(),
+                        upstream.name
+                    ),
                     format!("run `buckle lock {}`", spec.path.display()),
                 )
             })?;

@@ -14,9 +14,9 @@
 //!   `metadata` the build's start and finish times when there was a build.
 
 use crate::package_set::{PackageId, PackageSet};
+use base64::Engine as _;
 use buckle_debian::{Arch, MirrorUrl, Suite};
 use buckle_digest::Sha256;
-use base64::Engine as _;
 use buckle_spec::{IndexFile, Lock, LockedUpstream, SuiteState, Variant};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -200,7 +200,10 @@ fn upstream_dependency(upstream: &LockedUpstream) -> ResourceDescriptor {
         .and_then(|i| i.strip_prefix("sha512-"))
         .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
     {
-        digest.insert("sha512".to_owned(), sha512.iter().map(|b| format!("{b:02x}")).collect());
+        digest.insert(
+            "sha512".to_owned(),
+            sha512.iter().map(|b| format!("{b:02x}")).collect(),
+        );
     }
     ResourceDescriptor {
         uri: Some(upstream.url.clone().unwrap_or_else(|| upstream.purl())),

@@ -93,6 +93,15 @@ fn docs_describe_every_key_the_parser_accepts() {
         "path",
         "size",
         "sha256",
+        "eol",
+        "[[upstream]]",
+        "npm",
+        "prefix",
+        "strip-components",
+        "paths",
+        "links",
+        "checksums",
+        "integrity",
     ];
     for key in keys {
         let key = key.trim_start_matches('[').trim_end_matches(']');

@@ -226,10 +226,17 @@ pub(super) fn end_of_life(cx: &Context<'_>) -> Outcome {
     let evidence = || vec![Evidence::at(crate::view::EOL_LABEL).detail(text)];
     let eol: buckle_spec::EndOfLife = match text.parse() {
         Ok(eol) => eol,
-        Err(problem) => return Outcome::warn(format!("the end-of-life label cannot be read: {problem}"), evidence()),
+        Err(problem) => {
+            return Outcome::warn(
+                format!("the end-of-life label cannot be read: {problem}"),
+                evidence(),
+            )
+        }
     };
     let Some(now) = cx.now else {
-        return Outcome::not_applicable(format!("upstream support ends {eol}; no clock was given to judge it"));
+        return Outcome::not_applicable(format!(
+            "upstream support ends {eol}; no clock was given to judge it"
+        ));
     };
     let days = eol.days_left(now);
     if eol.is_past(now) {

@@ -570,7 +570,10 @@ fn end_of_life_warns_only_past_the_labelled_date_and_needs_a_clock() {
     let last_day = 20_573 * 86_400;
     let (past, deduction, message) = judge(Some(last_day + 86_400 + 5));
     assert_eq!((past, deduction), (Status::Warn, 5), "{message}");
-    assert_eq!(message, "upstream support ended 2026-04-30, 1 days ago: dev.buckle.eol (2026-04-30)");
+    assert_eq!(
+        message,
+        "upstream support ended 2026-04-30, 1 days ago: dev.buckle.eol (2026-04-30)"
+    );
     let (today, _, message) = judge(Some(last_day));
     assert_eq!(today, Status::Pass, "{message}");
     assert!(message.contains("0 days left"), "{message}");

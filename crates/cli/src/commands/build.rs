@@ -235,8 +235,13 @@ fn build_options(
         buckle_digest::Sha256::of(lock.to_toml().as_bytes()).hex(),
     );
     if let Some(eol) = spec.spec.eol {
-        options.annotations.insert(buckle_check::EOL_LABEL.to_owned(), eol.to_string());
-        options.config.labels.insert(buckle_check::EOL_LABEL.to_owned(), eol.to_string());
+        options
+            .annotations
+            .insert(buckle_check::EOL_LABEL.to_owned(), eol.to_string());
+        options
+            .config
+            .labels
+            .insert(buckle_check::EOL_LABEL.to_owned(), eol.to_string());
     }
     for path in &spec.spec.image.certificates {
         options

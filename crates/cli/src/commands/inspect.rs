@@ -22,7 +22,10 @@ pub fn run(args: &InspectArgs, printer: &Printer) -> anyhow::Result<()> {
         .iter()
         .map(|p| json!({"name": p.name.as_str(), "version": p.version.as_str(), "architecture": p.arch.as_str(), "source": p.source.as_str()}))
         .collect();
-    let eol = container.labels.get(buckle_check::EOL_LABEL).map(|text| support(text));
+    let eol = container
+        .labels
+        .get(buckle_check::EOL_LABEL)
+        .map(|text| support(text));
     let upstream: Vec<_> = container
         .labels
         .iter()
@@ -116,7 +119,9 @@ fn support(text: &str) -> serde_json::Value {
             "summary": format!("{eol} (upstream support ended {} days ago)", -eol.days_left(now))}),
         Ok(eol) => json!({"date": text, "past": false,
             "summary": format!("{eol} ({} days left)", eol.days_left(now))}),
-        Err(problem) => json!({"date": text, "past": null, "summary": format!("{text} (unreadable: {problem})")}),
+        Err(problem) => {
+            json!({"date": text, "past": null, "summary": format!("{text} (unreadable: {problem})")})
+        }
     }
 }
 

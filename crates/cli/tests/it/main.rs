@@ -20,6 +20,7 @@ mod offline;
 mod scan;
 mod sign;
 mod update;
+mod upstream;
 
 #[cfg(all(feature = "mirror", feature = "runtime"))]
 mod apt_oracle;

@@ -385,7 +385,12 @@ fn whiteout_marker_round_trips() {
 
 #[test]
 fn blank_owner_fields_as_npm_writes_them_read_as_root_but_garbage_fails() {
-    let plain = write_layer(&[(Entry::file(p("package/x"), 0o644, 1), b"x".to_vec())], Compression::None, 0).1;
+    let plain = write_layer(
+        &[(Entry::file(p("package/x"), 0o644, 1), b"x".to_vec())],
+        Compression::None,
+        0,
+    )
+    .1;
     let with_uid = |field: &[u8; 8]| {
         let mut tar = plain.clone();
         tar[108..116].copy_from_slice(field);
