@@ -26,6 +26,8 @@ pub fn sbom_input(
     debs: &[DebOrigin],
 ) -> anyhow::Result<SbomInput> {
     let (_, mut found) = image_view::packages(image, detail)?;
+    let labels = image.config().config.clone().unwrap_or_default().labels;
+    let upstream = crate::upstream::from_labels(&labels)?;
     attach_debs(&mut found.packages, debs).context("the lock does not describe this image")?;
     let config = image.config();
     Ok(SbomInput {
@@ -38,6 +40,7 @@ pub fn sbom_input(
         },
         packages: found.packages,
         files: found.files,
+        upstream,
     })
 }
 

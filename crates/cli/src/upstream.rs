@@ -220,10 +220,57 @@ pub fn layers(
     Ok(out)
 }
 
-/// The label recording one artifact's origin: `<purl> sha256:<hex>`.
+/// The label recording one artifact's origin: `<purl> sha256:<hex>`, then
+/// ` sha512:<hex>` for npm artifacts. SBOMs of the image are made from it.
 pub fn origin_label(locked: &LockedUpstream) -> (String, String) {
-    (
-        format!("{UPSTREAM_LABEL_PREFIX}{}", locked.name),
-        format!("{} sha256:{}", locked.purl(), locked.sha256.hex()),
-    )
+    let mut value = format!("{} sha256:{}", locked.purl(), locked.sha256.hex());
+    if let Some(hex) = locked.sha512_hex() {
+        value.push_str(&format!(" sha512:{hex}"));
+    }
+    (format!("{UPSTREAM_LABEL_PREFIX}{}", locked.name), value)
+}
+
+/// The upstream artifacts an image's labels record, for its SBOM; a label that does
+/// not read as [`origin_label`] writes is an error naming it.
+pub fn from_labels(labels: &BTreeMap<String, String>) -> anyhow::Result<Vec<buckle_sbom::UpstreamFacts>> {
+    let mut out = Vec::new();
+    for (key, value) in labels {
+        let Some(name) = key.strip_prefix(UPSTREAM_LABEL_PREFIX) else {
+            continue;
+        };
+        let bad = || {
+            UserError::new(format!(
+                "label `{key}` is `{value}`: expected `<purl> sha256:<hex>`"
+            ))
+        };
+        let mut words = value.split(' ');
+        let purl = words.next().filter(|p| p.starts_with("pkg:")).ok_or_else(bad)?;
+        let sha256 = words
+            .next()
+            .and_then(|w| w.strip_prefix("sha256:"))
+            .and_then(|hex| hex.parse().ok())
+            .ok_or_else(bad)?;
+        let sha512 = words
+            .next()
+            .and_then(|w| w.strip_prefix("sha512:"))
+            .map(str::to_owned);
+        let (without_qualifiers, qualifiers) = purl.split_once('?').unwrap_or((purl, ""));
+        let version = without_qualifiers
+            .rsplit_once('@')
+            .map(|(_, v)| v)
+            .ok_or_else(bad)?;
+        let download_location = qualifiers
+            .split('&')
+            .find_map(|q| q.strip_prefix("download_url="))
+            .map(|url| url.replace("%20", " "));
+        out.push(buckle_sbom::UpstreamFacts {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            purl: purl.to_owned(),
+            sha256,
+            sha512,
+            download_location,
+        });
+    }
+    Ok(out)
 }

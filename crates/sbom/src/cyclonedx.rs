@@ -12,7 +12,7 @@
 
 use crate::error::Result;
 use crate::json;
-use crate::model::{self, FileFacts, PackageFacts, SbomInput, Sha1};
+use crate::model::{self, FileFacts, PackageFacts, SbomInput, Sha1, UpstreamFacts};
 use buckle_debian::PackageName;
 use buckle_digest::Sha256;
 use serde::Serialize;
@@ -167,6 +167,7 @@ fn bom(input: &SbomInput) -> Result<Bom> {
             library(package, purl, files)
         })
         .collect();
+    components.extend(input.upstream.iter().map(upstream));
     components.extend(top_level_files);
     Ok(Bom {
         bom_format: "CycloneDX",
@@ -268,6 +269,35 @@ fn library(package: &PackageFacts, purl: &str, files: Vec<Component>) -> Compone
     }
 }
 
+fn upstream(upstream: &UpstreamFacts) -> Component {
+    let mut hashes = vec![Hash {
+        alg: "SHA-256",
+        content: upstream.sha256.hex(),
+    }];
+    hashes.extend(upstream.sha512.iter().map(|hex| Hash {
+        alg: "SHA-512",
+        content: hex.clone(),
+    }));
+    Component {
+        kind: "application",
+        bom_ref: Some(upstream.purl.clone()),
+        name: upstream.name.clone(),
+        version: Some(upstream.version.clone()),
+        hashes,
+        purl: Some(upstream.purl.clone()),
+        external_references: upstream
+            .download_location
+            .iter()
+            .map(|url| ExternalReference {
+                kind: "distribution",
+                url: url.clone(),
+            })
+            .collect(),
+        properties: vec![Property::new("buckle:upstream", "true")],
+        ..Component::default()
+    }
+}
+
 /// File components grouped under their one owning package, and those to list at top
 /// level (no owner, or several, named in `buckle:deb:package` properties).
 fn files_by_owner(files: &[FileFacts]) -> (BTreeMap<PackageName, Vec<Component>>, Vec<Component>) {
@@ -314,6 +344,7 @@ fn dependencies(input: &SbomInput, purls: &[String]) -> Vec<Dependency> {
         by_name.entry(&package.name).or_default().push(purl);
     }
     let mut all: Vec<String> = purls.to_vec();
+    all.extend(input.upstream.iter().map(|u| u.purl.clone()));
     all.sort();
     let mut out = vec![Dependency {
         reference: input.image.purl(),

@@ -98,5 +98,6 @@ pub(crate) fn input(files: bool) -> SbomInput {
         },
         packages,
         files,
+        upstream: Vec::new(),
     }
 }

@@ -42,6 +42,7 @@
 //!     },
 //!     packages: found.packages,
 //!     files: found.files,
+//!     upstream: Vec::new(),
 //! };
 //! let document = String::from_utf8(spdx::write(&input)?)?;
 //! assert!(document.contains("pkg:deb/debian/tzdata@2025b-4?arch=all&distro=debian-13"));
@@ -67,4 +68,5 @@ pub use format::Format;
 pub use license::{LicenseExpression, LicenseInfo};
 pub use model::{
     attach_debs, DebOrigin, FileFacts, ImageSubject, OsRelease, PackageFacts, PackageKey, SbomInput, Sha1,
+    UpstreamFacts,
 };

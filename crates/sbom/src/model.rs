@@ -17,6 +17,25 @@ pub struct SbomInput {
     pub packages: Vec<PackageFacts>,
     /// Every regular file in the image, when file-level detail was asked for.
     pub files: Option<Vec<FileFacts>>,
+    /// Artifacts from outside Debian (the spec's `[[upstream]]`), from the lock.
+    pub upstream: Vec<UpstreamFacts>,
+}
+
+/// An artifact installed from its upstream rather than from a `.deb`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamFacts {
+    /// The spec's `upstream.name` (lowercase letters, digits, `-`).
+    pub name: String,
+    /// The exact version.
+    pub version: String,
+    /// Its package URL (`pkg:npm/...` or `pkg:generic/...?download_url=...`).
+    pub purl: String,
+    /// SHA-256 of the archive.
+    pub sha256: Sha256,
+    /// SHA-512 of the archive in hex, when the lock has it (npm integrity).
+    pub sha512: Option<String>,
+    /// Where the archive was downloaded from, when known.
+    pub download_location: Option<String>,
 }
 
 /// The image as the described root component.

@@ -15,7 +15,7 @@
 use crate::error::Result;
 use crate::json;
 use crate::license::LicenseInfo;
-use crate::model::{self, FileFacts, PackageFacts, SbomInput, Sha1};
+use crate::model::{self, FileFacts, PackageFacts, SbomInput, Sha1, UpstreamFacts};
 use crate::purl;
 use buckle_debian::PackageName;
 use buckle_digest::Sha256;
@@ -172,6 +172,7 @@ fn document(input: &SbomInput) -> Result<Document> {
             .iter()
             .map(|package| deb_package(input, package, files)),
     );
+    packages.extend(input.upstream.iter().map(upstream_package));
     Ok(Document {
         spdx_version: "SPDX-2.3",
         data_license: "CC0-1.0",
@@ -256,6 +257,43 @@ fn deb_package(input: &SbomInput, package: &PackageFacts, files: Option<&[FileFa
     }
 }
 
+fn upstream_package(upstream: &UpstreamFacts) -> Package {
+    let mut checksums = vec![Checksum {
+        algorithm: "SHA256",
+        checksum_value: upstream.sha256.hex(),
+    }];
+    checksums.extend(upstream.sha512.iter().map(|hex| Checksum {
+        algorithm: "SHA512",
+        checksum_value: hex.clone(),
+    }));
+    Package {
+        spdx_id: upstream_id(&upstream.name),
+        name: upstream.name.clone(),
+        version_info: upstream.version.clone(),
+        supplier: NOASSERTION.to_owned(),
+        download_location: upstream
+            .download_location
+            .clone()
+            .filter(|url| is_http_url(url))
+            .unwrap_or_else(|| NOASSERTION.to_owned()),
+        files_analyzed: false,
+        package_verification_code: None,
+        checksums,
+        homepage: None,
+        source_info: Some("upstream artifact, not from a .deb".to_owned()),
+        license_concluded: NOASSERTION,
+        license_declared: NOASSERTION.to_owned(),
+        copyright_text: NOASSERTION,
+        external_refs: vec![purl_ref(upstream.purl.clone())],
+        primary_package_purpose: Some("APPLICATION"),
+    }
+}
+
+/// `SPDXRef-Package-upstream-<name>` (names are lowercase letters, digits and `-`).
+fn upstream_id(name: &str) -> String {
+    format!("SPDXRef-Package-upstream-{name}")
+}
+
 fn is_http_url(text: &str) -> bool {
     (text.starts_with("https://") || text.starts_with("http://")) && !text.contains(char::is_whitespace)
 }
@@ -316,6 +354,13 @@ fn relationships(input: &SbomInput) -> Vec<Relationship> {
         let id = package_id(&package.name, package.arch.as_str());
         out.push(Relationship::new(IMAGE_ID, "CONTAINS", &id));
         ids_by_name.entry(&package.name).or_default().push(id);
+    }
+    for upstream in &input.upstream {
+        out.push(Relationship::new(
+            IMAGE_ID,
+            "CONTAINS",
+            &upstream_id(&upstream.name),
+        ));
     }
     for package in &input.packages {
         let id = package_id(&package.name, package.arch.as_str());

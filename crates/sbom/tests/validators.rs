@@ -216,6 +216,7 @@ fn input(detail: Detail) -> SbomInput {
         },
         packages,
         files: found.files,
+        upstream: Vec::new(),
     }
 }
 

@@ -14,7 +14,6 @@
 //!   `metadata` the build's start and finish times when there was a build.
 
 use crate::package_set::{PackageId, PackageSet};
-use base64::Engine as _;
 use buckle_debian::{Arch, MirrorUrl, Suite};
 use buckle_digest::Sha256;
 use buckle_spec::{IndexFile, Lock, LockedUpstream, SuiteState, Variant};
@@ -194,16 +193,8 @@ pub const UPSTREAM_MEDIA_TYPE: &str = "application/x-tar";
 /// configuration), SHA-256 and, from npm, the SHA-512 of its integrity.
 fn upstream_dependency(upstream: &LockedUpstream) -> ResourceDescriptor {
     let mut digest = sha256_map(&upstream.sha256);
-    if let Some(sha512) = upstream
-        .integrity
-        .as_deref()
-        .and_then(|i| i.strip_prefix("sha512-"))
-        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
-    {
-        digest.insert(
-            "sha512".to_owned(),
-            sha512.iter().map(|b| format!("{b:02x}")).collect(),
-        );
+    if let Some(sha512) = upstream.sha512_hex() {
+        digest.insert("sha512".to_owned(), sha512);
     }
     ResourceDescriptor {
         uri: Some(upstream.url.clone().unwrap_or_else(|| upstream.purl())),

@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::input::Input;
 use crate::model::{Spec, Variant};
+use base64::Engine as _;
 use buckle_debian::{Arch, PackageName, Version};
 use buckle_debian::{Component, PoolPath, Suite};
 use buckle_digest::Sha256;
@@ -60,6 +61,13 @@ pub struct LockedUpstream {
 }
 
 impl LockedUpstream {
+    /// The SHA-512 of an npm artifact's `integrity`, in hex.
+    pub fn sha512_hex(&self) -> Option<String> {
+        let b64 = self.integrity.as_deref()?.strip_prefix("sha512-")?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     /// The package URL (purl) naming it: `pkg:npm/<name>@<version>` for npm
     /// artifacts, `pkg:generic/<name>@<version>?download_url=<url>` for the others.
     pub fn purl(&self) -> String {

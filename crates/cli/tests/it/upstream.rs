@@ -151,13 +151,16 @@ fn build_puts_each_artifact_in_its_own_layer_root_owned_without_setuid_and_label
         "{history:?}"
     );
     let labels = &config.config.as_ref().unwrap().labels;
+    let origin = &labels["dev.buckle.upstream.tool"];
+    let (head, sha512) = origin.split_once(" sha512:").unwrap();
     assert_eq!(
-        labels["dev.buckle.upstream.tool"],
+        head,
         format!(
             "pkg:npm/tool-linux-x64@1.3.0 sha256:{}",
             buckle_digest::Sha256::of(&u.npm_tgz).hex()
         )
     );
+    assert_eq!(sha512.len(), 128, "{origin}");
     assert_eq!(labels["dev.buckle.eol"], "2027-04-30");
     let rootfs = u.f.path("rootfs");
     buckle_oci::unpack(&image, &rootfs).unwrap();
@@ -185,6 +188,39 @@ fn build_puts_each_artifact_in_its_own_layer_root_owned_without_setuid_and_label
     assert_eq!(
         std::fs::read(rootfs.join("opt/other/bin/tool")).unwrap(),
         b"#!other\n"
+    );
+    let spdx = u.run(&["sbom", "out/hello"]).ok().json();
+    let tool = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["SPDXID"] == "SPDXRef-Package-upstream-tool")
+        .unwrap_or_else(|| panic!("{spdx:#}"));
+    assert_eq!(tool["versionInfo"], "1.3.0");
+    assert_eq!(
+        tool["externalRefs"][0]["referenceLocator"],
+        "pkg:npm/tool-linux-x64@1.3.0"
+    );
+    let sums: Vec<&str> = tool["checksums"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["algorithm"].as_str().unwrap())
+        .collect();
+    assert_eq!(sums, ["SHA256", "SHA512"]);
+    let cdx = u.run(&["sbom", "out/hello", "-f", "cyclonedx-json"]).ok().json();
+    let other = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "other")
+        .unwrap_or_else(|| panic!("{cdx:#}"));
+    assert!(
+        other["purl"]
+            .as_str()
+            .unwrap()
+            .starts_with("pkg:generic/other@2.0.0?download_url=http"),
+        "{other:#}"
     );
     let inspect = u.run(&["inspect", "out/hello", "--json"]).ok().json();
     assert_eq!(inspect["eol"]["date"], "2027-04-30");

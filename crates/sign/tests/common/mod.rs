@@ -146,6 +146,7 @@ fn sbom_predicates(
         },
         packages: found.packages,
         files: None,
+        upstream: Vec::new(),
     };
     Format::ALL
         .into_iter()
