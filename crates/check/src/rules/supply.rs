@@ -197,25 +197,6 @@ pub(super) fn healthcheck(cx: &Context<'_>) -> Outcome {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn add_sources_are_found_in_classic_and_buildkit_history() {
-        assert_eq!(
-            add_sources("/bin/sh -c #(nop) ADD https://x.example/a.tgz in /opt "),
-            ["https://x.example/a.tgz"]
-        );
-        assert_eq!(
-            add_sources("ADD --chown=1:1 https://x.example/a /b # buildkit"),
-            ["https://x.example/a"]
-        );
-        assert_eq!(add_sources("/bin/sh -c #(nop) ADD file:abc in / "), ["file:abc"]);
-        assert!(add_sources("RUN make").is_empty());
-    }
-}
-
 pub(super) fn end_of_life(cx: &Context<'_>) -> Outcome {
     let Some(text) = cx.view.metadata_value(crate::view::EOL_LABEL) else {
         return Outcome::not_applicable(format!(
@@ -246,5 +227,24 @@ pub(super) fn end_of_life(cx: &Context<'_>) -> Outcome {
         )
     } else {
         Outcome::pass(format!("upstream support until {eol} ({days} days left)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_sources_are_found_in_classic_and_buildkit_history() {
+        assert_eq!(
+            add_sources("/bin/sh -c #(nop) ADD https://x.example/a.tgz in /opt "),
+            ["https://x.example/a.tgz"]
+        );
+        assert_eq!(
+            add_sources("ADD --chown=1:1 https://x.example/a /b # buildkit"),
+            ["https://x.example/a"]
+        );
+        assert_eq!(add_sources("/bin/sh -c #(nop) ADD file:abc in / "), ["file:abc"]);
+        assert!(add_sources("RUN make").is_empty());
     }
 }
