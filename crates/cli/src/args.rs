@@ -359,6 +359,10 @@ pub struct TestArgs {
     /// Bind-mount a host file read-only into the container: HOST:CONTAINER.
     #[arg(long, value_name = "HOST:CONTAINER")]
     pub mount: Vec<String>,
+    /// Architectures to test (repeatable) [default: every architecture of the image
+    /// this machine can run, natively or through a binfmt_misc emulator].
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Vec<String>,
 }
 
 /// How to reach a registry.

@@ -3,8 +3,8 @@
 use anyhow::Context;
 use buckle_oci::{Image, MergedFile, RelPath};
 use buckle_sbom::dpkg::{self, Detail, Found};
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 /// Opens an OCI layout directory or docker-archive tar (`path` or `path:tag`), picking
 /// the host's platform from a multi-arch index.
@@ -14,18 +14,9 @@ pub fn open(arg: &Path) -> anyhow::Result<Image> {
 
 /// Opens an image like [`open`], picking `arch` from a multi-arch index when given.
 pub fn open_arch(arg: &Path, arch: Option<&str>) -> anyhow::Result<Image> {
-    let (path, mut selector) = match crate::registry::image_from_registry(arg)? {
-        Some(pulled) => (pulled, buckle_oci::layout::Selector::default()),
-        None => buckle_oci::parse_image_arg(&arg.to_string_lossy()),
-    };
+    let (path, mut selector) = locate(arg)?;
     if let Some(arch) = arch {
         selector.platform = Some(buckle_oci::Platform::linux(arch));
-    }
-    if !path.exists() {
-        anyhow::bail!(crate::exit::UserError::with_hint(
-            format!("no image at `{}`", path.display()),
-            "an IMAGE is an OCI layout directory (buckle build's output) or a docker-archive tar"
-        ));
     }
     let image = buckle_oci::open_image(&path, &selector);
     let image = match image {
@@ -36,6 +27,43 @@ pub fn open_arch(arg: &Path, arch: Option<&str>) -> anyhow::Result<Image> {
         other => other,
     };
     image.with_context(|| format!("cannot open image `{}`", arg.display()))
+}
+
+/// The architectures an IMAGE argument has images for, sorted.
+pub fn architectures(arg: &Path) -> anyhow::Result<Vec<String>> {
+    let (path, selector) = locate(arg)?;
+    if !path.is_dir() {
+        let image = buckle_oci::open_image(&path, &selector)
+            .with_context(|| format!("cannot open image `{}`", arg.display()))?;
+        return Ok(vec![image.config().architecture.clone()]);
+    }
+    let layout = buckle_oci::layout::Layout::open(&path)
+        .with_context(|| format!("cannot open image `{}`", arg.display()))?;
+    let images = layout
+        .images()
+        .with_context(|| format!("cannot read the images of `{}`", arg.display()))?;
+    let architectures: BTreeSet<String> = images
+        .into_iter()
+        .filter(|image| selector.ref_name.is_none() || image.ref_name == selector.ref_name)
+        .map(|image| image.platform.architecture)
+        .collect();
+    Ok(architectures.into_iter().collect())
+}
+
+/// Where an IMAGE argument is on disk (pulled into the cache when it is a registry
+/// reference) and which of its images it names.
+fn locate(arg: &Path) -> anyhow::Result<(PathBuf, buckle_oci::layout::Selector)> {
+    let (path, selector) = match crate::registry::image_from_registry(arg)? {
+        Some(pulled) => (pulled, buckle_oci::layout::Selector::default()),
+        None => buckle_oci::parse_image_arg(&arg.to_string_lossy()),
+    };
+    if !path.exists() {
+        anyhow::bail!(crate::exit::UserError::with_hint(
+            format!("no image at `{}`", path.display()),
+            "an IMAGE is an OCI layout directory (buckle build's output) or a docker-archive tar"
+        ));
+    }
+    Ok((path, selector))
 }
 
 /// The merged file system with the contents dpkg metadata needs, and the packages it lists.

@@ -127,7 +127,7 @@ pub fn build_locked(
         );
     }
     if args.test {
-        crate::commands::test::smoke_test(spec, &output, &[], printer)?;
+        crate::commands::test::smoke_test(spec, &output, None, &[], printer)?;
     }
     let pushed = crate::commands::push::push_build(spec, &job.lock, variant, &output, args, printer)?;
     Ok(json!({

@@ -6,7 +6,7 @@
 
 use crate::apt_oracle::{host_mirrors, AptRoot};
 use crate::cli::{Buckle, Run};
-use crate::fixture::{compile_static, static_probe, PROBE_EXPECT};
+use crate::fixture::{compile_for, static_probe, PROBE_EXPECT};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -14,9 +14,13 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 const CATALOG: [&str; 6] = ["static", "base", "cc", "python", "node", "nginx"];
+/// Every catalog image is built for both; arm64 runs under qemu-user (binfmt_misc,
+/// registered by scripts/test).
+const ARCHITECTURES: [&str; 2] = ["amd64", "arm64"];
+const VARIANTS: [&str; 2] = ["runtime", "dev"];
 
-/// The catalog copied into a temporary directory, locked and built once (runtime
-/// variant, every architecture), with a download cache kept between test runs.
+/// The catalog copied into a temporary directory, locked and built once (both
+/// variants, every architecture), with a download cache kept between test runs.
 struct Catalog {
     dir: tempfile::TempDir,
     buckle: Buckle,
@@ -34,9 +38,11 @@ fn catalog() -> &'static Catalog {
             .iter()
             .map(|name| format!("catalog/{name}.toml"))
             .collect();
-        let mut args = vec!["build", "-q"];
-        args.extend(specs.iter().map(String::as_str));
-        buckle.run(&args).ok();
+        for variant in VARIANTS {
+            let mut args = vec!["build", "-q", "--variant", variant];
+            args.extend(specs.iter().map(String::as_str));
+            buckle.run(&args).ok();
+        }
         Catalog { dir, buckle }
     })
 }
@@ -142,38 +148,51 @@ fn the_catalog_locked_for_bookworm_pins_exactly_what_apt_would_install() {
 }
 
 #[test]
-fn every_catalog_image_passes_its_smoke_test_in_runc() {
+fn every_catalog_image_passes_its_smoke_test_in_runc_for_both_variants_and_architectures() {
     let catalog = catalog();
-    let hello_static =
-        compile_static("#include <stdio.h>\nint main(void) { puts(\"hello from a static binary\"); }\n");
-    executable(&catalog.path("hello-static"), &hello_static);
-    let hello_cc = catalog.path("hello-cc");
-    let source = catalog.path("hello.cc");
-    std::fs::write(
-        &source,
-        "#include <iostream>\nint main() { std::cout << \"hello from C++\" << std::endl; }\n",
-    )
-    .unwrap();
-    let status = Command::new("g++")
-        .arg("-O2")
-        .arg("-o")
-        .arg(&hello_cc)
-        .arg(&source)
-        .status()
-        .unwrap();
-    assert!(status.success(), "g++ failed");
-    for name in CATALOG {
-        let spec = format!("catalog/{name}.toml");
-        let mount = match name {
-            "static" => Some(format!("{}:/hello", catalog.path("hello-static").display())),
-            "cc" => Some(format!("{}:/hello", hello_cc.display())),
-            _ => None,
-        };
-        let mut args = vec!["test", spec.as_str()];
-        if let Some(mount) = &mount {
-            args.extend(["--mount", mount.as_str()]);
+    for arch in ARCHITECTURES {
+        let hello_static = catalog.path(&format!("hello-static-{arch}"));
+        let c_source = "#include <stdio.h>\nint main(void) { puts(\"hello from a static binary\"); }\n";
+        executable(
+            &hello_static,
+            &compile_for(arch, "hello.c", &["-static"], c_source),
+        );
+        let hello_cc = catalog.path(&format!("hello-cc-{arch}"));
+        let cc_source = "#include <iostream>\nint main() { std::cout << \"hello from C++\" << std::endl; }\n";
+        executable(&hello_cc, &compile_for(arch, "hello.cc", &[], cc_source));
+        for name in CATALOG {
+            let spec = format!("catalog/{name}.toml");
+            let mount = match name {
+                "static" => Some(format!("{}:/hello", hello_static.display())),
+                "cc" => Some(format!("{}:/hello", hello_cc.display())),
+                _ => None,
+            };
+            for variant in VARIANTS {
+                let mut args = vec!["test", spec.as_str(), "--arch", arch, "--variant", variant];
+                if let Some(mount) = &mount {
+                    args.extend(["--mount", mount.as_str()]);
+                }
+                let run = catalog.run(&args).ok();
+                assert!(
+                    run.stderr.contains(&format!("({arch}): output contains")),
+                    "{name} {variant} {arch}: {}",
+                    run.stderr
+                );
+            }
         }
-        catalog.run(&args).ok();
+    }
+}
+
+#[test]
+fn buckle_test_runs_every_architecture_of_an_image_by_default() {
+    let catalog = catalog();
+    let run = catalog.run(&["test", "catalog/python.toml"]).ok();
+    for arch in ARCHITECTURES {
+        assert!(
+            run.stderr.contains(&format!("python ({arch}): output contains")),
+            "{}",
+            run.stderr
+        );
     }
 }
 
