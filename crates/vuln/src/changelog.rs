@@ -253,22 +253,28 @@ fn cited_ids(item: &str) -> Vec<VulnId> {
         };
         cited_at.push(cited);
     }
-    let all_cited = |id: &VulnId| {
+    // Whether each occurrence of `id` is a citation.
+    let cited_occurrences = |id: &VulnId| -> Vec<bool> {
         occurrences
             .iter()
             .zip(&cited_at)
             .filter(|((_, _, o), _)| *o == id)
-            .all(|(_, cited)| *cited)
+            .map(|(_, cited)| *cited)
+            .collect()
     };
-    let cited: Vec<VulnId> = ids
-        .iter()
-        .filter(|id| occurrences.iter().any(|(_, _, o)| o == id) && all_cited(id))
-        .cloned()
-        .collect();
-    if cited.len() == ids.len() {
+    // The item's subject: an id written out somewhere not as a citation.
+    if !ids.iter().any(|id| cited_occurrences(id).contains(&false)) {
         return Vec::new();
     }
-    cited
+    // Abbreviated followers (`and -49796`) have no occurrence of their own and keep the
+    // item's reading.
+    ids.iter()
+        .filter(|id| {
+            let cited = cited_occurrences(id);
+            !cited.is_empty() && !cited.contains(&false)
+        })
+        .cloned()
+        .collect()
 }
 
 /// Whether the text before an id (since the previous id) and after it make it cited.
@@ -517,6 +523,10 @@ apache2 (2.4.67-1~deb12u3) bookworm-security; urgency=high
                 vec![("CVE-2023-2222", Fix), ("CVE-2023-3333", Fix)],
             ),
             // An item that only cites is left as it reads: no other id is its subject.
+            (
+                "Apply the fix for CVE-2025-49794 and -49796",
+                vec![("CVE-2025-49794", Fix), ("CVE-2025-49796", Fix)],
+            ),
             (
                 "Fix a regression introduced by the fix for CVE-2023-2222",
                 vec![("CVE-2023-2222", Fix)],

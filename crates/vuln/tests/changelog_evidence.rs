@@ -206,3 +206,34 @@ fn citations_in_real_descriptions_are_told_from_fixes() {
     assert_eq!(kinds(entry, "CVE-2025-1080"), [Fix]);
     assert_eq!(kinds(entry, "CVE-2022-3140"), [Not(NotAFix::Cited)]);
 }
+
+#[test]
+fn a_fix_listed_for_the_unstable_version_is_available_in_its_backport() {
+    // bookworm-security's thunderbird 1:153.8.0esr-1~deb12u1 is a rebuild of unstable's
+    // 1:153.8.0esr-1, whose entry lists the CVEs; dpkg sorts the backport below it.
+    let history = common::history_of(
+        "bookworm",
+        "thunderbird",
+        "thunderbird",
+        common::excerpt("thunderbird_153.8.0esr-1~deb12u1.txt"),
+    );
+    assert!(common::dpkg_lt("1:153.8.0esr-1~deb12u1", "1:153.8.0esr-1"));
+    let mut db = Database::new();
+    db.add_history(history);
+    let findings = scan(
+        &db,
+        &"bookworm".parse().unwrap(),
+        &[installed("thunderbird", "thunderbird", "1:153.7.0esr-1~deb12u1")],
+    );
+    let spoofing = findings
+        .iter()
+        .find(|f| f.id.as_str() == "CVE-2026-136226")
+        .unwrap();
+    assert_eq!(spoofing.fixed.as_ref().unwrap().as_str(), "1:153.8.0esr-1");
+    let available = spoofing.available.as_ref().unwrap();
+    assert_eq!(
+        (available.version.as_str(), available.suite.as_str()),
+        ("1:153.8.0esr-1~deb12u1", "bookworm-security")
+    );
+    assert!(findings.iter().all(|f| f.available.is_some()));
+}
