@@ -66,11 +66,13 @@ impl SourceHistory {
     /// than the entries above it. The split is at the first entry at or below
     /// `installed` by dpkg order.
     ///
-    /// A stable update is also known to hold the version it was made from, where that
-    /// version has an entry: `2.10-3~deb12u1` and `2.10-3+deb12u1` hold the `2.10-3`
-    /// entry (the first sorts below it), `6.16-1+deb13u1~deb12u1` holds `6.16-1+deb13u1`
-    /// and `6.16-1`. Nothing else is read into the version: other entries above the
-    /// split stay newer.
+    /// A Debian stable update is named after the version it was made from, and the
+    /// changelog it ships holds that version's entry: `2.10-3~deb12u1` and
+    /// `2.10-3+deb12u1` were made from `2.10-3`, `6.16-1+deb13u1~deb12u1` from
+    /// `6.16-1+deb13u1` and so from `6.16-1`. Where this changelog has such an entry, the
+    /// installed version has it, although `2.10-3~deb12u1` sorts below `2.10-3` and this
+    /// changelog may not hold the update's own entry. Nothing else is read into the
+    /// version: every other entry above the split stays newer.
     pub fn split(&self, installed: &Version) -> Split<'_> {
         let entries = &self.changelog.entries;
         let at = entries

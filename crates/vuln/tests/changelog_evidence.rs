@@ -56,12 +56,16 @@ fn unstable_advisory(id: &str, source: &str, state: State) -> Advisory {
     }
 }
 
+/// The bookworm history of `source` read from `binary`'s changelog excerpt `file`.
+fn bookworm(source: &str, binary: &str, file: &str) -> SourceHistory {
+    common::history_of("bookworm", source, binary, common::excerpt(file))
+}
+
 fn rustc_web() -> SourceHistory {
-    common::history_of(
-        "bookworm",
+    bookworm(
         "rustc-web",
         "rust-web-all",
-        common::excerpt("rustc-web_1.96.0+dfsg1-1~deb12u2.txt"),
+        "rustc-web_1.96.0+dfsg1-1~deb12u2.txt",
     )
 }
 
@@ -144,12 +148,7 @@ fn a_backport_holds_the_fixes_of_the_unstable_version_it_was_made_from() {
 
 #[test]
 fn an_id_cited_in_another_ids_fix_is_evidence_for_that_fix_only() {
-    let history = common::history_of(
-        "bookworm",
-        "nodejs",
-        "nodejs",
-        common::excerpt("nodejs_18.20.4+dfsg-1~deb12u3.txt"),
-    );
+    let history = bookworm("nodejs", "nodejs", "nodejs_18.20.4+dfsg-1~deb12u3.txt");
     use MentionKind::{Fix, NotAFix as Not};
     // `CVE-2024-36138: Bypass incomplete fix of CVE-2024-27980 (High)`
     let deb12u1 = entry(&history, "18.20.4+dfsg-1~deb12u1");
@@ -211,11 +210,10 @@ fn citations_in_real_descriptions_are_told_from_fixes() {
 fn a_fix_listed_for_the_unstable_version_is_available_in_its_backport() {
     // bookworm-security's thunderbird 1:153.8.0esr-1~deb12u1 is a rebuild of unstable's
     // 1:153.8.0esr-1, whose entry lists the CVEs; dpkg sorts the backport below it.
-    let history = common::history_of(
-        "bookworm",
+    let history = bookworm(
         "thunderbird",
         "thunderbird",
-        common::excerpt("thunderbird_153.8.0esr-1~deb12u1.txt"),
+        "thunderbird_153.8.0esr-1~deb12u1.txt",
     );
     assert!(common::dpkg_lt("1:153.8.0esr-1~deb12u1", "1:153.8.0esr-1"));
     let mut db = Database::new();
