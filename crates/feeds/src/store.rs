@@ -152,9 +152,11 @@ impl Store {
         self.write_json(&self.dir.join("feeds.json"), &infos)
     }
 
-    /// The changelog read earlier from the `.deb` with this digest.
+    /// The changelog read earlier from the `.deb` with this digest; `None` when it was
+    /// classified under older mention rules (the `.deb` is to be read again).
     pub fn changelog(&self, deb: &Sha256) -> Result<Option<CachedChangelog>> {
-        self.read_json(&self.changelog_path(deb))
+        let cached: Option<CachedChangelog> = self.read_json(&self.changelog_path(deb))?;
+        Ok(cached.filter(|c| c.changelog.is_current()))
     }
 
     /// Keeps the changelog read from the `.deb` with this digest.

@@ -177,4 +177,19 @@ fn update_reads_changelogs_of_newer_archive_versions_and_caches_them_by_deb_dige
         (0, 12, 12),
         "{second:?}"
     );
+
+    // A changelog cached under older mention rules is read again from its `.deb`.
+    let sha = loaded
+        .database
+        .history(&"bookworm".parse().unwrap(), &"apache2".parse().unwrap())
+        .unwrap()
+        .deb_sha256
+        .unwrap();
+    let mut stale = store.changelog(&sha).unwrap().unwrap();
+    stale.changelog.rules = 0;
+    store.put_changelog(&sha, &stale).unwrap();
+    assert_eq!(store.changelog(&sha).unwrap(), None);
+    let third = run();
+    assert_eq!((third.cached, third.sources), (11, 12), "{third:?}");
+    assert!(store.changelog(&sha).unwrap().unwrap().changelog.is_current());
 }
