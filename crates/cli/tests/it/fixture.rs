@@ -241,6 +241,37 @@ impl Fixture {
         now
     }
 
+    /// Reads trixie's archive feed (`feeds update --archive-only`) from this archive, with
+    /// empty trixie-updates and trixie-security suites beside it: no newer uploads.
+    pub fn update_archive_feed(&self) {
+        let suites = ["trixie-updates", "trixie-security"]
+            .into_iter()
+            .fold(RepoBuilder::new(&self.key), |repo, suite| {
+                repo.suite(SuiteBuilder::new(suite))
+            });
+        for (path, bytes) in suites.build().files() {
+            self.server.insert(path, bytes.clone());
+        }
+        let url = self.server.url();
+        self.buckle
+            .run(&[
+                "--mirror",
+                &url,
+                "--security-mirror",
+                &url,
+                "feeds",
+                "update",
+                "--release",
+                "trixie",
+                "--archive-only",
+                "--arch",
+                "amd64",
+                "--keyring",
+                "archive.asc",
+            ])
+            .ok();
+    }
+
     /// Writes a spec with the `[[source]]` of this archive appended.
     pub fn write_spec(&self, name: &str, text: &str) -> PathBuf {
         let source = format!(
