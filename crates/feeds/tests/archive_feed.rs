@@ -191,7 +191,7 @@ fn updating_one_release_keeps_the_others_and_an_old_single_file_store_stays_read
     let loaded = store.load().unwrap();
     assert_eq!(
         archive_entries(&loaded),
-        [("bookworm".to_owned(), 11), ("trixie".to_owned(), 5)]
+        [("bookworm".to_owned(), 11), ("trixie".to_owned(), 6)]
     );
     assert!(loaded.database.history(&bookworm, &apache).is_some());
     assert!(loaded.database.history(&trixie, &apache).is_some());
