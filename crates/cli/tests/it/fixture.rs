@@ -252,24 +252,7 @@ impl Fixture {
         for (path, bytes) in suites.build().files() {
             self.server.insert(path, bytes.clone());
         }
-        let url = self.server.url();
-        self.buckle
-            .run(&[
-                "--mirror",
-                &url,
-                "--security-mirror",
-                &url,
-                "feeds",
-                "update",
-                "--release",
-                "trixie",
-                "--archive-only",
-                "--arch",
-                "amd64",
-                "--keyring",
-                "archive.asc",
-            ])
-            .ok();
+        update_archive_feed(&self.buckle, &self.server.url(), "trixie", "archive.asc").ok();
     }
 
     /// Writes a spec with the `[[source]]` of this archive appended.
@@ -295,6 +278,26 @@ impl Fixture {
     pub fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.path(name)).unwrap()
     }
+}
+
+/// `buckle feeds update --release RELEASE --archive-only` reading the archive at `url`
+/// (its security suites too), signed by the keys in the file `keyring`.
+pub fn update_archive_feed(buckle: &Buckle, url: &str, release: &str, keyring: &str) -> crate::cli::Run {
+    buckle.run(&[
+        "--mirror",
+        url,
+        "--security-mirror",
+        url,
+        "feeds",
+        "update",
+        "--release",
+        release,
+        "--archive-only",
+        "--arch",
+        "amd64",
+        "--keyring",
+        keyring,
+    ])
 }
 
 fn publish(key: &TestKey, packages: Vec<TestPackage>) -> buckle_testkit::repo::Repo {

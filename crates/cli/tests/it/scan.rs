@@ -7,6 +7,7 @@
 //! `--fail-on`, and VEX applied.
 
 use crate::cli::{Buckle, Run};
+use crate::fixture::update_archive_feed;
 use buckle_oci::layout::LayoutWriter;
 use buckle_oci::tar::{Compression, Entry};
 use buckle_oci::{ImageConfig, ImageIndex, ImageManifest, RelPath, RootFs};
@@ -101,22 +102,7 @@ impl Scan {
         }
         let server = repo.build().serve();
         let keyring = self.write(&format!("{release}.asc"), &key.armored_public());
-        let url = server.url();
-        self.run(&[
-            "--mirror",
-            &url,
-            "--security-mirror",
-            &url,
-            "feeds",
-            "update",
-            "--release",
-            release,
-            "--archive-only",
-            "--arch",
-            "amd64",
-            "--keyring",
-            keyring.to_str().unwrap(),
-        ])
+        update_archive_feed(&self.buckle, &server.url(), release, keyring.to_str().unwrap())
     }
 }
 
@@ -885,19 +871,6 @@ mod mirror {
             .run(&["scan", "status", "--release", "bookworm", "--format", "json"])
             .ok()
             .json();
-        let key = |report: &serde_json::Value| -> Vec<(String, String, String)> {
-            let mut out: Vec<_> = report["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| {
-                    let text = |k: &str| f[k].as_str().unwrap().to_owned();
-                    (text("package"), text("id"), text("fixed"))
-                })
-                .collect();
-            out.sort();
-            out
-        };
-        assert_eq!(key(&from_status), key(&report));
+        assert_eq!(super::finding_keys(&from_status), super::finding_keys(&report));
     }
 }
