@@ -180,6 +180,9 @@ pub struct FeedsUpdateArgs {
     /// Read only the Debian archive; do not try the feeds published on the web.
     #[arg(long)]
     pub archive_only: bool,
+    /// OpenPGP keys the mirror's InRelease files are signed with [default: Debian's archive keys].
+    #[arg(long, value_name = "FILE")]
+    pub keyring: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

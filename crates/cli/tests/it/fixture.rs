@@ -258,6 +258,20 @@ impl Fixture {
         now
     }
 
+    /// Reads trixie's archive feed (`feeds update --archive-only`) from this archive, with
+    /// empty trixie-updates and trixie-security suites beside it: no newer uploads.
+    pub fn update_archive_feed(&self) {
+        let suites = ["trixie-updates", "trixie-security"]
+            .into_iter()
+            .fold(RepoBuilder::new(&self.key), |repo, suite| {
+                repo.suite(SuiteBuilder::new(suite))
+            });
+        for (path, bytes) in suites.build().files() {
+            self.server.insert(path, bytes.clone());
+        }
+        update_archive_feed(&self.buckle, &self.server.url(), "trixie", "archive.asc").ok();
+    }
+
     /// Writes a spec with the `[[source]]` of this archive appended.
     pub fn write_spec(&self, name: &str, text: &str) -> PathBuf {
         let source = format!(
@@ -281,6 +295,26 @@ impl Fixture {
     pub fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.path(name)).unwrap()
     }
+}
+
+/// `buckle feeds update --release RELEASE --archive-only` reading the archive at `url`
+/// (its security suites too), signed by the keys in the file `keyring`.
+pub fn update_archive_feed(buckle: &Buckle, url: &str, release: &str, keyring: &str) -> crate::cli::Run {
+    buckle.run(&[
+        "--mirror",
+        url,
+        "--security-mirror",
+        url,
+        "feeds",
+        "update",
+        "--release",
+        release,
+        "--archive-only",
+        "--arch",
+        "amd64",
+        "--keyring",
+        keyring,
+    ])
 }
 
 fn publish(key: &TestKey, packages: Vec<TestPackage>) -> buckle_testkit::repo::Repo {

@@ -352,6 +352,7 @@ fn scan_marks_a_package_with_no_files_in_the_image_not_affected() {
     )
     .unwrap();
     f.buckle.run(&["feeds", "import", "tracker.json"]).ok();
+    f.update_archive_feed();
     let scan = |extra: &[&str]| {
         let mut args = vec!["scan", "out/hello", "--release", "trixie", "--format", "json"];
         args.extend_from_slice(extra);

@@ -158,6 +158,7 @@ fn a_scan_is_attested_to_every_image_and_verifies_as_a_vuln_attestation() {
     )
     .unwrap();
     f.buckle.run(&["feeds", "import", "tracker.json"]).ok();
+    f.update_archive_feed();
     let scanned = run_with_password(
         &f,
         Some(PASSWORD),
