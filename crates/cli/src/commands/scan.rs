@@ -161,7 +161,8 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
 }
 
 /// `buckle update --rebuild --sign`: attaches a signed scan record to each image of the
-/// layout just built at `path` (release `codename`), when the feed store has data.
+/// layout just built at `path` (release `codename`), when the feed store has the
+/// release's archive data.
 pub fn attest_rebuilt(
     session: &Session,
     key: &PrivateKey,
@@ -172,11 +173,11 @@ pub fn attest_rebuilt(
     let loaded = store(session)
         .load()
         .context("cannot read the vulnerability feeds")?;
-    if loaded.feeds.is_empty() {
-        printer.status(
-            "Skipped",
-            "the scan attestation: no vulnerability data (`buckle feeds update`)",
-        );
+    let release: Release = codename.parse()?;
+    // A signed scan without the release's archive data would vouch for an image whose
+    // fixes were never looked at.
+    if let Err(missing) = check_archive_data(&loaded, &release, now_seconds(), printer) {
+        printer.status("Skipped", format!("the scan attestation: {missing:#}"));
         return Ok(());
     }
     let attesting = attest::Attesting {
