@@ -510,7 +510,9 @@ pub fn public_index(
             }
         }
     }
-    Ok(ImageIndex::new(vec![entry.with_annotation(TAGS_ANNOTATION, tags.join(" "))]))
+    Ok(ImageIndex::new(vec![
+        entry.with_annotation(TAGS_ANNOTATION, tags.join(" "))
+    ]))
 }
 
 /// Stores the `{}` blob when `manifest` uses the empty descriptor as its config

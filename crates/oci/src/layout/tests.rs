@@ -367,7 +367,10 @@ fn index_json_lists_one_image_under_its_first_tag_and_names_the_others() {
 
     let public = ImageIndex::from_json(&fs::read(target.join(INDEX_FILE)).unwrap()).unwrap();
     let [entry] = public.manifests.as_slice() else {
-        panic!("index.json lists {} entries, expected one", public.manifests.len())
+        panic!(
+            "index.json lists {} entries, expected one",
+            public.manifests.len()
+        )
     };
     assert_eq!(entry.digest, manifest.digest);
     assert_eq!(entry.ref_name(), Some("latest"));
@@ -399,7 +402,10 @@ fn index_json_shows_a_multi_platform_image_by_its_first_platform() {
 
     let public = ImageIndex::from_json(&fs::read(target.join(INDEX_FILE)).unwrap()).unwrap();
     let [entry] = public.manifests.as_slice() else {
-        panic!("index.json lists {} entries, expected one", public.manifests.len())
+        panic!(
+            "index.json lists {} entries, expected one",
+            public.manifests.len()
+        )
     };
     assert_eq!(entry.digest, amd64.digest);
     assert_eq!(entry.media_type, media_type::OCI_MANIFEST);
@@ -408,7 +414,12 @@ fn index_json_shows_a_multi_platform_image_by_its_first_platform() {
     assert_eq!(entry.annotations[INDEX_ANNOTATION], nested.digest.oci());
     // buckle still sees every platform, through the full index.
     let layout = Layout::open(&target).unwrap();
-    let platforms: Vec<_> = layout.images().unwrap().into_iter().map(|i| i.descriptor.digest).collect();
+    let platforms: Vec<_> = layout
+        .images()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.descriptor.digest)
+        .collect();
     assert_eq!(platforms, [amd64.digest, arm64.digest]);
 }
 
