@@ -1,4 +1,4 @@
-//! The test archive's image run with runc and read by umoci and skopeo.
+//! The test archive's image run with runc, and read as it is by syft, umoci, skopeo and oras.
 
 use crate::fixture::{static_probe, Fixture, PROBE_EXPECT};
 use std::process::Command;
@@ -47,74 +47,10 @@ pub fn probe_spec() -> String {
     )
 }
 
-#[test]
-fn umoci_unpacks_and_skopeo_reads_the_layout_and_the_docker_archive() {
-    let f = Fixture::new();
-    f.buckle.run(&["build", "hello.toml"]).ok();
-    f.buckle
-        .run(&[
-            "build",
-            "hello.toml",
-            "--format",
-            "docker-archive",
-            "-o",
-            "hello.tar",
-        ])
-        .ok();
-    let digest = f.buckle.run(&["inspect", "out/hello", "--json"]).ok().json()["digest"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-
-    let bundle = f.path("bundle");
-    let out = Command::new("umoci")
-        .args(["unpack", "--rootless", "--image"])
-        .arg(format!("{}:latest", f.path("out/hello").display()))
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "umoci: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        std::fs::read(bundle.join("rootfs/usr/bin/hello")).unwrap(),
-        crate::fixture::static_hello()
-    );
-
-    let skopeo = |image: String| {
-        let out = Command::new("skopeo").args(["inspect", &image]).output().unwrap();
-        assert!(
-            out.status.success(),
-            "skopeo {image}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
-    let layout = skopeo(format!("oci:{}:latest", f.path("out/hello").display()));
-    assert_eq!(layout["Digest"], digest.as_str());
-    assert_eq!(layout["Architecture"], "amd64");
-    let archive = skopeo(format!("docker-archive:{}", f.path("hello.tar").display()));
-    assert_eq!(
-        archive["Layers"].as_array().unwrap().len(),
-        layout["Layers"].as_array().unwrap().len()
-    );
-}
-
 /// oras, from the trixie .deb that scripts/tools/oras.sh fetches on first use.
 fn oras() -> std::path::PathBuf {
-    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = Command::new("bash")
-        .arg(workspace.join("scripts/tools/oras.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "scripts/tools/oras.sh: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/tools/oras.sh");
+    std::path::PathBuf::from(tool(Command::new("bash").arg(script)).trim())
 }
 
 /// Runs a command, panicking with its output unless it succeeds; returns stdout.
@@ -162,7 +98,7 @@ pub fn spdx_packages(spdx: &serde_json::Value) -> std::collections::BTreeSet<(St
 }
 
 #[test]
-fn syft_umoci_skopeo_and_oras_read_a_signed_build_as_it_is() {
+fn syft_umoci_skopeo_and_oras_read_a_signed_build_as_it_is_and_skopeo_its_docker_archive() {
     let f = Fixture::new();
     let password = Some("test password");
     f.buckle
@@ -170,6 +106,16 @@ fn syft_umoci_skopeo_and_oras_read_a_signed_build_as_it_is() {
         .ok();
     f.buckle
         .run_with_password(password, &["build", "hello.toml", "--sign", "release.key"])
+        .ok();
+    f.buckle
+        .run(&[
+            "build",
+            "hello.toml",
+            "--format",
+            "docker-archive",
+            "-o",
+            "hello.tar",
+        ])
         .ok();
     let layout = f.path("out/hello");
     let digest = f.buckle.run(&["inspect", "out/hello", "--json"]).ok().json()["digest"]
@@ -201,12 +147,21 @@ fn syft_umoci_skopeo_and_oras_read_a_signed_build_as_it_is() {
             .args(["unpack", "--rootless", "--image", &reference])
             .arg(&bundle),
     );
-    assert!(bundle.join("rootfs/usr/bin/hello").exists());
-    let skopeo: serde_json::Value = serde_json::from_str(&tool(
-        Command::new("skopeo").args(["inspect", &format!("oci:{reference}")]),
-    ))
-    .unwrap();
-    assert_eq!(skopeo["Digest"], digest.as_str());
+    assert_eq!(
+        std::fs::read(bundle.join("rootfs/usr/bin/hello")).unwrap(),
+        crate::fixture::static_hello()
+    );
+    let skopeo = |image: String| -> serde_json::Value {
+        serde_json::from_str(&tool(Command::new("skopeo").args(["inspect", &image]))).unwrap()
+    };
+    let seen = skopeo(format!("oci:{reference}"));
+    assert_eq!(seen["Digest"], digest.as_str());
+    assert_eq!(seen["Architecture"], "amd64");
+    let archive = skopeo(format!("docker-archive:{}", f.path("hello.tar").display()));
+    assert_eq!(
+        archive["Layers"].as_array().unwrap().len(),
+        seen["Layers"].as_array().unwrap().len()
+    );
 
     let oras = oras();
     let manifest = tool(Command::new(&oras).args(["manifest", "fetch", "--oci-layout", &reference]));

@@ -247,9 +247,7 @@ fn added_referrer_is_listed_but_not_taken_for_an_image() {
         ["blobs", FULL_INDEX_FILE, "index.json", "oci-layout"]
     );
     // index.json still lists the image alone: the referrer is in the full index.
-    let public = ImageIndex::from_json(&fs::read(target.join(INDEX_FILE)).unwrap()).unwrap();
-    assert_eq!(public.manifests.len(), 1);
-    assert_eq!(public.manifests[0].digest, manifest.digest);
+    assert_eq!(only_entry_of_index_json(&target).digest, manifest.digest);
     let empty_config = reopened.read_manifest(&added).unwrap().config;
     assert_eq!(reopened.read_blob(&empty_config).unwrap(), media_type::EMPTY_JSON);
 }
@@ -352,6 +350,15 @@ fn cosign_signature_tag_is_not_taken_for_an_image_and_can_be_replaced() {
     assert_eq!(reopened.index().manifests, [tagged(manifest, "v1")]);
 }
 
+/// The one entry of the layout's `index.json`.
+fn only_entry_of_index_json(layout: &Path) -> Descriptor {
+    let public = ImageIndex::from_json(&fs::read(layout.join(INDEX_FILE)).unwrap()).unwrap();
+    match public.manifests.as_slice() {
+        [entry] => entry.clone(),
+        more => panic!("index.json lists {} entries, expected one", more.len()),
+    }
+}
+
 #[test]
 fn index_json_lists_one_image_under_its_first_tag_and_names_the_others() {
     let dir = tempfile::tempdir().unwrap();
@@ -365,13 +372,7 @@ fn index_json_lists_one_image_under_its_first_tag_and_names_the_others() {
         ]))
         .unwrap();
 
-    let public = ImageIndex::from_json(&fs::read(target.join(INDEX_FILE)).unwrap()).unwrap();
-    let [entry] = public.manifests.as_slice() else {
-        panic!(
-            "index.json lists {} entries, expected one",
-            public.manifests.len()
-        )
-    };
+    let entry = only_entry_of_index_json(&target);
     assert_eq!(entry.digest, manifest.digest);
     assert_eq!(entry.ref_name(), Some("latest"));
     assert_eq!(entry.annotations[TAGS_ANNOTATION], "latest 1.0-trixie");
@@ -400,13 +401,7 @@ fn index_json_shows_a_multi_platform_image_by_its_first_platform() {
         .finish(&ImageIndex::new(vec![tagged(nested.clone(), "latest")]))
         .unwrap();
 
-    let public = ImageIndex::from_json(&fs::read(target.join(INDEX_FILE)).unwrap()).unwrap();
-    let [entry] = public.manifests.as_slice() else {
-        panic!(
-            "index.json lists {} entries, expected one",
-            public.manifests.len()
-        )
-    };
+    let entry = only_entry_of_index_json(&target);
     assert_eq!(entry.digest, amd64.digest);
     assert_eq!(entry.media_type, media_type::OCI_MANIFEST);
     assert_eq!(entry.platform, Some(Platform::linux("amd64")));
