@@ -346,8 +346,8 @@ impl Job<'_> {
     }
 }
 
-/// `index.json` names the image by each of `tags`: the manifest itself, or for several
-/// architectures an image index of them.
+/// The layout's full index (`buckle-index.json`) names the image by each of `tags`:
+/// the manifest itself, or for several architectures an image index of them.
 fn top_index(
     layout: &LayoutWriter,
     manifests: Vec<Descriptor>,

@@ -7,7 +7,7 @@
 //!   Packages stanzas as a dpkg status file): formats, --fail-on, VEX. Runs everywhere;
 //!   with feature `mirror`, an image of the bookworm point release scanned with the
 //!   real archive feed.
-//! - `runtime` (feature `runtime`): the same repository's image run with runc, read by
+//! - `runtime` (feature `runtime`): the same repository's image run with runc, read by syft, oras,
 //!   umoci and skopeo.
 //! - `mirror` (features `mirror` and `runtime`): the catalog against the Debian mirror the host's apt
 //!   uses: locks agree with apt, every catalog image builds, runs its smoke test with

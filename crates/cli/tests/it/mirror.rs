@@ -233,46 +233,46 @@ fn every_catalog_image_is_hardened_by_buckle_checks_rules() {
 }
 
 #[test]
-fn every_catalog_image_is_read_by_skopeo_for_each_architecture_and_unpacked_by_umoci() {
+fn every_catalog_image_is_read_as_it_is_by_skopeo_and_umoci_and_by_buckle_for_each_architecture() {
     let catalog = catalog();
     for name in CATALOG {
         let layout = catalog.path(&format!("out/{name}"));
-        for arch in ["amd64", "arm64"] {
-            let seen = tool(
-                "skopeo",
-                &[
-                    "inspect",
-                    "--override-arch",
-                    arch,
-                    &format!("oci:{}:latest", layout.display()),
-                ],
-            );
-            let seen: Value = serde_json::from_str(&seen).unwrap();
-            assert_eq!(seen["Architecture"], arch, "{name}");
-        }
-        // umoci does not choose a platform from an image index: give it one architecture.
-        let single = catalog.path(&format!("out-amd64/{name}"));
-        let spec = format!("catalog/{name}.toml");
-        catalog
-            .run(&[
-                "build",
-                "-q",
-                &spec,
-                "--arch",
-                "amd64",
-                "-o",
-                single.to_str().unwrap(),
-            ])
-            .ok();
+        let image = format!("out/{name}");
+        // index.json shows other tools the first platform of the multi-arch image.
+        let amd64 = catalog.run(&["inspect", &image, "--json"]).ok().json();
+        let seen = tool(
+            "skopeo",
+            &["inspect", &format!("oci:{}:latest", layout.display())],
+        );
+        let seen: Value = serde_json::from_str(&seen).unwrap();
+        assert_eq!(seen["Architecture"], "amd64", "{name}");
+        assert_eq!(seen["Digest"], amd64["digest"], "{name}");
+        // buckle reads every platform, through its full index.
+        let lock = format!("catalog/{name}.lock");
+        let arm64 = catalog
+            .run(&["sbom", &image, "--arch", "arm64", "--lock", &lock])
+            .ok()
+            .json();
+        let names: BTreeSet<String> = crate::runtime::spdx_packages(&arm64)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let locked_names = locked(
+            &std::fs::read_to_string(catalog.path(&lock)).unwrap(),
+            "arm64",
+            "runtime",
+        );
+        assert_eq!(names, locked_names, "{name} arm64");
+        // umoci takes no platform from an image index: the default output needs none.
         let bundle = catalog.path(&format!("umoci-{name}"));
-        let image = format!("{}:latest", single.display());
+        let reference = format!("{}:latest", layout.display());
         tool(
             "umoci",
             &[
                 "unpack",
                 "--rootless",
                 "--image",
-                &image,
+                &reference,
                 bundle.to_str().unwrap(),
             ],
         );
@@ -318,22 +318,6 @@ from cyclonedx.validation.json import JsonStrictValidator\n\
 errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\n\
 if errors: sys.exit(repr(errors))\n";
 
-/// The (name, version) pairs of the packages an SPDX document lists, without the image.
-fn spdx_packages(document: &Value) -> BTreeSet<(String, String)> {
-    document["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["SPDXID"] != "SPDXRef-Image")
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap().to_owned(),
-                p["versionInfo"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn every_catalog_sbom_validates_and_lists_exactly_what_syft_finds() {
     let catalog = catalog();
@@ -360,7 +344,8 @@ fn every_catalog_sbom_validates_and_lists_exactly_what_syft_finds() {
         tool("pyspdxtools", &["-i", spdx.to_str().unwrap()]);
         tool("python3", &["-c", CYCLONEDX_VALIDATE, cdx.to_str().unwrap()]);
 
-        let ours = spdx_packages(&serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap());
+        let ours =
+            crate::runtime::spdx_packages(&serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap());
         let locked_names = locked(
             &std::fs::read_to_string(catalog.path(&lock)).unwrap(),
             "amd64",
@@ -372,7 +357,8 @@ fn every_catalog_sbom_validates_and_lists_exactly_what_syft_finds() {
             "{name}"
         );
 
-        // syft reads a docker archive (its oci-dir source wants a layout with one manifest).
+        // syft reads the default output as it is (for this multi-arch image, the
+        // platform index.json shows: amd64), and a docker archive.
         let archive = catalog.path(&format!("{name}.tar"));
         let spec = format!("catalog/{name}.toml");
         catalog
@@ -388,30 +374,17 @@ fn every_catalog_sbom_validates_and_lists_exactly_what_syft_finds() {
                 archive.to_str().unwrap(),
             ])
             .ok();
-        let syft = tool(
-            "syft",
-            &[
-                "scan",
-                &format!("docker-archive:{}", archive.display()),
-                "-o",
-                "json",
-                "-q",
-            ],
-        );
-        let syft: Value = serde_json::from_str(&syft).unwrap();
-        let theirs: BTreeSet<(String, String)> = syft["artifacts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|a| a["type"] == "deb")
-            .map(|a| {
-                (
-                    a["name"].as_str().unwrap().to_owned(),
-                    a["version"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        assert_eq!(ours, theirs, "{name}: buckle's SBOM and syft disagree");
+        for source in [
+            format!("docker-archive:{}", archive.display()),
+            format!("oci-dir:{}", catalog.path(&image).display()),
+        ] {
+            let syft = tool("syft", &["scan", &source, "-o", "json", "-q"]);
+            let theirs = crate::runtime::syft_debs(&serde_json::from_str(&syft).unwrap());
+            assert_eq!(
+                ours, theirs,
+                "{name}: buckle's SBOM and syft's scan of {source} disagree"
+            );
+        }
     }
 }
 
@@ -480,5 +453,5 @@ fn an_mmdebstrap_image_gets_an_sbom_with_every_package_dpkg_lists() {
         "minbase has about 90 packages: {}",
         expected.len()
     );
-    assert_eq!(spdx_packages(&document), expected);
+    assert_eq!(crate::runtime::spdx_packages(&document), expected);
 }

@@ -75,7 +75,18 @@ fn build_makes_a_nonroot_image_with_the_locked_packages_and_attached_sboms() {
         ["base-files", "hello", "libc6", "libfoo1"]
     );
 
+    // index.json lists the image alone, so that other tools read the layout as one
+    // image; the SBOMs are listed in buckle's full index beside it.
     let index: Value = serde_json::from_str(&f.read("out/hello/index.json")).unwrap();
+    let [entry] = index["manifests"].as_array().unwrap().as_slice() else {
+        panic!("index.json lists more than the image: {index:#}")
+    };
+    assert_eq!(entry["digest"], inspect["digest"]);
+    assert_eq!(
+        entry["annotations"]["org.opencontainers.image.ref.name"],
+        "latest"
+    );
+    let index: Value = serde_json::from_str(&f.read("out/hello/buckle-index.json")).unwrap();
     let artifact_types: Vec<&str> = index["manifests"]
         .as_array()
         .unwrap()
