@@ -1,20 +1,46 @@
 //! Opening an IMAGE argument and reading what is installed in it.
 
+use crate::registry::{image_from_registry, Remote, Wanted};
 use anyhow::Context;
 use buckle_oci::{Image, MergedFile, RelPath};
 use buckle_sbom::dpkg::{self, Detail, Found};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Opens an OCI layout directory or docker-archive tar (`path` or `path:tag`), picking
-/// the host's platform from a multi-arch index.
-pub fn open(arg: &Path) -> anyhow::Result<Image> {
-    open_arch(arg, None)
+/// Opens an OCI layout directory or docker-archive tar (`path` or `path:tag`), or a
+/// registry reference pulled into the cache, picking the host's platform from a
+/// multi-arch index.
+pub fn open(arg: &Path, remote: &Remote) -> anyhow::Result<Image> {
+    open_arch(arg, None, remote)
 }
 
 /// Opens an image like [`open`], picking `arch` from a multi-arch index when given.
-pub fn open_arch(arg: &Path, arch: Option<&str>) -> anyhow::Result<Image> {
-    let (path, mut selector) = locate(arg)?;
+pub fn open_arch(arg: &Path, arch: Option<&str>, remote: &Remote) -> anyhow::Result<Image> {
+    let pulled = image_from_registry(arg, remote, Wanted::Image)?;
+    open_pulled(arg, pulled.map(|p| p.layout), arch)
+}
+
+/// Where the layout of `arg` with what is attached to it is: a local path (`dir` or
+/// `dir:tag`), or a registry reference pulled with its referrers and cosign tags.
+pub fn attached_layout(
+    arg: &Path,
+    remote: &Remote,
+) -> anyhow::Result<(PathBuf, buckle_oci::layout::Selector)> {
+    Ok(match image_from_registry(arg, remote, Wanted::WithAttachments)? {
+        Some(pulled) => (pulled.layout, buckle_oci::layout::Selector::default()),
+        None => buckle_oci::parse_image_arg(&arg.to_string_lossy()),
+    })
+}
+
+/// Opens a local image (a layout or docker archive, never a registry reference),
+/// picking `arch` from a multi-arch index when given.
+pub fn open_local(arg: &Path, arch: Option<&str>) -> anyhow::Result<Image> {
+    open_pulled(arg, None, arch)
+}
+
+/// Opens `arg`, or the layout `pulled` for it from a registry.
+pub fn open_pulled(arg: &Path, pulled: Option<PathBuf>, arch: Option<&str>) -> anyhow::Result<Image> {
+    let (path, mut selector) = locate(arg, pulled)?;
     if let Some(arch) = arch {
         selector.platform = Some(buckle_oci::Platform::linux(arch));
     }
@@ -29,9 +55,9 @@ pub fn open_arch(arg: &Path, arch: Option<&str>) -> anyhow::Result<Image> {
     image.with_context(|| format!("cannot open image `{}`", arg.display()))
 }
 
-/// The architectures an IMAGE argument has images for, sorted.
+/// The architectures a local IMAGE argument has images for, sorted.
 pub fn architectures(arg: &Path) -> anyhow::Result<Vec<String>> {
-    let (path, selector) = locate(arg)?;
+    let (path, selector) = locate(arg, None)?;
     if !path.is_dir() {
         let image = buckle_oci::open_image(&path, &selector)
             .with_context(|| format!("cannot open image `{}`", arg.display()))?;
@@ -50,17 +76,17 @@ pub fn architectures(arg: &Path) -> anyhow::Result<Vec<String>> {
     Ok(architectures.into_iter().collect())
 }
 
-/// Where an IMAGE argument is on disk (pulled into the cache when it is a registry
-/// reference) and which of its images it names.
-fn locate(arg: &Path) -> anyhow::Result<(PathBuf, buckle_oci::layout::Selector)> {
-    let (path, selector) = match crate::registry::image_from_registry(arg)? {
+/// Where an IMAGE argument is on disk (the layout `pulled` for it from a registry, if
+/// any) and which of its images it names.
+fn locate(arg: &Path, pulled: Option<PathBuf>) -> anyhow::Result<(PathBuf, buckle_oci::layout::Selector)> {
+    let (path, selector) = match pulled {
         Some(pulled) => (pulled, buckle_oci::layout::Selector::default()),
         None => buckle_oci::parse_image_arg(&arg.to_string_lossy()),
     };
     if !path.exists() {
         anyhow::bail!(crate::exit::UserError::with_hint(
             format!("no image at `{}`", path.display()),
-            "an IMAGE is an OCI layout directory (buckle build's output) or a docker-archive tar"
+            "an IMAGE is an OCI layout directory (buckle build's output), a docker-archive tar or a registry reference (HOST[:PORT]/REPOSITORY[:TAG])"
         ));
     }
     Ok((path, selector))

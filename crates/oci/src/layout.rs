@@ -89,6 +89,7 @@ impl LayoutWriter {
     /// an existing layout or empty directory (replaced by [`LayoutWriter::finish`]).
     pub fn create(target: impl Into<PathBuf>) -> Result<Self> {
         let target = target.into();
+        crate::output::check_layout_target(&target)?;
         let temp = crate::output::temp_dir_beside(&target)?;
         let marker = canonical_json(&LayoutMarker {
             image_layout_version: LAYOUT_VERSION.to_owned(),

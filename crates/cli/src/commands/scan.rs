@@ -98,10 +98,11 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
         args.targets.iter().try_for_each(|t| attest::check_layout(t))?;
     }
     let attest_key = args.attest.as_deref().map(read_private_key).transpose()?;
+    let remote = crate::registry::Remote::new(&args.registry, global, printer);
     let scanned = args
         .targets
         .iter()
-        .map(|path| scan_target(path, args, &loaded, now, &statements, printer))
+        .map(|path| scan_target(path, args, &loaded, now, &statements, &remote))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let timestamp = buckle_oci::rfc3339_utc(now);
     let feeds = feeds_json(&loaded.feeds);
@@ -136,11 +137,11 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
         let mut bytes = serde_json::to_vec_pretty(&document)?;
         bytes.push(b'\n');
         match &args.output {
-            Some(path) => {
-                files::write_atomic(path, &bytes)?;
+            Some(path) if !files::is_stdout(path) => {
+                files::write_output(path, &bytes)?;
                 printer.status("Wrote", path.display());
             }
-            None => printer.result(String::from_utf8_lossy(&bytes).trim_end()),
+            _ => printer.result(String::from_utf8_lossy(&bytes).trim_end()),
         }
     }
     if let Some(key) = &attest_key {
@@ -211,9 +212,10 @@ fn scan_target<'a>(
     loaded: &Loaded,
     now: u64,
     statements: &[VexStatement],
-    printer: &Printer,
+    remote: &crate::registry::Remote,
 ) -> anyhow::Result<Scanned<'a>> {
-    let target = read_target(path)?;
+    let printer = remote.printer;
+    let target = read_target(path, remote)?;
     let release = release(args.release.as_deref(), path, &target.os_release)?;
     check_archive_data(loaded, &release, now, printer)?;
     let decided = decide(&target, &release, &loaded.database, statements);
@@ -398,7 +400,7 @@ fn print_table(printer: &Printer, shown: &[Decided]) {
 
 /// An image (layout or docker archive), an SBOM (SPDX or CycloneDX JSON) or a dpkg
 /// status file.
-fn read_target(path: &Path) -> anyhow::Result<Target> {
+fn read_target(path: &Path, remote: &crate::registry::Remote) -> anyhow::Result<Target> {
     if path.is_file() {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
         if bytes.starts_with(b"Package:") || bytes.windows(9).take(4096).any(|w| w == b"\nPackage:") {
@@ -408,7 +410,7 @@ fn read_target(path: &Path) -> anyhow::Result<Target> {
             return sbom_file(path, &bytes);
         }
     }
-    image_target(&image_view::open(path)?)
+    image_target(&image_view::open(path, remote)?)
 }
 
 /// The packages of an image and which of them have files in it (beyond their docs).

@@ -89,7 +89,7 @@ pub fn smoke_test(
             "add a [test] table with `command` and `expect` (see docs/spec.md)"
         ));
     };
-    let image = image_view::open_arch(image_path, arch)?;
+    let image = image_view::open_local(image_path, arch)?;
     let platform = &image.config().architecture;
     let bundle = tempfile::Builder::new()
         .prefix("buckle-test-")

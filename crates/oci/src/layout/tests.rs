@@ -204,13 +204,25 @@ fn finish_replaces_an_existing_layout_and_cleans_up() {
 }
 
 #[test]
-fn finish_refuses_to_replace_a_directory_that_is_not_a_layout() {
+fn a_directory_that_is_not_a_layout_is_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("home");
     fs::create_dir(&target).unwrap();
     fs::write(target.join("notes.txt"), "keep me").unwrap();
+    let err = LayoutWriter::create(&target).err().unwrap();
+    assert!(matches!(err, Error::BadTarget { .. }), "{err}");
+    assert_eq!(fs::read_to_string(target.join("notes.txt")).unwrap(), "keep me");
+    assert_eq!(names_in(dir.path()), ["home"]);
+}
+
+#[test]
+fn finish_refuses_a_target_that_became_a_directory_that_is_not_a_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("home");
     let writer = LayoutWriter::create(&target).unwrap();
     let manifest = put_image(&writer, "amd64", "x");
+    fs::create_dir(&target).unwrap();
+    fs::write(target.join("notes.txt"), "keep me").unwrap();
     let err = writer.finish(&ImageIndex::new(vec![manifest])).unwrap_err();
     assert!(matches!(err, Error::BadTarget { .. }), "{err}");
     assert_eq!(fs::read_to_string(target.join("notes.txt")).unwrap(), "keep me");
