@@ -9,8 +9,8 @@ use buckle_oci::layout::{Layout, LayoutWriter};
 use buckle_oci::tar::{Compression, Entry};
 use buckle_oci::{annotation, media_type, Descriptor, ImageIndex, ImageManifest, Platform};
 use buckle_registry::{
-    cosign_tag, pull, push, CredentialStore, Credentials, Error, NoReporter, Options, PullOptions,
-    PushOptions, Reference, Registry, Reporter,
+    cosign_tag, pull, pull_cached, push, CredentialStore, Credentials, Error, NoReporter, Options,
+    PullOptions, PushOptions, Reference, Registry, Reporter,
 };
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -535,6 +535,101 @@ fn push_then_pull_round_trips_a_multi_arch_image_with_its_attachments() {
         .find(|d| d.digest == referrer)
         .unwrap();
     assert_eq!(listed.artifact_type.as_deref(), Some("application/spdx+json"));
+}
+
+#[test]
+fn the_tags_naming_an_image_leave_out_referrers_cosign_tags_and_other_images() {
+    let registry = TestRegistry::plain();
+    let work = tempfile::tempdir().unwrap();
+    let source = image_layout(work.path(), &["amd64"], 1000, 2);
+    let (_, sig_tag) = attach(&source);
+    let layout = Layout::open(&source).unwrap();
+    let other = image_layout(&work.path().join("other"), &["amd64"], 1000, 3);
+    let client = registry.connect();
+    let options = PushOptions {
+        tags: vec!["latest".to_owned()],
+        ..PushOptions::default()
+    };
+    let target = registry.reference("hardened/static:1.0");
+    push(&client, &layout, None, &target, &options, &NoReporter).unwrap();
+    let other_target = registry.reference("hardened/static:old");
+    let other_layout = Layout::open(&other).unwrap();
+    push(
+        &client,
+        &other_layout,
+        None,
+        &other_target,
+        &PushOptions::default(),
+        &NoReporter,
+    )
+    .unwrap();
+
+    let all = client.tags("hardened/static").unwrap();
+    assert!(all.contains(&sig_tag), "{all:?}");
+    let digest = root(&layout).digest;
+    let mut naming = client.tags_naming("hardened/static", &digest).unwrap();
+    naming.sort();
+    assert_eq!(naming, ["1.0", "latest"]);
+    assert_eq!(
+        client
+            .tags_naming("hardened/static", &root(&other_layout).digest)
+            .unwrap(),
+        ["old"]
+    );
+}
+
+#[test]
+fn pull_cached_reads_attachments_afresh_and_the_image_alone_once() {
+    let registry = TestRegistry::plain();
+    let work = tempfile::tempdir().unwrap();
+    let source = image_layout(work.path(), &["amd64"], 1000, 4);
+    let client = registry.connect();
+    let target = registry.reference("hardened/static:1.0");
+    push(
+        &client,
+        &Layout::open(&source).unwrap(),
+        None,
+        &target,
+        &PushOptions::default(),
+        &NoReporter,
+    )
+    .unwrap();
+    let cache = work.path().join("cache");
+    let with = PullOptions { attachments: true };
+    let without = PullOptions { attachments: false };
+    let tags = |path: &Path| -> Vec<String> {
+        Layout::open(path)
+            .unwrap()
+            .index()
+            .manifests
+            .iter()
+            .filter_map(|d| d.ref_name().map(str::to_owned))
+            .collect()
+    };
+    let first = pull_cached(&client, &target, &cache, with, &NoReporter).unwrap();
+    assert!(tags(&first).is_empty());
+
+    // A signature attached afterwards, under the same image digest.
+    let (_, sig_tag) = attach(&source);
+    push(
+        &client,
+        &Layout::open(&source).unwrap(),
+        None,
+        &target,
+        &PushOptions::default(),
+        &NoReporter,
+    )
+    .unwrap();
+    let again = pull_cached(&client, &target, &cache, with, &NoReporter).unwrap();
+    assert_eq!(again, first);
+    assert_eq!(tags(&again), [sig_tag.clone()]);
+
+    // The image alone is not pulled again: the cached layout is returned as it is.
+    let marker = again.join("marker");
+    std::fs::write(&marker, "still here").unwrap();
+    let cached = pull_cached(&client, &target, &cache, without, &NoReporter).unwrap();
+    assert_eq!(cached, first);
+    assert!(marker.exists());
 }
 
 /// The modification time of the link a tag is stored as, in the registry's storage.
