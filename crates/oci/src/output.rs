@@ -386,6 +386,12 @@ mod tests {
         assert!(status.success(), "mkfifo {}", path.display());
     }
 
+    /// Reads the FIFO `fifo` to its end on another thread.
+    fn read_in_background(fifo: &Path) -> std::thread::JoinHandle<Vec<u8>> {
+        let fifo = fifo.to_owned();
+        std::thread::spawn(move || fs::read(fifo).unwrap())
+    }
+
     fn is_root() -> bool {
         fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
     }
@@ -395,10 +401,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("pipe");
         mkfifo(&fifo);
-        let reader = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || fs::read(fifo).unwrap())
-        };
+        let reader = read_in_background(&fifo);
         let bytes = vec![7u8; 200_000];
         write_file(&fifo, &bytes, 0o644).unwrap();
         assert_eq!(reader.join().unwrap(), bytes);
@@ -524,10 +527,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("load");
         mkfifo(&fifo);
-        let reader = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || fs::read(fifo).unwrap())
-        };
+        let reader = read_in_background(&fifo);
         let writer = crate::docker_archive::DockerArchiveWriter::create(&fifo, 0).unwrap();
         let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
         writer.finish(config, &["buckle/x:latest".to_owned()]).unwrap();

@@ -458,6 +458,11 @@ fn attach(layout_path: &Path) -> (Sha256, String) {
     (referrer.digest, tag)
 }
 
+/// Pushes `layout` to `target` with no options.
+fn push_plain(client: &Registry, layout: &Layout, target: &Reference) -> buckle_registry::PushReport {
+    push(client, layout, None, target, &PushOptions::default(), &NoReporter).unwrap()
+}
+
 /// Every blob file of a layout, by name.
 fn blob_names(layout: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(layout.join("blobs/sha256"))
@@ -478,15 +483,7 @@ fn push_then_pull_round_trips_a_multi_arch_image_with_its_attachments() {
     let target = registry.reference("hardened/static:1.0");
     let client = registry.connect();
 
-    let pushed = push(
-        &client,
-        &layout,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    let pushed = push_plain(&client, &layout, &target);
     assert_eq!(pushed.digest, root(&layout).digest.oci());
     assert_eq!(pushed.media_type, media_type::OCI_INDEX);
     // Two configs, two layers, the SBOM, the signature, the cosign config and `{}`.
@@ -554,15 +551,7 @@ fn the_tags_naming_an_image_leave_out_referrers_cosign_tags_and_other_images() {
     push(&client, &layout, None, &target, &options, &NoReporter).unwrap();
     let other_target = registry.reference("hardened/static:old");
     let other_layout = Layout::open(&other).unwrap();
-    push(
-        &client,
-        &other_layout,
-        None,
-        &other_target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    push_plain(&client, &other_layout, &other_target);
 
     let all = client.tags("hardened/static").unwrap();
     assert!(all.contains(&sig_tag), "{all:?}");
@@ -585,15 +574,8 @@ fn pull_cached_reads_attachments_afresh_and_the_image_alone_once() {
     let source = image_layout(work.path(), &["amd64"], 1000, 4);
     let client = registry.connect();
     let target = registry.reference("hardened/static:1.0");
-    push(
-        &client,
-        &Layout::open(&source).unwrap(),
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    let push_layout = |layout: &Path| push_plain(&client, &Layout::open(layout).unwrap(), &target);
+    push_layout(&source);
     let cache = work.path().join("cache");
     let with = PullOptions { attachments: true };
     let without = PullOptions { attachments: false };
@@ -611,18 +593,10 @@ fn pull_cached_reads_attachments_afresh_and_the_image_alone_once() {
 
     // A signature attached afterwards, under the same image digest.
     let (_, sig_tag) = attach(&source);
-    push(
-        &client,
-        &Layout::open(&source).unwrap(),
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    push_layout(&source);
     let again = pull_cached(&client, &target, &cache, with, &NoReporter).unwrap();
     assert_eq!(again, first);
-    assert_eq!(tags(&again), [sig_tag.clone()]);
+    assert_eq!(tags(&again), [sig_tag]);
 
     // The image alone is not pulled again: the cached layout is returned as it is.
     let marker = again.join("marker");
@@ -717,15 +691,7 @@ fn skopeo_copies_a_buckle_pushed_image_and_agrees_on_its_digest() {
     let client = registry.connect();
     let single = Layout::open(image_layout(work.path(), &["amd64"], 50_000, 5)).unwrap();
     let target = registry.reference("hardened/one:1");
-    push(
-        &client,
-        &single,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    push_plain(&client, &single, &target);
     let inspected = Command::new("skopeo")
         .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
         .arg(format!("docker://{target}"))
@@ -743,15 +709,7 @@ fn skopeo_copies_a_buckle_pushed_image_and_agrees_on_its_digest() {
 
     let multi = Layout::open(image_layout(work.path(), &["amd64", "arm64"], 50_000, 6)).unwrap();
     let target = registry.reference("hardened/multi:1");
-    push(
-        &client,
-        &multi,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    push_plain(&client, &multi, &target);
     let copy = work.path().join("skopeo-copy");
     let copied = Command::new("skopeo")
         .args(["copy", "--all", "--preserve-digests", "--src-tls-verify=false"])
@@ -777,15 +735,7 @@ fn mirror_within_a_registry_mounts_blobs_and_carries_referrers_and_cosign_tags()
     let client = registry.connect();
     let source = registry.reference("team/app:2.0");
     let layout = Layout::open(&source_path).unwrap();
-    push(
-        &client,
-        &layout,
-        None,
-        &source,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    push_plain(&client, &layout, &source);
 
     let target = registry.reference("mirror/app");
     let report =
@@ -824,15 +774,7 @@ fn a_blob_corrupted_in_the_registry_is_caught_on_pull_and_nothing_is_written() {
     let layout = Layout::open(&source).unwrap();
     let client = registry.connect();
     let target = registry.reference("hardened/tampered:1");
-    push(
-        &client,
-        &layout,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    push_plain(&client, &layout, &target);
     let manifest = layout.read_manifest(&root(&layout)).unwrap();
     let layer = &manifest.layers[0];
     let data = registry.storage().join(format!(
@@ -991,15 +933,7 @@ fn tls_with_basic_auth_round_trips_with_the_private_ca() {
     let layout = Layout::open(&source).unwrap();
     let client = registry.connect();
     let target = registry.reference("secure/static:1");
-    let pushed = push(
-        &client,
-        &layout,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    let pushed = push_plain(&client, &layout, &target);
     let out = work.path().join("out");
     let pulled = pull(&client, &target, &out, PullOptions::default(), &NoReporter).unwrap();
     assert_eq!(pulled.digest, pushed.digest);
@@ -1023,15 +957,7 @@ fn bearer_tokens_from_a_token_server_push_and_pull_and_a_wrong_password_is_refus
     };
     let client = Registry::connect(&registry.host(), &with_password).unwrap();
     let target = registry.reference("tokens/static:1");
-    let pushed = push(
-        &client,
-        &layout,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    let pushed = push_plain(&client, &layout, &target);
     // The push asked for the repository's pull and push rights from the token server.
     let asked = tokens.requests();
     assert!(

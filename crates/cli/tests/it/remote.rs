@@ -5,6 +5,8 @@
 
 use crate::fixture::Fixture;
 
+const INSECURE: &str = "BUCKLE_REGISTRY_INSECURE";
+
 /// Every command that takes a registry reference, with arguments that get past
 /// argument parsing (and then fail or not; only parsing is looked at).
 const COMMANDS: &[&[&str]] = &[
@@ -29,36 +31,22 @@ fn every_command_takes_insecure_as_a_flag_and_every_spelling_of_its_variable() {
     for command in COMMANDS {
         let mut with_flag = command.to_vec();
         with_flag.push("--insecure");
-        let run = f.buckle.command().args(&with_flag).output().unwrap();
-        let stderr = String::from_utf8_lossy(&run.stderr);
+        let stderr = f.buckle.run(&with_flag).stderr;
         assert!(!stderr.contains("unexpected argument"), "{with_flag:?}: {stderr}");
         for spelling in ["1", "true", "yes", "on", "TRUE", "0", "false", "no", "off"] {
-            let run = f
-                .buckle
-                .command()
-                .args(*command)
-                .env("BUCKLE_REGISTRY_INSECURE", spelling)
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&run.stderr);
+            let stderr = f.buckle.run_with_env(command, INSECURE, spelling).stderr;
             assert!(
                 !stderr.contains("invalid value") && !stderr.contains("possible values"),
-                "{command:?} with BUCKLE_REGISTRY_INSECURE={spelling}: {stderr}"
+                "{command:?} with {INSECURE}={spelling}: {stderr}"
             );
         }
-        let run = f
+        let stderr = f
             .buckle
-            .command()
-            .args(*command)
-            .env("BUCKLE_REGISTRY_INSECURE", "maybe")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(2), "{command:?}: {stderr}");
+            .run_with_env(command, INSECURE, "maybe")
+            .fails_with(2)
+            .stderr;
         assert!(
-            stderr.contains("'maybe'")
-                && stderr.contains("1, true, yes or on")
-                && stderr.contains("BUCKLE_REGISTRY_INSECURE"),
+            stderr.contains("'maybe'") && stderr.contains("1, true, yes or on") && stderr.contains(INSECURE),
             "{command:?}: {stderr}"
         );
     }
@@ -208,19 +196,11 @@ mod published {
         run(&f, &["compare", r, "out/hello", "--insecure"]).ok();
 
         // The variable alone, in any of its spellings, does what the flag does.
-        let inspected = f
+        let remote = f
             .buckle
-            .command()
-            .args(["inspect", r, "--json"])
-            .env("BUCKLE_REGISTRY_INSECURE", "yes")
-            .output()
-            .unwrap();
-        assert!(
-            inspected.status.success(),
-            "{}",
-            String::from_utf8_lossy(&inspected.stderr)
-        );
-        let remote: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+            .run_with_env(&["inspect", r, "--json"], super::INSECURE, "yes")
+            .ok()
+            .json();
         let local = run(&f, &["inspect", "out/hello", "--json"]).ok().json();
         assert_eq!(remote["digest"], local["digest"]);
         assert_eq!(remote["packages"], local["packages"]);
@@ -242,34 +222,16 @@ mod published {
         assert!(unsigned.stdout.contains("FAIL"), "{}", unsigned.stdout);
         // What check sees is the registry's: no signature yet, and only `latest` there
         // (the layout also has a version tag).
-        let report = run(&f, &["check", &reference, "--insecure", "--json"])
-            .ok()
-            .json();
-        let status = |rule: &str| {
-            report["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["rule"] == rule)
-                .unwrap()["status"]
-                .clone()
-        };
-        assert_eq!(status("BKL-ATTACH-SIGNATURE"), "fail", "{report:#}");
-        assert_eq!(status("BKL-TAG-LATEST"), "fail", "{report:#}");
+        let report = run(&f, &["check", &reference, "--insecure", "--json"]).ok();
+        assert_eq!(report.check_status("BKL-ATTACH-SIGNATURE"), "fail");
+        assert_eq!(report.check_status("BKL-TAG-LATEST"), "fail");
+
         f.buckle
             .run_with_password(Some(PASSWORD), &["sign", "out/hello", "--key", "release.key"])
             .ok();
         run(&f, &["push", "out/hello", &reference, "--insecure"]).ok();
         run(&f, &["verify", &reference, "--key", "release.pub", "--insecure"]).ok();
-        let report = run(&f, &["check", &reference, "--insecure", "--json"])
-            .ok()
-            .json();
-        let signature = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["rule"] == "BKL-ATTACH-SIGNATURE")
-            .unwrap();
-        assert_eq!(signature["status"], "pass", "{report:#}");
+        let report = run(&f, &["check", &reference, "--insecure", "--json"]).ok();
+        assert_eq!(report.check_status("BKL-ATTACH-SIGNATURE"), "pass");
     }
 }
