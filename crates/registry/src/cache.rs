@@ -5,7 +5,7 @@
 
 use crate::client::Registry;
 use crate::error::{Error, Result};
-use crate::pull::{pull, PullOptions};
+use crate::pull::{pull_reusing, PullOptions};
 use crate::reference::Reference;
 use crate::reporter::Reporter;
 use buckle_oci::layout::Layout;
@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 /// The layout holding `reference` under `cache_dir`: `<cache_dir>/<manifest hex>`.
 /// Without attachments it is pulled only when not there yet; with them (`options`),
-/// it is pulled again, with the registry's referrers and cosign tags of today.
+/// it is pulled again, with the registry's referrers and cosign tags of today, taking
+/// the blobs the previous pull fetched from it (each verified again).
 pub fn pull_cached(
     registry: &Registry,
     reference: &Reference,
@@ -35,11 +36,19 @@ pub fn pull_cached(
     };
     let dir = cache_dir.join(digest.hex());
     let pulled =
-        || Layout::open(&dir).is_ok_and(|layout| layout.index().manifests.iter().any(|d| d.digest == digest));
-    if !options.attachments && pulled() {
+        Layout::open(&dir).is_ok_and(|layout| layout.index().manifests.iter().any(|d| d.digest == digest));
+    if !options.attachments && pulled {
         tracing::debug!(path = %dir.display(), "image already pulled");
         return Ok(dir);
     }
-    pull(registry, &reference.with_digest(digest), &dir, options, reporter)?;
+    let reuse = pulled.then_some(dir.as_path());
+    pull_reusing(
+        registry,
+        &reference.with_digest(digest),
+        &dir,
+        options,
+        reuse,
+        reporter,
+    )?;
     Ok(dir)
 }

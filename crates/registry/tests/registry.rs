@@ -9,8 +9,8 @@ use buckle_oci::layout::{Layout, LayoutWriter};
 use buckle_oci::tar::{Compression, Entry};
 use buckle_oci::{annotation, media_type, Descriptor, ImageIndex, ImageManifest, Platform};
 use buckle_registry::{
-    cosign_tag, pull, pull_cached, push, CredentialStore, Credentials, Error, NoReporter, Options,
-    PullOptions, PushOptions, Reference, Registry, Reporter,
+    cosign_tag, pull, pull_cached, push, BlobOutcome, CredentialStore, Credentials, Error, NoReporter,
+    Options, PullOptions, PushOptions, Reference, Registry, Reporter,
 };
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -592,11 +592,29 @@ fn pull_cached_reads_attachments_afresh_and_the_image_alone_once() {
     assert!(tags(&first).is_empty());
 
     // A signature attached afterwards, under the same image digest.
+    // The blobs come from the first pull, checked again: the layer tampered with in
+    // the cache is downloaded, the config is reused.
     let (_, sig_tag) = attach(&source);
     push_layout(&source);
-    let again = pull_cached(&client, &target, &cache, with, &NoReporter).unwrap();
+    let layout = Layout::open(&source).unwrap();
+    let manifest = layout.read_manifest(&root(&layout)).unwrap();
+    std::fs::write(
+        first.join("blobs/sha256").join(manifest.layers[0].digest.hex()),
+        "tampered",
+    )
+    .unwrap();
+    let outcomes = Outcomes::default();
+    let again = pull_cached(&client, &target, &cache, with, &outcomes).unwrap();
     assert_eq!(again, first);
     assert_eq!(tags(&again), [sig_tag]);
+    assert_eq!(blob_names(&again), blob_names(&source));
+    Layout::open(&again)
+        .unwrap()
+        .read_blob(&manifest.layers[0])
+        .unwrap();
+    let outcomes = outcomes.0.into_inner().unwrap();
+    assert_eq!(outcomes[&manifest.layers[0].digest], BlobOutcome::Downloaded);
+    assert_eq!(outcomes[&manifest.config.digest], BlobOutcome::Skipped);
 
     // The image alone is not pulled again: the cached layout is returned as it is.
     let marker = again.join("marker");
@@ -604,6 +622,16 @@ fn pull_cached_reads_attachments_afresh_and_the_image_alone_once() {
     let cached = pull_cached(&client, &target, &cache, without, &NoReporter).unwrap();
     assert_eq!(cached, first);
     assert!(marker.exists());
+}
+
+/// What happened to each blob of a transfer.
+#[derive(Default)]
+struct Outcomes(Mutex<std::collections::BTreeMap<Sha256, BlobOutcome>>);
+
+impl Reporter for Outcomes {
+    fn on_blob(&self, digest: &Sha256, _size: u64, outcome: BlobOutcome) {
+        self.0.lock().unwrap().insert(*digest, outcome);
+    }
 }
 
 /// The modification time of the link a tag is stored as, in the registry's storage.
