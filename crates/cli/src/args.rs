@@ -381,7 +381,7 @@ pub struct RegistryArgs {
     /// BUCKLE_REGISTRY_INSECURE takes 1/true/yes/on or 0/false/no/off.
     #[arg(
         long,
-        env = "BUCKLE_REGISTRY_INSECURE",
+        env = crate::registry::INSECURE_ENV,
         action = clap::ArgAction::SetTrue,
         value_parser = crate::registry::parse_switch
     )]
