@@ -14,11 +14,12 @@ pub const INSECURE_ENV: &str = "BUCKLE_REGISTRY_INSECURE";
 
 /// The one parser of on/off switches given as a value, such as `--insecure`'s
 /// environment variable: `1`, `true`, `yes`, `on` and `0`, `false`, `no`, `off`, in any
-/// case. Anything else is an error that lists them.
+/// case; empty (a variable set to nothing) is off. Anything else is an error that
+/// lists them.
 pub fn parse_switch(text: &str) -> Result<bool, String> {
     match text.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
         _ => Err(format!(
             "expected 1, true, yes or on to switch it on, 0, false, no or off to switch it off (the flag, or {INSECURE_ENV})"
         )),
@@ -167,10 +168,10 @@ mod tests {
         for on in ["1", "true", "TRUE", "yes", "Yes", "on"] {
             assert_eq!(parse_switch(on), Ok(true), "{on}");
         }
-        for off in ["0", "false", "False", "no", "NO", "off"] {
+        for off in ["0", "false", "False", "no", "NO", "off", ""] {
             assert_eq!(parse_switch(off), Ok(false), "{off}");
         }
-        for bad in ["", "2", "maybe", "y e s"] {
+        for bad in ["2", "maybe", "y e s", "enabled"] {
             let error = parse_switch(bad).unwrap_err();
             assert!(error.contains("1, true, yes or on"), "{error}");
             assert!(error.contains(INSECURE_ENV), "{error}");

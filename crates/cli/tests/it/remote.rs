@@ -33,7 +33,7 @@ fn every_command_takes_insecure_as_a_flag_and_every_spelling_of_its_variable() {
         with_flag.push("--insecure");
         let stderr = f.buckle.run(&with_flag).stderr;
         assert!(!stderr.contains("unexpected argument"), "{with_flag:?}: {stderr}");
-        for spelling in ["1", "true", "yes", "on", "TRUE", "0", "false", "no", "off"] {
+        for spelling in ["1", "true", "yes", "on", "TRUE", "0", "false", "no", "off", ""] {
             let stderr = f.buckle.run_with_env(command, INSECURE, spelling).stderr;
             assert!(
                 !stderr.contains("invalid value") && !stderr.contains("possible values"),
