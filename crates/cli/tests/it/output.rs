@@ -4,7 +4,6 @@
 //! directory or two files).
 
 use crate::fixture::Fixture;
-use buckle_testkit::vulndata;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
@@ -106,8 +105,7 @@ fn dash_is_stdout_for_every_writer_that_can_stream() {
     assert_eq!(sbom.json()["spdxVersion"], "SPDX-2.3");
     assert!(!f.path("-").exists());
 
-    let kev = vulndata::dir().join("kev/known_exploited_vulnerabilities.json");
-    f.buckle.run(&["feeds", "import", kev.to_str().unwrap()]).ok();
+    f.update_archive_feed();
     let scan = f
         .buckle
         .run(&[

@@ -171,8 +171,7 @@ mod published {
         assert_eq!(remote_check["score"], local_check["score"], "{remote_check:#}");
         assert_eq!(statuses(&remote_check), statuses(&local_check));
 
-        let kev = buckle_testkit::vulndata::dir().join("kev/known_exploited_vulnerabilities.json");
-        run(&f, &["feeds", "import", kev.to_str().unwrap()]).ok();
+        f.update_archive_feed();
         let scan = |target: &str| {
             let mut document = run(
                 &f,
