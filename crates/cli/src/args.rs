@@ -180,6 +180,9 @@ pub struct FeedsUpdateArgs {
     /// Read only the Debian archive; do not try the feeds published on the web.
     #[arg(long)]
     pub archive_only: bool,
+    /// OpenPGP keys the mirror's InRelease files are signed with [default: Debian's archive keys].
+    #[arg(long, value_name = "FILE")]
+    pub keyring: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -221,8 +224,8 @@ pub enum FailOnArg {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// OCI layout directories, docker-archive tars, SPDX/CycloneDX JSON SBOMs or dpkg status files
-    /// (several are scanned in one run, the feeds read once).
+    /// OCI layout directories, docker-archive tars, registry references, SPDX/CycloneDX JSON
+    /// SBOMs or dpkg status files (several are scanned in one run, the feeds read once).
     #[arg(value_name = "IMAGE|SBOM", required = true)]
     pub targets: Vec<PathBuf>,
     /// Output format.
@@ -240,13 +243,15 @@ pub struct ScanArgs {
     /// The Debian release to match in [default: from the image's os-release].
     #[arg(long)]
     pub release: Option<String>,
-    /// Write the document to a file instead of stdout.
+    /// Write the document to FILE instead of stdout (`-` is stdout).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     /// Sign each image's scan with this private key and attach it to the OCI layout as
     /// an in-toto vulnerability scan attestation (cosign's `--type vuln`).
     #[arg(long, value_name = "KEY")]
     pub attest: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -359,6 +364,10 @@ pub struct TestArgs {
     /// Bind-mount a host file read-only into the container: HOST:CONTAINER.
     #[arg(long, value_name = "HOST:CONTAINER")]
     pub mount: Vec<String>,
+    /// Architectures to test (repeatable) [default: every architecture of the image
+    /// this machine can run, natively or through a binfmt_misc emulator].
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Vec<String>,
 }
 
 /// How to reach a registry.
@@ -369,7 +378,13 @@ pub struct RegistryArgs {
     #[arg(long, env = "BUCKLE_REGISTRY_CA", value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
     /// Plain HTTP without TLS: only for a registry on this machine (localhost, 127.0.0.1).
-    #[arg(long, env = "BUCKLE_REGISTRY_INSECURE")]
+    /// BUCKLE_REGISTRY_INSECURE takes 1/true/yes/on or 0/false/no/off.
+    #[arg(
+        long,
+        env = crate::registry::INSECURE_ENV,
+        action = clap::ArgAction::SetTrue,
+        value_parser = crate::registry::parse_switch
+    )]
     pub insecure: bool,
 }
 
@@ -414,8 +429,10 @@ pub struct MirrorArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// An OCI layout directory or a docker-archive tar.
+    /// An OCI layout directory, a docker-archive tar, or a registry reference HOST[:PORT]/REPOSITORY[:TAG][@sha256:DIGEST].
     pub image: PathBuf,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -428,12 +445,13 @@ pub enum SbomFormatArg {
 
 #[derive(Debug, Args)]
 pub struct SbomArgs {
-    /// An OCI layout directory or a docker-archive tar (`path:tag` picks a tag).
+    /// An OCI layout directory or a docker-archive tar (`path:tag` picks a tag), or a registry reference HOST[:PORT]/REPOSITORY[:TAG][@sha256:DIGEST].
     pub image: PathBuf,
     /// The document format.
     #[arg(long, short = 'f', value_enum, default_value_t = SbomFormatArg::SpdxJson)]
     pub format: SbomFormatArg,
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE instead of stdout (`-` is stdout); a regular file is replaced
+    /// atomically, a device or FIFO written in place, a symbolic link followed.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// List every file with its SHA-256 and the package it came from.
@@ -445,6 +463,8 @@ pub struct SbomArgs {
     /// For a multi-arch image: the architecture (default: the host's).
     #[arg(long)]
     pub arch: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -459,7 +479,8 @@ pub enum CheckFormatArg {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// An OCI layout directory or a docker-archive tar (`docker save` output).
+    /// An OCI layout directory, a docker-archive tar (`docker save` output), or a registry reference HOST[:PORT]/REPOSITORY[:TAG][@sha256:DIGEST]
+    /// (its referrers and cosign tags read from the registry).
     pub image: PathBuf,
     /// A TOML policy: rules to skip, severities, weights, exceptions with reasons.
     #[arg(long, value_name = "FILE")]
@@ -473,6 +494,8 @@ pub struct CheckArgs {
     /// Show passing rules too.
     #[arg(long)]
     pub all: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -484,14 +507,18 @@ pub struct CompareArgs {
     /// A TOML policy applied to both.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The old image.
+    /// The old image (a layout, docker archive or registry reference).
     pub old: PathBuf,
-    /// The new image.
+    /// The new image (a layout, docker archive or registry reference).
     pub new: PathBuf,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -527,7 +554,8 @@ pub struct SignArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// An OCI layout directory (`dir:tag` verifies one tag).
+    /// An OCI layout directory (`dir:tag` verifies one tag), or a registry reference HOST[:PORT]/REPOSITORY[:TAG][@sha256:DIGEST]
+    /// (its signatures and attestations read from the registry).
     pub image: PathBuf,
     /// The public key (from `buckle keygen` or `cosign generate-key-pair`).
     #[arg(long, value_name = "KEY.pub")]
@@ -538,17 +566,21 @@ pub struct VerifyArgs {
     /// Require a verified attestation of this type (slsaprovenance1, spdxjson, cyclonedx, vuln or a URI).
     #[arg(long, value_name = "TYPE")]
     pub require: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct AttestationsArgs {
-    /// An OCI layout directory (`dir:tag` lists one tag).
+    /// An OCI layout directory (`dir:tag` lists one tag), or a registry reference HOST[:PORT]/REPOSITORY[:TAG][@sha256:DIGEST].
     pub image: PathBuf,
     /// Print the in-toto statements of this predicate type (slsaprovenance1, spdxjson,
     /// cyclonedx, vuln or a URI), one JSON document per line, as attached: NOT
     /// verified (that is `buckle verify`).
     #[arg(long, value_name = "TYPE")]
     pub show: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

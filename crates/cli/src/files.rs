@@ -3,6 +3,7 @@
 use crate::args::{FormatArg, VariantArg};
 use anyhow::Context;
 use buckle_spec::{Lock, Spec, Variant};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A spec with the path it was read from.
@@ -69,18 +70,33 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary sibling, then a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
-    std::io::Write::write_all(&mut temp, bytes)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    temp.persist(path)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(())
+/// The mode of a document buckle writes (before the umask); a private key gets 0600.
+pub const DOCUMENT_MODE: u32 = 0o644;
+
+/// Whether an output path is `-`, which means stdout.
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Writes `bytes` to the output `path`: `-` is stdout; a regular file or a new path is
+/// written to a temporary sibling and renamed into place; a device, FIFO, socket or
+/// `/dev/stdout` is written in place and never replaced; a symbolic link is followed.
+/// The rule is [`buckle_oci::FileOutput`]'s.
+pub fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_output_mode(path, bytes, DOCUMENT_MODE)
+}
+
+/// [`write_output`] giving a new or replaced file `mode`.
+pub fn write_output_mode(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
+    if is_stdout(path) {
+        return write_stdout(bytes);
+    }
+    buckle_oci::write_file(path, bytes, mode).with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// Writes a document's bytes to stdout as they are (for `-o -` and binary output).
+pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).context("cannot write to stdout")?;
+    out.flush().context("cannot write to stdout")
 }

@@ -109,3 +109,99 @@ fn runtime_config(process: &Process, mounts: &[BindMount]) -> Value {
         },
     })
 }
+
+/// Whether this machine can run binaries of an OCI architecture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runnable {
+    /// The host's own architecture.
+    Native,
+    /// Through the binfmt_misc entry named here (its flags include F, so the emulator
+    /// is found inside the container's root too).
+    Emulated(String),
+    /// Neither: what is missing.
+    No(String),
+}
+
+/// Asks the kernel's binfmt_misc whether `arch` runs here.
+pub fn runnable(arch: &str) -> Runnable {
+    if arch == crate::image_view::host_arch() {
+        return Runnable::Native;
+    }
+    let Some(qemu) = qemu_name(arch) else {
+        return Runnable::No(format!("no emulator is known for `{arch}`"));
+    };
+    let entry = Path::new(BINFMT_MISC).join(format!("qemu-{qemu}"));
+    let Ok(text) = std::fs::read_to_string(&entry) else {
+        return Runnable::No(format!("`{}` is not registered", entry.display()));
+    };
+    binfmt_entry_usable(&entry, &text)
+}
+
+const BINFMT_MISC: &str = "/proc/sys/fs/binfmt_misc";
+
+/// An entry is usable when enabled and registered with flag F (the interpreter is
+/// opened at registration, so it works inside a container root that lacks it).
+fn binfmt_entry_usable(entry: &Path, text: &str) -> Runnable {
+    let enabled = text.lines().next() == Some("enabled");
+    let flags = text
+        .lines()
+        .find_map(|line| line.strip_prefix("flags: "))
+        .unwrap_or("");
+    match (enabled, flags.contains('F')) {
+        (true, true) => Runnable::Emulated(entry.display().to_string()),
+        (false, _) => Runnable::No(format!("`{}` is disabled", entry.display())),
+        (true, false) => Runnable::No(format!(
+            "`{}` lacks flag F, so the emulator is not found inside a container",
+            entry.display()
+        )),
+    }
+}
+
+/// qemu-user's name for an OCI architecture.
+fn qemu_name(arch: &str) -> Option<&'static str> {
+    Some(match arch {
+        "amd64" => "x86_64",
+        "arm64" => "aarch64",
+        "arm" => "arm",
+        "386" => "i386",
+        "ppc64le" => "ppc64le",
+        "s390x" => "s390x",
+        "riscv64" => "riscv64",
+        "mips64le" => "mips64el",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QEMU_ENTRY: &str =
+        "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: POF\noffset 0\n";
+
+    #[test]
+    fn binfmt_entry_with_flag_f_runs_foreign_binaries() {
+        let entry = Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64");
+        assert_eq!(
+            binfmt_entry_usable(entry, QEMU_ENTRY),
+            Runnable::Emulated(entry.display().to_string())
+        );
+    }
+
+    #[test]
+    fn binfmt_entry_disabled_or_without_flag_f_is_not_usable() {
+        let entry = Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64");
+        let disabled = QEMU_ENTRY.replacen("enabled", "disabled", 1);
+        assert!(
+            matches!(binfmt_entry_usable(entry, &disabled), Runnable::No(why) if why.contains("disabled"))
+        );
+        let no_f = QEMU_ENTRY.replace("flags: POF", "flags: P");
+        assert!(matches!(binfmt_entry_usable(entry, &no_f), Runnable::No(why) if why.contains("flag F")));
+    }
+
+    #[test]
+    fn host_architecture_is_native_and_unknown_ones_are_named() {
+        assert_eq!(runnable(crate::image_view::host_arch()), Runnable::Native);
+        assert!(matches!(runnable("vax"), Runnable::No(why) if why.contains("`vax`")));
+    }
+}

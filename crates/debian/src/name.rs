@@ -60,6 +60,35 @@ impl Arch {
             _ => return None,
         })
     }
+
+    /// The Debian architecture of an OCI/Go architecture and variant (`arm64` ->
+    /// `arm64`, `arm` `v7` -> `armhf`), when Debian has one.
+    pub fn from_oci(architecture: &str, variant: Option<&str>) -> Option<Arch> {
+        const DEBIAN: [&str; 8] = [
+            "amd64", "arm64", "armhf", "armel", "i386", "ppc64el", "s390x", "riscv64",
+        ];
+        DEBIAN.iter().map(|name| Arch((*name).to_owned())).find(|arch| {
+            arch.oci().is_some_and(|(oci, oci_variant)| {
+                oci == architecture && (variant.is_none() || variant == oci_variant)
+            })
+        })
+    }
+
+    /// The multiarch tuple naming this architecture's library directory
+    /// (`/usr/lib/x86_64-linux-gnu`), as Debian's multiarch policy assigns it.
+    pub fn multiarch_tuple(&self) -> Option<&'static str> {
+        Some(match self.0.as_str() {
+            "amd64" => "x86_64-linux-gnu",
+            "arm64" => "aarch64-linux-gnu",
+            "armhf" => "arm-linux-gnueabihf",
+            "armel" => "arm-linux-gnueabi",
+            "i386" => "i386-linux-gnu",
+            "ppc64el" => "powerpc64le-linux-gnu",
+            "s390x" => "s390x-linux-gnu",
+            "riscv64" => "riscv64-linux-gnu",
+            _ => return None,
+        })
+    }
 }
 
 impl FromStr for Arch {
@@ -114,6 +143,25 @@ string_newtype_impls!(Arch);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oci_architectures_map_back_to_debian_with_their_multiarch_tuples() {
+        let arm64 = Arch::from_oci("arm64", Some("v8")).unwrap();
+        assert_eq!(arm64.as_str(), "arm64");
+        assert_eq!(arm64.multiarch_tuple(), Some("aarch64-linux-gnu"));
+        assert_eq!(Arch::from_oci("arm64", None).unwrap().as_str(), "arm64");
+        assert_eq!(Arch::from_oci("arm", Some("v7")).unwrap().as_str(), "armhf");
+        assert_eq!(Arch::from_oci("arm", Some("v5")).unwrap().as_str(), "armel");
+        assert_eq!(
+            Arch::from_oci("386", None).unwrap().multiarch_tuple(),
+            Some("i386-linux-gnu")
+        );
+        assert_eq!(
+            Arch::from_oci("amd64", None).unwrap().multiarch_tuple(),
+            Some("x86_64-linux-gnu")
+        );
+        assert_eq!(Arch::from_oci("mips", None), None);
+    }
 
     #[test]
     fn package_names_follow_policy() {

@@ -101,7 +101,8 @@ pub struct UpdateOptions<'a> {
 }
 
 /// Reads the changelogs of the newest versions in each release's update suites and
-/// stores them as the archive feed.
+/// stores them as the archive feed, each release on its own (replacing only what was
+/// stored for the releases read).
 #[instrument(skip_all, fields(releases = options.releases.len()))]
 pub fn update(
     archive: &Archive,
@@ -119,14 +120,15 @@ pub fn update(
     let (arch, now, stored_at) = (arch, *now, *stored_at);
     let main: Component = "main".parse().expect("`main` is a component name");
     let mut picks = Vec::new();
-    let mut sources = Vec::new();
-    let mut newest_date: Option<ReleaseDate> = None;
+    // Per release: the suites read and the newest InRelease date.
+    let mut read: BTreeMap<Release, (Vec<String>, Option<ReleaseDate>)> = BTreeMap::new();
     let mut skipped = 0;
     for release in releases.iter() {
         let mut indexes: Vec<(String, MirrorUrl, Vec<BinaryPackage>)> = Vec::new();
+        let (sources, newest_date) = read.entry(release.release.clone()).or_default();
         for source in &release.suites {
             let verified = archive.open_suite(&source.mirror, &source.suite, keyring, now, None)?;
-            newest_date = newest_date.max(Some(verified.date()));
+            *newest_date = (*newest_date).max(Some(verified.date()));
             sources.push(format!("{} {}", source.mirror, source.suite));
             let index = archive.packages(&verified, &main, arch)?;
             indexes.push((source.suite.to_string(), source.mirror.clone(), index.packages));
@@ -233,14 +235,19 @@ pub fn update(
     }
     summary.sources = histories.len();
     histories.sort_by(|a, b| (&a.release, &a.source).cmp(&(&b.release, &b.source)));
-    let info = FeedInfo {
-        kind: FeedKind::Archive,
-        source: sources,
-        stored_at,
-        data_date: newest_date.map(day),
-        records: histories.len(),
-    };
-    store.put(info, &histories)?;
+    // Each release on its own: the releases not read now keep what was stored for them.
+    for (release, (sources, newest_date)) in read {
+        let of_release: Vec<&SourceHistory> = histories.iter().filter(|h| h.release == release).collect();
+        let info = FeedInfo {
+            kind: FeedKind::Archive,
+            source: sources,
+            stored_at,
+            data_date: newest_date.map(day),
+            records: of_release.len(),
+            release: Some(release),
+        };
+        store.put(info, &of_release)?;
+    }
     info!(
         sources = summary.sources,
         downloaded = summary.downloaded,

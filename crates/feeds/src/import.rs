@@ -40,6 +40,7 @@ pub fn import(store: &Store, paths: &[PathBuf], now: u64) -> Result<Vec<FeedInfo
                     stored_at: now,
                     data_date: data_date.filter(|d| !d.is_empty()),
                     records,
+                    release: None,
                 };
                 singles.push((info, parsed));
             }
@@ -53,6 +54,7 @@ pub fn import(store: &Store, paths: &[PathBuf], now: u64) -> Result<Vec<FeedInfo
             stored_at: now,
             data_date: None,
             records: list.len(),
+            release: None,
         };
         store.put(info.clone(), &list)?;
         stored.push(info);

@@ -1,13 +1,18 @@
-//! The feed store: one JSON file per feed kind under `<cache>/vuln/`, an index
-//! (`feeds.json`) with the source and date of each, and the changelogs read from
-//! `.deb`s, kept by the `.deb`'s SHA256 so an update reads each `.deb` once.
-//! Every file is written to a temporary sibling and renamed into place.
+//! The feed store: one JSON file per feed kind under `<cache>/vuln/`, the archive feed
+//! one per release (`archive-bookworm.json`), an index (`feeds.json`) with the source,
+//! release and date of each, and the changelogs read from `.deb`s, kept by the `.deb`'s
+//! SHA256 so an update reads each `.deb` once. Storing one release's archive data
+//! leaves the others' alone; loading merges them all. A store written before the
+//! archive feed was kept per release (one `archive.json` for every release) is read as
+//! one entry per release found in it, and split into per-release files on the next
+//! archive update. Every file is written to a temporary sibling and renamed into place.
 
 use crate::error::{Error, Result};
 use buckle_digest::Sha256;
-use buckle_vuln::{Advisory, Changelog, Database, Epss, Kev, SourceHistory};
+use buckle_vuln::{Advisory, Changelog, Database, Epss, Kev, Release, SourceHistory};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -58,10 +63,6 @@ impl FeedKind {
             FeedKind::Epss => "EPSS scores",
         }
     }
-
-    fn file(self) -> String {
-        format!("{}.json", self.name())
-    }
 }
 
 /// Where a stored feed came from and when.
@@ -78,6 +79,25 @@ pub struct FeedInfo {
     pub data_date: Option<String>,
     /// Records: source histories, advisories, KEV entries or scores.
     pub records: usize,
+    /// The release the data is about (the archive feed, stored per release); `None` for
+    /// feeds that cover every release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Release>,
+}
+
+impl FeedInfo {
+    /// The file holding the data: `<kind>.json`, or `archive-<release>.json`.
+    fn file(&self) -> String {
+        match &self.release {
+            Some(release) => format!("{}-{release}.json", self.kind.name()),
+            None => format!("{}.json", self.kind.name()),
+        }
+    }
+
+    /// Whether `other` is about the same data (same kind and release), which it replaces.
+    fn same_data(&self, other: &FeedInfo) -> bool {
+        self.kind == other.kind && self.release == other.release
+    }
 }
 
 /// Every stored feed merged, and what each one is.
@@ -85,8 +105,17 @@ pub struct FeedInfo {
 pub struct Loaded {
     /// The merged data.
     pub database: Database,
-    /// The feeds it was made of.
+    /// The feeds it was made of (the archive feed once per release).
     pub feeds: Vec<FeedInfo>,
+}
+
+impl Loaded {
+    /// What is stored of the archive feed for `release`, if anything.
+    pub fn archive(&self, release: &Release) -> Option<&FeedInfo> {
+        self.feeds
+            .iter()
+            .find(|f| f.kind == FeedKind::Archive && f.release.as_ref() == Some(release))
+    }
 }
 
 /// The feed store in a cache directory.
@@ -108,7 +137,7 @@ impl Store {
         &self.dir
     }
 
-    /// What is stored, by kind; empty when nothing is.
+    /// What is stored, by kind (and release); empty when nothing is.
     pub fn infos(&self) -> Result<Vec<FeedInfo>> {
         Ok(self
             .read_json::<Vec<FeedInfo>>(&self.dir.join("feeds.json"))?
@@ -117,11 +146,19 @@ impl Store {
 
     /// Loads every stored feed into one database.
     pub fn load(&self) -> Result<Loaded> {
-        let feeds = self.infos()?;
+        let mut feeds = Vec::new();
         let mut database = Database::new();
-        for info in &feeds {
-            let path = self.dir.join(info.kind.file());
+        for info in self.infos()? {
+            let path = self.dir.join(info.file());
             match info.kind {
+                FeedKind::Archive if info.release.is_none() => {
+                    let histories = self.read_required::<Vec<SourceHistory>>(&path)?;
+                    for (info, histories) in per_release(&info, histories) {
+                        histories.into_iter().for_each(|h| database.add_history(h));
+                        feeds.push(info);
+                    }
+                    continue;
+                }
                 FeedKind::Archive => {
                     for history in self.read_required::<Vec<SourceHistory>>(&path)? {
                         database.add_history(history);
@@ -133,28 +170,63 @@ impl Store {
                 FeedKind::Kev => database.set_kev(self.read_required::<Kev>(&path)?),
                 FeedKind::Epss => database.set_epss(self.read_required::<Epss>(&path)?),
             }
+            feeds.push(info);
         }
+        feeds.sort_by(|a, b| (a.kind, &a.release).cmp(&(b.kind, &b.release)));
         Ok(Loaded { database, feeds })
     }
 
-    /// Stores a feed's data (replacing that kind's) and records where it came from.
+    /// Stores a feed's data (replacing that kind's, or for the archive feed that
+    /// release's) and records where it came from.
     pub fn put<T: Serialize>(&self, info: FeedInfo, data: &T) -> Result<()> {
-        self.write_json(&self.dir.join(info.kind.file()), data)?;
+        if info.release.is_some() {
+            self.split_legacy_archive()?;
+        }
+        self.write_json(&self.dir.join(info.file()), data)?;
         self.put_info(info)
     }
 
     /// Records (or replaces) what a stored feed is.
     pub fn put_info(&self, info: FeedInfo) -> Result<()> {
         let mut infos = self.infos()?;
-        infos.retain(|i| i.kind != info.kind);
+        infos.retain(|i| !i.same_data(&info));
         infos.push(info);
-        infos.sort_by_key(|i| i.kind);
+        infos.sort_by(|a, b| (a.kind, &a.release).cmp(&(b.kind, &b.release)));
         self.write_json(&self.dir.join("feeds.json"), &infos)
     }
 
-    /// The changelog read earlier from the `.deb` with this digest.
+    /// Rewrites an `archive.json` of every release (the store's earlier layout) as one
+    /// file per release, so that storing one release keeps the others.
+    fn split_legacy_archive(&self) -> Result<()> {
+        let infos = self.infos()?;
+        let Some(legacy) = infos
+            .iter()
+            .find(|i| i.kind == FeedKind::Archive && i.release.is_none())
+        else {
+            return Ok(());
+        };
+        let path = self.dir.join(legacy.file());
+        let histories = self.read_required::<Vec<SourceHistory>>(&path)?;
+        let split = per_release(legacy, histories);
+        let mut infos: Vec<FeedInfo> = infos.iter().filter(|i| !i.same_data(legacy)).cloned().collect();
+        for (info, histories) in split {
+            self.write_json(&self.dir.join(info.file()), &histories)?;
+            infos.push(info);
+        }
+        infos.sort_by(|a, b| (a.kind, &a.release).cmp(&(b.kind, &b.release)));
+        self.write_json(&self.dir.join("feeds.json"), &infos)?;
+        std::fs::remove_file(&path).map_err(|source| Error::Io {
+            action: "remove",
+            path,
+            source,
+        })
+    }
+
+    /// The changelog read earlier from the `.deb` with this digest; `None` when it was
+    /// classified under older mention rules (the `.deb` is to be read again).
     pub fn changelog(&self, deb: &Sha256) -> Result<Option<CachedChangelog>> {
-        self.read_json(&self.changelog_path(deb))
+        let cached: Option<CachedChangelog> = self.read_json(&self.changelog_path(deb))?;
+        Ok(cached.filter(|c| c.changelog.is_current()))
     }
 
     /// Keeps the changelog read from the `.deb` with this digest.
@@ -201,6 +273,29 @@ impl Store {
         })?;
         write_atomically(path, &bytes)
     }
+}
+
+/// The histories of an archive feed stored for every release at once, with an entry
+/// for each release they are about (same source, time and date).
+fn per_release(info: &FeedInfo, histories: Vec<SourceHistory>) -> Vec<(FeedInfo, Vec<SourceHistory>)> {
+    let mut by_release: BTreeMap<Release, Vec<SourceHistory>> = BTreeMap::new();
+    for history in histories {
+        by_release
+            .entry(history.release.clone())
+            .or_default()
+            .push(history);
+    }
+    by_release
+        .into_iter()
+        .map(|(release, histories)| {
+            let info = FeedInfo {
+                release: Some(release),
+                records: histories.len(),
+                ..info.clone()
+            };
+            (info, histories)
+        })
+        .collect()
 }
 
 /// A changelog read from a `.deb`: where it was and what it says.

@@ -10,7 +10,7 @@ use buckle_feeds::archive::{update, ReleaseSuites, SuiteSource, UpdateOptions};
 use buckle_feeds::{FeedKind, Store};
 use buckle_testkit::deb::DebBuilder;
 use buckle_testkit::keys::TestKey;
-use buckle_testkit::repo::{RepoBuilder, SuiteBuilder, TestPackage};
+use buckle_testkit::repo::{RepoBuilder, TestPackage};
 use buckle_testkit::vulndata;
 use buckle_vuln::{scan, Installed};
 
@@ -19,39 +19,6 @@ fn stanzas(suite: &str) -> Vec<BinaryPackage> {
     deb822::paragraphs(&text)
         .map(|p| BinaryPackage::from_paragraph(&p.unwrap()).unwrap())
         .collect()
-}
-
-/// A test package for a real stanza: a `.deb` with the stored changelog when the data
-/// has one for this version, else a placeholder.
-fn package(suite: &str, stanza: &BinaryPackage) -> TestPackage {
-    let (name, version, arch) = (
-        stanza.name.as_str(),
-        stanza.version.as_str(),
-        stanza.arch.as_str(),
-    );
-    let source = if stanza.source_version == stanza.version {
-        stanza.source.to_string()
-    } else {
-        format!("{} ({})", stanza.source, stanza.source_version)
-    };
-    // One version has one .deb, whichever suite's directory stored its changelog.
-    let release = suite.trim_end_matches("-security");
-    let mut deb = DebBuilder::new(name, version, arch).field("Source", &source);
-    'found: for suite in [release.to_owned(), format!("{release}-security")] {
-        let dir = vulndata::dir()
-            .join("changelogs")
-            .join(suite)
-            .join(format!("{name}_{}", version.replace(':', "%3a")));
-        for file in ["changelog.Debian.gz", "changelog.gz"] {
-            if let Ok(bytes) = std::fs::read(dir.join(file)) {
-                deb = deb.file(&format!("usr/share/doc/{name}/{file}"), &bytes, 0o644);
-                break 'found;
-            }
-        }
-    }
-    TestPackage::new(name, version, arch)
-        .field("Source", &source)
-        .deb(deb.build())
 }
 
 /// A source whose smallest binary's doc directory is a symlink to its library's.
@@ -93,14 +60,8 @@ fn installed(stanza: &BinaryPackage) -> Installed {
 #[test]
 fn update_reads_changelogs_of_newer_archive_versions_and_caches_them_by_deb_digest() {
     let key = TestKey::generate("archive");
-    let mut point = SuiteBuilder::new("bookworm");
-    for stanza in stanzas("bookworm") {
-        point = point.package(package("bookworm", &stanza));
-    }
-    let mut security = SuiteBuilder::new("bookworm-security");
-    for stanza in stanzas("bookworm-security") {
-        security = security.package(package("bookworm-security", &stanza));
-    }
+    let point = vulndata::suite("bookworm");
+    let mut security = vulndata::suite("bookworm-security");
     for p in doc_link_packages() {
         security = security.package(p);
     }
@@ -177,4 +138,107 @@ fn update_reads_changelogs_of_newer_archive_versions_and_caches_them_by_deb_dige
         (0, 12, 12),
         "{second:?}"
     );
+
+    // A changelog cached under older mention rules is read again from its `.deb`.
+    let sha = loaded
+        .database
+        .history(&"bookworm".parse().unwrap(), &"apache2".parse().unwrap())
+        .unwrap()
+        .deb_sha256
+        .unwrap();
+    let mut stale = store.changelog(&sha).unwrap().unwrap();
+    stale.changelog.rules = 0;
+    store.put_changelog(&sha, &stale).unwrap();
+    assert_eq!(store.changelog(&sha).unwrap(), None);
+    let third = run();
+    assert_eq!((third.cached, third.sources), (11, 12), "{third:?}");
+    assert!(store.changelog(&sha).unwrap().unwrap().changelog.is_current());
+}
+
+/// The archive feed's entries in the store: (release, records).
+fn archive_entries(loaded: &buckle_feeds::Loaded) -> Vec<(String, usize)> {
+    loaded
+        .feeds
+        .iter()
+        .filter(|f| f.kind == FeedKind::Archive)
+        .map(|f| (f.release.as_ref().unwrap().to_string(), f.records))
+        .collect()
+}
+
+#[test]
+fn updating_one_release_keeps_the_others_and_an_old_single_file_store_stays_readable() {
+    let key = TestKey::generate("archive");
+    let mut repo = RepoBuilder::new(&key);
+    for suite in ["bookworm", "bookworm-security", "trixie", "trixie-security"] {
+        repo = repo.suite(vulndata::suite(suite));
+    }
+    let server = repo.build().serve();
+    let keyring = Keyring::from_bytes("test key", key.armored_public().as_bytes()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let archive = Archive::new(buckle_http::Client::new(), Cache::new(cache.path().join("debs")));
+    let store = Store::new(cache.path());
+    let mirror: buckle_debian::MirrorUrl = server.url().parse().unwrap();
+    let update_release = |release: &str, stored_at: u64| {
+        let releases = [ReleaseSuites {
+            release: release.parse().unwrap(),
+            suites: [release.to_owned(), format!("{release}-security")]
+                .iter()
+                .map(|s| SuiteSource {
+                    mirror: mirror.clone(),
+                    suite: s.parse().unwrap(),
+                })
+                .collect(),
+        }];
+        let options = UpdateOptions {
+            releases: &releases,
+            arch: "amd64".parse().unwrap(),
+            keyring: &keyring,
+            now: ReleaseDate::from_system_time(std::time::SystemTime::now()),
+            stored_at,
+        };
+        update(&archive, &store, &options, &NoReporter).unwrap()
+    };
+    let (bookworm, trixie) = ("bookworm".parse().unwrap(), "trixie".parse().unwrap());
+    let apache = "apache2".parse().unwrap();
+
+    update_release("bookworm", 1_790_000_000);
+    update_release("trixie", 1_790_000_100);
+    let loaded = store.load().unwrap();
+    assert_eq!(
+        archive_entries(&loaded),
+        [("bookworm".to_owned(), 11), ("trixie".to_owned(), 6)]
+    );
+    assert!(loaded.database.history(&bookworm, &apache).is_some());
+    assert!(loaded.database.history(&trixie, &apache).is_some());
+    assert_eq!(loaded.archive(&bookworm).unwrap().stored_at, 1_790_000_000);
+
+    // A store of the earlier layout: one archive.json of every release, no release in
+    // feeds.json. It reads as one entry per release.
+    let dir = store.dir();
+    let mut all: Vec<serde_json::Value> = Vec::new();
+    for release in ["bookworm", "trixie"] {
+        let path = dir.join(format!("archive-{release}.json"));
+        let histories: Vec<serde_json::Value> =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        all.extend(histories);
+        std::fs::remove_file(path).unwrap();
+    }
+    std::fs::write(dir.join("archive.json"), serde_json::to_vec(&all).unwrap()).unwrap();
+    let mut index: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("feeds.json")).unwrap()).unwrap();
+    index.retain(|i| i["release"] != "trixie");
+    index[0].as_object_mut().unwrap().remove("release");
+    std::fs::write(dir.join("feeds.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let legacy = store.load().unwrap();
+    assert_eq!(archive_entries(&legacy), archive_entries(&loaded));
+    assert!(legacy.database.history(&trixie, &apache).is_some());
+
+    // Updating one release splits it: the other keeps its data.
+    update_release("trixie", 1_790_000_200);
+    let split = store.load().unwrap();
+    assert_eq!(archive_entries(&split), archive_entries(&loaded));
+    assert!(split.database.history(&bookworm, &apache).is_some());
+    assert_eq!(split.archive(&bookworm).unwrap().stored_at, 1_790_000_000);
+    assert_eq!(split.archive(&trixie).unwrap().stored_at, 1_790_000_200);
+    assert!(!dir.join("archive.json").exists());
 }

@@ -11,7 +11,7 @@ use crate::config::ImageConfig;
 use crate::error::{Error, Result};
 use crate::json::canonical_json;
 use crate::layout::MAX_DOCUMENT_SIZE;
-use crate::output::{replace_file, temp_file_beside};
+use crate::output::FileOutput;
 use crate::path::RelPath;
 use crate::tar::{Compression, Entry, EntryKind, LayerWriter, Reader};
 use buckle_digest::{HashingReader, Sha256};
@@ -42,22 +42,24 @@ fn blob_member(digest: &Sha256) -> RelPath {
 }
 
 /// Writes a docker archive to a temporary file beside the target and renames it
-/// into place in [`DockerArchiveWriter::finish`]; dropping the writer removes it.
+/// into place in [`DockerArchiveWriter::finish`]; dropping the writer removes it. A
+/// device, FIFO or `/dev/stdout` target is streamed into in place ([`FileOutput`]).
 /// Every member has the same mtime and root ownership, so the same image gives the
 /// same bytes.
 pub struct DockerArchiveWriter {
     target: PathBuf,
-    tar: LayerWriter<BufWriter<tempfile::NamedTempFile>>,
+    tar: LayerWriter<BufWriter<FileOutput>>,
     layers: Vec<Sha256>,
     written: BTreeSet<Sha256>,
 }
 
 impl DockerArchiveWriter {
     /// Starts an archive that will end up at `target` (a new path or a regular file,
-    /// which is replaced), with `source_date_epoch` as every mtime.
+    /// which is replaced, or a device or FIFO, written in place), with
+    /// `source_date_epoch` as every mtime.
     pub fn create(target: impl Into<PathBuf>, source_date_epoch: u64) -> Result<Self> {
         let target = target.into();
-        let temp = temp_file_beside(&target)?;
+        let temp = FileOutput::create(&target, crate::blob::FILE_MODE)?;
         let mut tar = LayerWriter::new(BufWriter::new(temp), Compression::None, source_date_epoch)?;
         for dir in ["blobs", "blobs/sha256"] {
             tar.append(
@@ -128,11 +130,11 @@ impl DockerArchiveWriter {
             manifest.as_slice(),
         )?;
         let (_, buffered) = self.tar.finish()?;
-        let temp = buffered.into_inner().map_err(|e| Error::Write {
+        let output = buffered.into_inner().map_err(|e| Error::Write {
             path: self.target.clone(),
             source: e.into_error(),
         })?;
-        replace_file(temp, &self.target)?;
+        output.commit()?;
         tracing::info!(path = %self.target.display(), layers = self.layers.len(), "docker archive written");
         Ok(())
     }

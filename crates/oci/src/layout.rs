@@ -1,6 +1,16 @@
 //! OCI image layout directories (OCI image spec, `image-layout.md`): `oci-layout`,
 //! `index.json` and `blobs/sha256/<hex>`, written atomically and read with every
 //! blob verified.
+//!
+//! A layout written here keeps two indexes. [`FULL_INDEX_FILE`] lists everything the
+//! layout holds: the image under each of its tags, and what is attached to it (SBOMs,
+//! signatures, attestations, cosign tags). `index.json` lists one entry only, the image,
+//! so that tools which read a layout as one image (syft's `oci-dir:`, umoci, skopeo,
+//! oras) read it as it is: a single-platform image is its manifest; a multi-platform
+//! image is the manifest of its first platform, annotated with the digest of its image
+//! index ([`INDEX_ANNOTATION`]). [`Layout::index`] is the full index, or `index.json`
+//! in a layout without the file (older buckle layouts and other tools' layouts), which
+//! is also where changes to such a layout go.
 
 use crate::blob::{from_io, write_blob, BlobReader, BlobWriter, FILE_MODE};
 use crate::config::ImageConfig;
@@ -22,6 +32,15 @@ use std::path::{Path, PathBuf};
 pub const OCI_LAYOUT_FILE: &str = "oci-layout";
 /// Name of the index at the root of a layout.
 pub const INDEX_FILE: &str = "index.json";
+/// Name of buckle's full index at the root of a layout it wrote: every image, tag and
+/// attachment (the image spec lets a layout hold files besides its own).
+pub const FULL_INDEX_FILE: &str = "buckle-index.json";
+/// Annotation of the `index.json` entry written from a full index: the image's tags,
+/// separated by spaces (its `org.opencontainers.image.ref.name` is the first).
+pub const TAGS_ANNOTATION: &str = "dev.buckle.tags";
+/// Annotation of the `index.json` entry of a multi-platform image: the digest of its
+/// image index, which only the full index lists.
+pub const INDEX_ANNOTATION: &str = "dev.buckle.index";
 /// The layout version this crate writes and reads.
 pub const LAYOUT_VERSION: &str = "1.0.0";
 /// The largest manifest, index or config read into memory: 8 MiB.
@@ -70,6 +89,7 @@ impl LayoutWriter {
     /// an existing layout or empty directory (replaced by [`LayoutWriter::finish`]).
     pub fn create(target: impl Into<PathBuf>) -> Result<Self> {
         let target = target.into();
+        crate::output::check_layout_target(&target)?;
         let temp = crate::output::temp_dir_beside(&target)?;
         let marker = canonical_json(&LayoutMarker {
             image_layout_version: LAYOUT_VERSION.to_owned(),
@@ -149,15 +169,25 @@ impl LayoutWriter {
         Ok((Descriptor::layer(&digests), digests))
     }
 
-    /// Writes `index.json` and renames the layout into place, replacing an existing
-    /// layout at the target (the old one is moved aside first, then removed).
+    /// Writes the full index (`index`, whose first entry is the image) and
+    /// `index.json` (that image only, see [`public_index`]), then renames the layout
+    /// into place, replacing an existing layout at the target (the old one is moved
+    /// aside first, then removed).
     pub fn finish(self, index: &ImageIndex) -> Result<Layout> {
-        write_file(&self.temp.path().join(INDEX_FILE), &index.to_json()?)?;
+        let staged = Layout {
+            root: self.temp.path().to_owned(),
+            index: index.clone(),
+            full: true,
+        };
+        let public = public_index(index, |d| staged.read_index(d))?;
+        write_file(&self.temp.path().join(FULL_INDEX_FILE), &index.to_json()?)?;
+        write_file(&self.temp.path().join(INDEX_FILE), &public.to_json()?)?;
         replace_dir(self.temp, &self.target)?;
         tracing::info!(path = %self.target.display(), manifests = index.manifests.len(), "image layout written");
         Ok(Layout {
             root: self.target,
             index: index.clone(),
+            full: true,
         })
     }
 }
@@ -200,10 +230,14 @@ impl std::fmt::Display for Selector {
 pub struct Layout {
     root: PathBuf,
     index: ImageIndex,
+    /// Whether the layout has [`FULL_INDEX_FILE`] (changes go there, not to `index.json`).
+    full: bool,
 }
 
 impl Layout {
-    /// Opens the layout at `root`: checks `oci-layout` and reads `index.json`.
+    /// Opens the layout at `root`: checks `oci-layout` and reads the full index, or
+    /// `index.json` when there is none. Entries another tool added to `index.json`
+    /// since buckle wrote the full index are read too.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         let not_layout = |reason: String| Error::NotALayout {
@@ -223,8 +257,26 @@ impl Layout {
                 marker.image_layout_version
             )));
         }
-        let index = ImageIndex::from_json(&read_small_file(&root.join(INDEX_FILE))?)?;
-        Ok(Layout { root, index })
+        let public = ImageIndex::from_json(&read_small_file(&root.join(INDEX_FILE))?)?;
+        let full_path = root.join(FULL_INDEX_FILE);
+        if !full_path.exists() {
+            return Ok(Layout {
+                root,
+                index: public,
+                full: false,
+            });
+        }
+        let mut index = ImageIndex::from_json(&read_small_file(&full_path)?)?;
+        for entry in public.manifests {
+            if !entry.annotations.contains_key(TAGS_ANNOTATION) && !index.manifests.contains(&entry) {
+                index.manifests.push(entry);
+            }
+        }
+        Ok(Layout {
+            root,
+            index,
+            full: true,
+        })
     }
 
     /// The layout's directory.
@@ -232,7 +284,8 @@ impl Layout {
         &self.root
     }
 
-    /// `index.json`.
+    /// Everything the layout lists: its full index, or `index.json` in a layout
+    /// without one.
     pub fn index(&self) -> &ImageIndex {
         &self.index
     }
@@ -379,10 +432,10 @@ impl Layout {
     }
 
     /// Stores a manifest (for example an artifact whose `subject` is an image here;
-    /// the `{}` blob too when its config is the empty descriptor) and lists it in
-    /// `index.json`, with `annotations` added to its descriptor. `index.json` is
-    /// rewritten through a temporary file and a rename, after the blobs, so an
-    /// interruption leaves at worst unused blobs.
+    /// the `{}` blob too when its config is the empty descriptor) and lists it in the
+    /// full index (`index.json` in a layout without one), with `annotations` added to
+    /// its descriptor. The index is rewritten through a temporary file and a rename,
+    /// after the blobs, so an interruption leaves at worst unused blobs.
     pub fn add_manifest(
         &mut self,
         manifest: &ImageManifest,
@@ -398,22 +451,69 @@ impl Layout {
         }
         let mut index = self.index.clone();
         index.manifests.push(descriptor.clone());
-        write_file_atomically(&self.root, INDEX_FILE, &index.to_json()?)?;
-        self.index = index;
+        self.write_index(index)?;
         Ok(descriptor)
     }
 
-    /// Keeps in `index.json` only the entries for which `keep` returns true (to replace
-    /// a tag, or a signature being re-made), rewriting it atomically. Blobs stay.
+    /// Keeps in the full index (`index.json` in a layout without one) only the entries
+    /// for which `keep` returns true (to replace a tag, or a signature being re-made),
+    /// rewriting it atomically. Blobs stay.
     pub fn retain_manifests(&mut self, keep: impl Fn(&Descriptor) -> bool) -> Result<()> {
         let mut index = self.index.clone();
         index.manifests.retain(|d| keep(d));
         if index.manifests.len() != self.index.manifests.len() {
-            write_file_atomically(&self.root, INDEX_FILE, &index.to_json()?)?;
-            self.index = index;
+            self.write_index(index)?;
         }
         Ok(())
     }
+
+    fn write_index(&mut self, index: ImageIndex) -> Result<()> {
+        let name = if self.full { FULL_INDEX_FILE } else { INDEX_FILE };
+        write_file_atomically(&self.root, name, &index.to_json()?)?;
+        self.index = index;
+        Ok(())
+    }
+}
+
+/// The `index.json` of a layout whose full index is `full`: one entry, for the image
+/// that `full` lists first, so that tools which take a layout as one image read it.
+/// A multi-platform image is shown by the manifest of its first platform (syft reads
+/// no image index), annotated with the index's digest ([`INDEX_ANNOTATION`]). The
+/// entry keeps the first tag as its `org.opencontainers.image.ref.name` and lists every
+/// tag of the image in [`TAGS_ANNOTATION`]. `read_index` reads an image index.
+pub fn public_index(
+    full: &ImageIndex,
+    read_index: impl Fn(&Descriptor) -> Result<ImageIndex>,
+) -> Result<ImageIndex> {
+    let Some(image) = full.manifests.first() else {
+        return Ok(ImageIndex::new(Vec::new()));
+    };
+    let tags: Vec<&str> = full
+        .manifests
+        .iter()
+        .filter(|d| d.digest == image.digest)
+        .filter_map(Descriptor::ref_name)
+        .collect();
+    let mut entry = image.clone();
+    if media_type::is_index(&image.media_type) {
+        let platforms = read_index(image)?;
+        let first = platforms.manifests.iter().find(|d| {
+            media_type::is_manifest(&d.media_type)
+                && d.artifact_type.is_none()
+                && d.platform.as_ref().is_none_or(|p| p.os != "unknown")
+        });
+        if let Some(first) = first {
+            entry = Descriptor::new(first.media_type.clone(), first.digest, first.size)
+                .with_annotation(INDEX_ANNOTATION, image.digest.oci());
+            entry.platform = first.platform.clone();
+            if let Some(tag) = image.ref_name() {
+                entry = entry.with_annotation(crate::annotation::REF_NAME, tag);
+            }
+        }
+    }
+    Ok(ImageIndex::new(vec![
+        entry.with_annotation(TAGS_ANNOTATION, tags.join(" "))
+    ]))
 }
 
 /// Stores the `{}` blob when `manifest` uses the empty descriptor as its config

@@ -62,5 +62,6 @@ pub use error::{EntryProblem, Error, PathProblem, Result};
 pub use image::{open_image, parse_image_arg, Image, ImageLayer, LayerReader, MergedFile};
 pub use json::canonical_json;
 pub use manifest::{ImageIndex, ImageManifest};
+pub use output::{write_file, FileOutput};
 pub use path::RelPath;
 pub use unpack::unpack;

@@ -17,6 +17,7 @@
 //! - referrers: the referrers API, else the referrers tag schema (`sha256-<hex>`)
 //!   that [`push`] keeps up to date, and cosign's `sha256-<hex>.sig`/`.att`/`.sbom`
 //!   tags carried along;
+//! - tags: the tag list, and which tags name a manifest;
 //! - [`push`], [`pull`], [`mirror`] and [`pull_cached`], reporting through
 //!   [`Reporter`].
 //!
@@ -52,6 +53,7 @@ mod push;
 mod reference;
 mod referrers;
 mod reporter;
+mod tags;
 mod transfer;
 
 pub use auth::{Challenge, CredentialStore, Credentials};
@@ -67,3 +69,4 @@ pub use referrers::{
     cosign_subject, cosign_tag, referrer_descriptor, referrers_tag, ReferrersSource, COSIGN_SUFFIXES,
 };
 pub use reporter::{BlobOutcome, NoReporter, Reporter};
+pub use tags::MAX_TAGS_RESOLVED;

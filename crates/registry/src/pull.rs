@@ -64,6 +64,20 @@ pub fn pull(
     options: PullOptions,
     reporter: &dyn Reporter,
 ) -> Result<PullReport> {
+    pull_reusing(registry, source, target, options, None, reporter)
+}
+
+/// [`pull`], taking each blob that the layout at `reuse` already holds from there
+/// instead of the registry (verified against its digest like a download; one that
+/// does not match is downloaded).
+pub(crate) fn pull_reusing(
+    registry: &Registry,
+    source: &Reference,
+    target: &Path,
+    options: PullOptions,
+    reuse: Option<&Path>,
+    reporter: &dyn Reporter,
+) -> Result<PullReport> {
     let repository = source.repository.as_str();
     let root = registry
         .manifest(repository, &source.manifest_reference())?
@@ -108,7 +122,7 @@ pub fn pull(
         layout.put_blob(&document.descriptor.media_type, &document.bytes)?;
     }
     report.manifests = graph.documents.len();
-    fetch_blobs(registry, repository, &graph, &layout, reporter)?;
+    fetch_blobs(registry, repository, &graph, &layout, reuse, reporter)?;
     report.blobs = graph.blobs.len();
     report.bytes = graph.blob_bytes();
     layout.finish(&ImageIndex::new(entries))?;
@@ -193,16 +207,45 @@ fn attachments(
     Ok(entries)
 }
 
+/// Copies `blob` from the layout at `reuse` when it is there and matches its digest.
+fn reuse_blob(reuse: Option<&Path>, blob: &Descriptor, layout: &LayoutWriter) -> bool {
+    let Some(path) = reuse.map(|dir| dir.join("blobs").join("sha256").join(blob.digest.hex())) else {
+        return false;
+    };
+    let Ok(mut file) = std::fs::File::open(&path) else {
+        return false;
+    };
+    let copied = layout.blob_writer().and_then(|mut writer| {
+        std::io::copy(&mut file, &mut writer).map_err(|source| buckle_oci::Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        writer.commit_expecting(&blob.digest, blob.size)
+    });
+    match copied {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::debug!(%error, digest = %blob.digest.oci(), "cached blob not reused");
+            false
+        }
+    }
+}
+
 fn fetch_blobs(
     registry: &Registry,
     repository: &str,
     graph: &Graph,
     layout: &LayoutWriter,
+    reuse: Option<&Path>,
     reporter: &dyn Reporter,
 ) -> Result<()> {
     let blobs: Vec<&Descriptor> = graph.blobs.values().collect();
     reporter.on_plan(blobs.len(), graph.blob_bytes());
     for_each_parallel(&blobs, registry.options.jobs, |blob| {
+        if reuse_blob(reuse, blob, layout) {
+            reporter.on_blob(&blob.digest, blob.size, BlobOutcome::Skipped);
+            return Ok(());
+        }
         let mut sink = BlobSink {
             layout,
             writer: Some(layout.blob_writer()?),

@@ -146,7 +146,7 @@ impl Registry {
 }
 
 /// The target of `Link: <url>; rel="next"`.
-fn next_link(value: &str) -> Option<String> {
+pub(crate) fn next_link(value: &str) -> Option<String> {
     value.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         params.contains("rel=\"next\"").then(|| {

@@ -9,8 +9,8 @@ use buckle_oci::layout::{Layout, LayoutWriter};
 use buckle_oci::tar::{Compression, Entry};
 use buckle_oci::{annotation, media_type, Descriptor, ImageIndex, ImageManifest, Platform};
 use buckle_registry::{
-    cosign_tag, pull, push, CredentialStore, Credentials, Error, NoReporter, Options, PullOptions,
-    PushOptions, Reference, Registry, Reporter,
+    cosign_tag, pull, pull_cached, push, BlobOutcome, CredentialStore, Credentials, Error, NoReporter,
+    Options, PullOptions, PushOptions, Reference, Registry, Reporter,
 };
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -458,6 +458,11 @@ fn attach(layout_path: &Path) -> (Sha256, String) {
     (referrer.digest, tag)
 }
 
+/// Pushes `layout` to `target` with no options.
+fn push_plain(client: &Registry, layout: &Layout, target: &Reference) -> buckle_registry::PushReport {
+    push(client, layout, None, target, &PushOptions::default(), &NoReporter).unwrap()
+}
+
 /// Every blob file of a layout, by name.
 fn blob_names(layout: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(layout.join("blobs/sha256"))
@@ -478,15 +483,7 @@ fn push_then_pull_round_trips_a_multi_arch_image_with_its_attachments() {
     let target = registry.reference("hardened/static:1.0");
     let client = registry.connect();
 
-    let pushed = push(
-        &client,
-        &layout,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    let pushed = push_plain(&client, &layout, &target);
     assert_eq!(pushed.digest, root(&layout).digest.oci());
     assert_eq!(pushed.media_type, media_type::OCI_INDEX);
     // Two configs, two layers, the SBOM, the signature, the cosign config and `{}`.
@@ -535,6 +532,106 @@ fn push_then_pull_round_trips_a_multi_arch_image_with_its_attachments() {
         .find(|d| d.digest == referrer)
         .unwrap();
     assert_eq!(listed.artifact_type.as_deref(), Some("application/spdx+json"));
+}
+
+#[test]
+fn the_tags_naming_an_image_leave_out_referrers_cosign_tags_and_other_images() {
+    let registry = TestRegistry::plain();
+    let work = tempfile::tempdir().unwrap();
+    let source = image_layout(work.path(), &["amd64"], 1000, 2);
+    let (_, sig_tag) = attach(&source);
+    let layout = Layout::open(&source).unwrap();
+    let other = image_layout(&work.path().join("other"), &["amd64"], 1000, 3);
+    let client = registry.connect();
+    let options = PushOptions {
+        tags: vec!["latest".to_owned()],
+        ..PushOptions::default()
+    };
+    let target = registry.reference("hardened/static:1.0");
+    push(&client, &layout, None, &target, &options, &NoReporter).unwrap();
+    let other_target = registry.reference("hardened/static:old");
+    let other_layout = Layout::open(&other).unwrap();
+    push_plain(&client, &other_layout, &other_target);
+
+    let all = client.tags("hardened/static").unwrap();
+    assert!(all.contains(&sig_tag), "{all:?}");
+    let digest = root(&layout).digest;
+    let mut naming = client.tags_naming("hardened/static", &digest).unwrap();
+    naming.sort();
+    assert_eq!(naming, ["1.0", "latest"]);
+    assert_eq!(
+        client
+            .tags_naming("hardened/static", &root(&other_layout).digest)
+            .unwrap(),
+        ["old"]
+    );
+}
+
+#[test]
+fn pull_cached_reads_attachments_afresh_and_the_image_alone_once() {
+    let registry = TestRegistry::plain();
+    let work = tempfile::tempdir().unwrap();
+    let source = image_layout(work.path(), &["amd64"], 1000, 4);
+    let client = registry.connect();
+    let target = registry.reference("hardened/static:1.0");
+    let push_layout = |layout: &Path| push_plain(&client, &Layout::open(layout).unwrap(), &target);
+    push_layout(&source);
+    let cache = work.path().join("cache");
+    let with = PullOptions { attachments: true };
+    let without = PullOptions { attachments: false };
+    let tags = |path: &Path| -> Vec<String> {
+        Layout::open(path)
+            .unwrap()
+            .index()
+            .manifests
+            .iter()
+            .filter_map(|d| d.ref_name().map(str::to_owned))
+            .collect()
+    };
+    let first = pull_cached(&client, &target, &cache, with, &NoReporter).unwrap();
+    assert!(tags(&first).is_empty());
+
+    // A signature attached afterwards, under the same image digest.
+    // The blobs come from the first pull, checked again: the layer tampered with in
+    // the cache is downloaded, the config is reused.
+    let (_, sig_tag) = attach(&source);
+    push_layout(&source);
+    let layout = Layout::open(&source).unwrap();
+    let manifest = layout.read_manifest(&root(&layout)).unwrap();
+    std::fs::write(
+        first.join("blobs/sha256").join(manifest.layers[0].digest.hex()),
+        "tampered",
+    )
+    .unwrap();
+    let outcomes = Outcomes::default();
+    let again = pull_cached(&client, &target, &cache, with, &outcomes).unwrap();
+    assert_eq!(again, first);
+    assert_eq!(tags(&again), [sig_tag]);
+    assert_eq!(blob_names(&again), blob_names(&source));
+    Layout::open(&again)
+        .unwrap()
+        .read_blob(&manifest.layers[0])
+        .unwrap();
+    let outcomes = outcomes.0.into_inner().unwrap();
+    assert_eq!(outcomes[&manifest.layers[0].digest], BlobOutcome::Downloaded);
+    assert_eq!(outcomes[&manifest.config.digest], BlobOutcome::Skipped);
+
+    // The image alone is not pulled again: the cached layout is returned as it is.
+    let marker = again.join("marker");
+    std::fs::write(&marker, "still here").unwrap();
+    let cached = pull_cached(&client, &target, &cache, without, &NoReporter).unwrap();
+    assert_eq!(cached, first);
+    assert!(marker.exists());
+}
+
+/// What happened to each blob of a transfer.
+#[derive(Default)]
+struct Outcomes(Mutex<std::collections::BTreeMap<Sha256, BlobOutcome>>);
+
+impl Reporter for Outcomes {
+    fn on_blob(&self, digest: &Sha256, _size: u64, outcome: BlobOutcome) {
+        self.0.lock().unwrap().insert(*digest, outcome);
+    }
 }
 
 /// The modification time of the link a tag is stored as, in the registry's storage.
@@ -622,15 +719,7 @@ fn skopeo_copies_a_buckle_pushed_image_and_agrees_on_its_digest() {
     let client = registry.connect();
     let single = Layout::open(image_layout(work.path(), &["amd64"], 50_000, 5)).unwrap();
     let target = registry.reference("hardened/one:1");
-    push(
-        &client,
-        &single,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    push_plain(&client, &single, &target);
     let inspected = Command::new("skopeo")
         .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
         .arg(format!("docker://{target}"))
@@ -648,15 +737,7 @@ fn skopeo_copies_a_buckle_pushed_image_and_agrees_on_its_digest() {
 
     let multi = Layout::open(image_layout(work.path(), &["amd64", "arm64"], 50_000, 6)).unwrap();
     let target = registry.reference("hardened/multi:1");
-    push(
-        &client,
-        &multi,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    push_plain(&client, &multi, &target);
     let copy = work.path().join("skopeo-copy");
     let copied = Command::new("skopeo")
         .args(["copy", "--all", "--preserve-digests", "--src-tls-verify=false"])
@@ -682,15 +763,7 @@ fn mirror_within_a_registry_mounts_blobs_and_carries_referrers_and_cosign_tags()
     let client = registry.connect();
     let source = registry.reference("team/app:2.0");
     let layout = Layout::open(&source_path).unwrap();
-    push(
-        &client,
-        &layout,
-        None,
-        &source,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    push_plain(&client, &layout, &source);
 
     let target = registry.reference("mirror/app");
     let report =
@@ -729,15 +802,7 @@ fn a_blob_corrupted_in_the_registry_is_caught_on_pull_and_nothing_is_written() {
     let layout = Layout::open(&source).unwrap();
     let client = registry.connect();
     let target = registry.reference("hardened/tampered:1");
-    push(
-        &client,
-        &layout,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    push_plain(&client, &layout, &target);
     let manifest = layout.read_manifest(&root(&layout)).unwrap();
     let layer = &manifest.layers[0];
     let data = registry.storage().join(format!(
@@ -896,15 +961,7 @@ fn tls_with_basic_auth_round_trips_with_the_private_ca() {
     let layout = Layout::open(&source).unwrap();
     let client = registry.connect();
     let target = registry.reference("secure/static:1");
-    let pushed = push(
-        &client,
-        &layout,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    let pushed = push_plain(&client, &layout, &target);
     let out = work.path().join("out");
     let pulled = pull(&client, &target, &out, PullOptions::default(), &NoReporter).unwrap();
     assert_eq!(pulled.digest, pushed.digest);
@@ -928,15 +985,7 @@ fn bearer_tokens_from_a_token_server_push_and_pull_and_a_wrong_password_is_refus
     };
     let client = Registry::connect(&registry.host(), &with_password).unwrap();
     let target = registry.reference("tokens/static:1");
-    let pushed = push(
-        &client,
-        &layout,
-        None,
-        &target,
-        &PushOptions::default(),
-        &NoReporter,
-    )
-    .unwrap();
+    let pushed = push_plain(&client, &layout, &target);
     // The push asked for the repository's pull and push rights from the token server.
     let asked = tokens.requests();
     assert!(

@@ -83,6 +83,11 @@ pub struct Found {
     pub files: Option<Vec<FileFacts>>,
     /// Every regular file's path and owners, sorted by path, with [`Detail::Owners`].
     pub owners: Option<Vec<FileOwners>>,
+    /// With [`Detail::Owners`] and [`Detail::Files`]: each package whose file list is in
+    /// the image (`info/<name>[:<arch>].list` or `.md5sums`, `status.d/<name>.md5sums`),
+    /// with the path of that list. A package missing here has no list: which of its files
+    /// the image holds is not known.
+    pub file_lists: Option<BTreeMap<PackageName, String>>,
     /// The image's os-release facts (all `None` when it has no os-release file).
     pub os_release: OsRelease,
 }
@@ -109,10 +114,16 @@ pub fn collect(image: &impl ImageFiles, detail: Detail) -> Result<Found> {
         debug!(package = %key, version = %record.package.version, "installed");
         packages.push(facts(&record.package, license, depends));
     }
-    let (files, owners) = match detail {
-        Detail::Packages => (None, None),
-        Detail::Files => (Some(files(image, &installed)?), None),
-        Detail::Owners => (None, Some(file_owners(image, &installed)?)),
+    let (files, owners, file_lists) = match detail {
+        Detail::Packages => (None, None, None),
+        Detail::Files => {
+            let (owners, lists) = file_owners(image, &installed)?;
+            (Some(files(image, owners)?), None, Some(lists))
+        }
+        Detail::Owners => {
+            let (owners, lists) = file_owners(image, &installed)?;
+            (None, Some(owners), Some(lists))
+        }
     };
     let os_release = os_release(image)?;
     info!(
@@ -124,6 +135,7 @@ pub fn collect(image: &impl ImageFiles, detail: Detail) -> Result<Found> {
         packages,
         files,
         owners,
+        file_lists,
         os_release,
     })
 }
@@ -334,8 +346,8 @@ fn os_release(image: &impl ImageFiles) -> Result<OsRelease> {
 }
 
 /// Every regular file, hashed, with the packages whose file lists name it.
-fn files(image: &impl ImageFiles, records: &[Record]) -> Result<Vec<FileFacts>> {
-    file_owners(image, records)?
+fn files(image: &impl ImageFiles, owners: Vec<FileOwners>) -> Result<Vec<FileFacts>> {
+    owners
         .into_iter()
         .map(|FileOwners { path, packages }| {
             let content = image
@@ -350,8 +362,12 @@ fn files(image: &impl ImageFiles, records: &[Record]) -> Result<Vec<FileFacts>> 
         .collect()
 }
 
-/// Every regular file of the image, sorted by path, with the packages that list it.
-fn file_owners(image: &impl ImageFiles, records: &[Record]) -> Result<Vec<FileOwners>> {
+/// Every regular file of the image, sorted by path, with the packages that list it; and
+/// the packages whose file list the image has, with its path.
+fn file_owners(
+    image: &impl ImageFiles,
+    records: &[Record],
+) -> Result<(Vec<FileOwners>, BTreeMap<PackageName, String>)> {
     let mut paths = image.regular_files().map_err(|source| Error::Read {
         path: "/".to_owned(),
         source,
@@ -360,8 +376,13 @@ fn file_owners(image: &impl ImageFiles, records: &[Record]) -> Result<Vec<FileOw
     paths.dedup();
     let existing: BTreeSet<&str> = paths.iter().map(String::as_str).collect();
     let mut owners: BTreeMap<String, BTreeSet<PackageName>> = BTreeMap::new();
+    let mut lists = BTreeMap::new();
     for record in records {
-        for listed in owned_paths(image, record)? {
+        let (owned, list) = owned_paths(image, record)?;
+        if let Some(list) = list {
+            lists.entry(record.package.name.clone()).or_insert(list);
+        }
+        for listed in owned {
             if let Some(path) = in_image(&existing, &listed) {
                 owners
                     .entry(path.to_owned())
@@ -370,13 +391,14 @@ fn file_owners(image: &impl ImageFiles, records: &[Record]) -> Result<Vec<FileOw
             }
         }
     }
-    Ok(paths
+    let owners = paths
         .iter()
         .map(|path| FileOwners {
             path: path.clone(),
             packages: owners.remove(path).unwrap_or_default().into_iter().collect(),
         })
-        .collect())
+        .collect();
+    Ok((owners, lists))
 }
 
 /// The path as the image has it: as listed, or under `/usr` when a merged-/usr image
@@ -394,20 +416,23 @@ fn in_image<'a>(existing: &BTreeSet<&'a str>, listed: &str) -> Option<&'a str> {
     None
 }
 
-/// Paths named by a package's `.md5sums` and `.list` files and its `Conffiles`.
-fn owned_paths(image: &impl ImageFiles, record: &Record) -> Result<Vec<String>> {
+/// Paths named by a package's `.md5sums` and `.list` files and its `Conffiles`, and the
+/// first of those files the image has.
+fn owned_paths(image: &impl ImageFiles, record: &Record) -> Result<(Vec<String>, Option<String>)> {
     let mut out = record.conffiles.clone();
+    let mut found = None;
     for list in &record.file_lists {
         let Some(text) = read_text(image, list)? else {
             continue;
         };
+        found.get_or_insert_with(|| list.clone());
         if list.ends_with(".md5sums") {
             out.extend(md5sums_paths(list, &text)?);
         } else {
             out.extend(text.lines().filter(|line| !line.trim().is_empty()).map(absolute));
         }
     }
-    Ok(out)
+    Ok((out, found))
 }
 
 /// The paths of a `.md5sums` file: lines of `<md5 hex>  <path relative to the root>`.

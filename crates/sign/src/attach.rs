@@ -249,7 +249,7 @@ fn replace_tag(layout: &mut Layout, tag: &str, layers: Vec<Descriptor>) -> Resul
         .map_err(|e| layout_error(&format!("tag `{tag}`"), e))
 }
 
-/// Adds `manifest` to `index.json` unless it is already listed.
+/// Adds `manifest` to the layout's index unless it is already listed.
 fn add_once(layout: &mut Layout, manifest: &ImageManifest, annotations: &[(&str, &str)]) -> Result<()> {
     let (descriptor, _) = manifest
         .descriptor()
@@ -268,7 +268,7 @@ fn add_once(layout: &mut Layout, manifest: &ImageManifest, annotations: &[(&str,
     Ok(())
 }
 
-/// The referrers of `subject` with `artifact_type` listed in `index.json`: their index
+/// The referrers of `subject` with `artifact_type` the layout lists: their index
 /// entry and manifest. Entries that cannot be read are left out here; [`signatures`]
 /// and [`attestations`] report them.
 fn referrers(layout: &Layout, subject: &Sha256, artifact_type: &str) -> Vec<(Descriptor, ImageManifest)> {

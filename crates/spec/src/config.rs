@@ -140,9 +140,40 @@ pub struct SmokeTest {
     pub expect: String,
 }
 
+impl SmokeTest {
+    /// Where the command's arguments say `{multiarch}`, this architecture's multiarch
+    /// tuple goes (`/usr/lib/{multiarch}/libc.so.6` is `/usr/lib/aarch64-linux-gnu/libc.so.6`
+    /// in the arm64 image), so one test serves every architecture.
+    pub fn command_for(&self, arch: &buckle_debian::Arch) -> Vec<String> {
+        let tuple = arch.multiarch_tuple().unwrap_or(arch.as_str());
+        self.command
+            .iter()
+            .map(|argument| argument.replace(MULTIARCH, tuple))
+            .collect()
+    }
+}
+
+/// The placeholder [`SmokeTest::command_for`] fills in.
+const MULTIARCH: &str = "{multiarch}";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smoke_test_command_names_each_architectures_library_directory() {
+        let test = SmokeTest {
+            command: vec!["/usr/lib/{multiarch}/libc.so.6".into(), "--version".into()],
+            expect: "GNU C Library".into(),
+        };
+        let arm64: buckle_debian::Arch = "arm64".parse().unwrap();
+        let amd64: buckle_debian::Arch = "amd64".parse().unwrap();
+        assert_eq!(
+            test.command_for(&arm64),
+            ["/usr/lib/aarch64-linux-gnu/libc.so.6", "--version"]
+        );
+        assert_eq!(test.command_for(&amd64)[0], "/usr/lib/x86_64-linux-gnu/libc.so.6");
+    }
 
     #[test]
     fn user_parses_names_and_numeric_ids() {

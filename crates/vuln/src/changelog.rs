@@ -22,6 +22,10 @@ pub struct Changelog {
     pub entries: Vec<Entry>,
     /// Whether older entries were removed (Debian trims long changelogs in binary packages).
     pub trimmed: bool,
+    /// The version of the rules that classified the mentions ([`Changelog::RULES`]);
+    /// 0 for a changelog stored before rules had versions.
+    #[serde(default)]
+    pub rules: u32,
 }
 
 /// One changelog entry.
@@ -73,9 +77,21 @@ pub enum NotAFix {
     TestsOnly,
     /// A reference: a NEWS entry, documentation, a typo in an earlier entry.
     Reference,
+    /// Cited in another id's fix (`CVE-2024-36138: Bypass incomplete fix of
+    /// CVE-2024-27980`): evidence for the other id only.
+    Cited,
 }
 
 impl Changelog {
+    /// The version of the mention rules: raised whenever a mention would be classified
+    /// differently, so that changelogs stored under older rules are read again.
+    pub const RULES: u32 = 1;
+
+    /// Whether the mentions were classified under the current rules.
+    pub fn is_current(&self) -> bool {
+        self.rules == Changelog::RULES
+    }
+
     /// Parses changelog text. Entries that cannot be read (a header with a bad version)
     /// are an error naming the line; text after the last entry in another format
     /// (`Local variables:`, old-style logs) is ignored.
@@ -113,7 +129,11 @@ impl Changelog {
             add_line(&mut items, raw.trim());
         }
         finish(&mut entries, &mut items);
-        Ok(Changelog { entries, trimmed })
+        Ok(Changelog {
+            entries,
+            trimmed,
+            rules: Changelog::RULES,
+        })
     }
 }
 
@@ -139,9 +159,19 @@ fn finish(entries: &mut [Entry], items: &mut Vec<Item>) {
         return;
     };
     for item in items.drain(..) {
-        let kind = classify(&item.lines.join(" "));
+        let text = item.lines.join(" ");
+        let kind = classify(&text);
+        let cited = match kind {
+            MentionKind::Fix => cited_ids(&text),
+            MentionKind::NotAFix(_) => Vec::new(),
+        };
         for line in &item.lines {
             for id in find_ids(line) {
+                let kind = if cited.contains(&id) {
+                    MentionKind::NotAFix(NotAFix::Cited)
+                } else {
+                    kind
+                };
                 entry.mentions.push(Mention {
                     id,
                     kind,
@@ -150,6 +180,136 @@ fn finish(entries: &mut [Entry], items: &mut Vec<Item>) {
             }
         }
     }
+}
+
+/// Words just before an id that make it the subject of another fix, not what the item
+/// fixes: `Bypass incomplete fix of CVE-2024-27980`, `The fix for CVE-2021-33196 can be
+/// bypassed`, `a follow up to CVE-2019-14232`, `similar as CVE-2022-3140`.
+const CITING: &[&str] = &[
+    "the fix for",
+    "the fix of",
+    "the fixes for",
+    "the patch for",
+    "the patches for",
+    "incomplete fix",
+    "insufficient fix",
+    "previous fix",
+    "original fix",
+    "earlier fix",
+    "introduced by",
+    "introduced in",
+    "introduced with",
+    "regression in",
+    "regression of",
+    "regression from",
+    "follow up to",
+    "follow up for",
+    "follow-up to",
+    "follow-up for",
+    "followup to",
+    "followup for",
+    "similar to",
+    "similar as",
+    "same as",
+    "related to",
+    "variant of",
+    "bypass of",
+    "when addressing",
+];
+
+/// Words just after an id that, with `the` before it, make it the subject of another
+/// fix: `apply the CVE-2023-2222 fix to …`.
+const CITED_AFTER: &[&str] = &["fix", "fixes", "patch", "patches", "regression"];
+
+/// The ids an item cites while fixing another id: every occurrence of the id is a
+/// citation, and some other id in the item is not. An item that only cites (`Fix a
+/// regression introduced by the fix for CVE-…`) is left as it reads.
+fn cited_ids(item: &str) -> Vec<VulnId> {
+    let lower = item.to_ascii_lowercase();
+    let ids = find_ids(item);
+    // Each occurrence of an id, in text order: (start, end, id).
+    let mut occurrences: Vec<(usize, usize, &VulnId)> = Vec::new();
+    for id in &ids {
+        let needle = id.as_str().to_ascii_lowercase();
+        for (at, _) in lower.match_indices(&needle) {
+            let end = at + needle.len();
+            // Not the start of a longer id (`CVE-2024-1111` in `CVE-2024-11112`).
+            if !lower[end..].starts_with(|c: char| c.is_ascii_digit()) {
+                occurrences.push((at, end, id));
+            }
+        }
+    }
+    occurrences.sort_by_key(|(start, _, _)| *start);
+    let mut cited_at: Vec<bool> = Vec::with_capacity(occurrences.len());
+    for (index, (start, end, _)) in occurrences.iter().enumerate() {
+        let before_from = index.checked_sub(1).map_or(0, |i| occurrences[i].1);
+        let before = &lower[before_from..*start];
+        // `… follow up to CVE-A and CVE-B`: a list continues the citation before it.
+        let continues = index > 0 && is_list_separator(before);
+        let cited = if continues {
+            cited_at[index - 1]
+        } else {
+            cites(before, &lower[*end..])
+        };
+        cited_at.push(cited);
+    }
+    // Whether each occurrence of `id` is a citation.
+    let cited_occurrences = |id: &VulnId| -> Vec<bool> {
+        occurrences
+            .iter()
+            .zip(&cited_at)
+            .filter(|((_, _, o), _)| *o == id)
+            .map(|(_, cited)| *cited)
+            .collect()
+    };
+    // The item's subject: an id written out somewhere not as a citation.
+    if !ids.iter().any(|id| cited_occurrences(id).contains(&false)) {
+        return Vec::new();
+    }
+    // Abbreviated followers (`and -49796`) have no occurrence of their own and keep the
+    // item's reading.
+    ids.iter()
+        .filter(|id| {
+            let cited = cited_occurrences(id);
+            !cited.is_empty() && !cited.contains(&false)
+        })
+        .cloned()
+        .collect()
+}
+
+/// Whether the text before an id (since the previous id) and after it make it cited.
+fn cites(before: &str, after: &str) -> bool {
+    let before = before.trim_end_matches([' ', '(', '[', '"', '\'']);
+    let tail_is_short = |rest: &str| {
+        let rest = rest.trim_matches([' ', '(', '[', '"', '\'']);
+        !rest.contains([',', '.', ';', ':']) && rest.split_whitespace().count() <= 2
+    };
+    let cue_before = CITING.iter().any(|cue| {
+        before
+            .rfind(cue)
+            .is_some_and(|at| tail_is_short(&before[at + cue.len()..]))
+    });
+    let the_before = before == "the" || before.ends_with(" the");
+    let after = after.strip_prefix("'s").unwrap_or(after);
+    let word_after = after
+        .starts_with(char::is_whitespace)
+        .then(|| {
+            after
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .find(|w| !w.is_empty())
+        })
+        .flatten()
+        .unwrap_or_default();
+    cue_before || (the_before && CITED_AFTER.contains(&word_after))
+}
+
+/// `, `, ` and `, ` / `, `, and `, ` or `: what separates ids in a list.
+fn is_list_separator(between: &str) -> bool {
+    let words: Vec<&str> = between
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '/')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().all(|w| *w == "and" || *w == "or") && words.len() <= 1
 }
 
 /// `source (version) distributions; urgency=…`, or `None` when the line is no header.
@@ -313,6 +473,107 @@ apache2 (2.4.67-1~deb12u3) bookworm-security; urgency=high
             MentionKind::NotAFix(NotAFix::NotAffected)
         );
         assert!(!log.trimmed);
+    }
+
+    fn item_kinds(item: &str) -> Vec<(String, MentionKind)> {
+        let text = format!("foo (1.0-2) unstable; urgency=medium\n\n  * {item}\n\n -- M <m@e.org>  Mon, 01 Jan 2024 00:00:00 +0000\n");
+        kinds(&Changelog::parse(&text).unwrap().entries[0])
+    }
+
+    #[test]
+    fn an_id_cited_in_another_ids_fix_is_not_fixed_by_it() {
+        use MentionKind::{Fix, NotAFix as Not};
+        let cited = Not(NotAFix::Cited);
+        for (item, expected) in [
+            (
+                "CVE-2024-1111: apply the CVE-2023-2222 fix to another path",
+                vec![("CVE-2024-1111", Fix), ("CVE-2023-2222", cited)],
+            ),
+            (
+                "CVE-2024-1111: the fix for CVE-2023-2222 can be bypassed",
+                vec![("CVE-2024-1111", Fix), ("CVE-2023-2222", cited)],
+            ),
+            (
+                "Fix CVE-2024-1111, a regression introduced by the fix for CVE-2023-2222 and CVE-2023-3333",
+                vec![
+                    ("CVE-2024-1111", Fix),
+                    ("CVE-2023-2222", cited),
+                    ("CVE-2023-3333", cited),
+                ],
+            ),
+            (
+                "Fix CVE-2024-1111 (variant of CVE-2023-2222)",
+                vec![("CVE-2024-1111", Fix), ("CVE-2023-2222", cited)],
+            ),
+            // Lists of fixes stay fixes, whatever words surround them.
+            (
+                "Backport security fix for CVE-2023-0800, CVE-2023-0801 and CVE-2023-0802",
+                vec![
+                    ("CVE-2023-0800", Fix),
+                    ("CVE-2023-0801", Fix),
+                    ("CVE-2023-0802", Fix),
+                ],
+            ),
+            (
+                "backport tar CVE-2026-33055/CVE-2026-33056 fixes",
+                vec![("CVE-2026-33055", Fix), ("CVE-2026-33056", Fix)],
+            ),
+            (
+                "Apply the fix for CVE-2023-2222 and CVE-2023-3333",
+                vec![("CVE-2023-2222", Fix), ("CVE-2023-3333", Fix)],
+            ),
+            // An item that only cites is left as it reads: no other id is its subject.
+            (
+                "Apply the fix for CVE-2025-49794 and -49796",
+                vec![("CVE-2025-49794", Fix), ("CVE-2025-49796", Fix)],
+            ),
+            (
+                "Fix a regression introduced by the fix for CVE-2023-2222",
+                vec![("CVE-2023-2222", Fix)],
+            ),
+            // An id named both as the subject and in a citation is the subject.
+            (
+                "Fix CVE-2023-2222 (the fix for CVE-2023-2222 in 1.0-1 was incomplete)",
+                vec![("CVE-2023-2222", Fix)],
+            ),
+            // `CVE-2024-11112` is not a citation of `CVE-2024-1111`.
+            (
+                "CVE-2024-1111: the fix for CVE-2024-11112 is also needed",
+                vec![("CVE-2024-1111", Fix), ("CVE-2024-11112", cited)],
+            ),
+        ] {
+            let expected: Vec<(String, MentionKind)> = expected
+                .into_iter()
+                .map(|(id, kind)| (id.to_owned(), kind))
+                .collect();
+            assert_eq!(item_kinds(item), expected, "{item}");
+        }
+    }
+
+    #[test]
+    fn a_cited_id_is_fixed_where_its_own_item_says_so() {
+        let text = "foo (1.0-2) unstable; urgency=medium\n\n  * CVE-2024-1111: apply the CVE-2023-2222 fix to another path\n  * Fix CVE-2023-2222\n\n -- M <m@e.org>  Mon, 01 Jan 2024 00:00:00 +0000\n";
+        let log = Changelog::parse(text).unwrap();
+        assert_eq!(
+            kinds(&log.entries[0]),
+            [
+                ("CVE-2024-1111".into(), MentionKind::Fix),
+                ("CVE-2023-2222".into(), MentionKind::NotAFix(NotAFix::Cited)),
+                ("CVE-2023-2222".into(), MentionKind::Fix),
+            ]
+        );
+    }
+
+    #[test]
+    fn parsed_changelogs_carry_the_current_rules() {
+        let log = Changelog::parse(TEXT).unwrap();
+        assert!(log.is_current());
+        let stored = serde_json::to_value(&log).unwrap();
+        let mut older = stored.clone();
+        older.as_object_mut().unwrap().remove("rules");
+        let older: Changelog = serde_json::from_value(older).unwrap();
+        assert_eq!(older.rules, 0);
+        assert!(!older.is_current());
     }
 
     #[test]

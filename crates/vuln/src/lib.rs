@@ -75,4 +75,4 @@ pub use history::{changelog_paths, newest_sources, ChangelogFix, Newest, SourceH
 pub use id::{find_ids, IdKind, VulnId};
 pub use release::Release;
 pub use scan::{scan, Available, Database, Evidence, Finding, Installed};
-pub use vex::{apply, Decided, Justification, VexDecision, VexStatement, VexStatus};
+pub use vex::{apply, Decided, Justification, Presence, VexDecision, VexStatement, VexStatus};

@@ -65,6 +65,9 @@ pub fn to_sarif(decided: &[Decided], image: &str) -> Value {
                     .join(": ");
                 result["suppressions"] = json!([{ "kind": "external", "justification": format!("VEX ({}) {justification}", vex.origin) }]);
             }
+            if let Some(reason) = &d.no_automatic_vex {
+                result["properties"]["noAutomaticVex"] = json!(reason);
+            }
             result
         })
         .collect();

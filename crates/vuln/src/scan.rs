@@ -289,11 +289,16 @@ fn scan_package(db: &Database, release: &Release, package: &Installed) -> Vec<Fi
                 .cloned();
             let kev = cve.as_ref().and_then(|c| db.kev.entries.get(c)).cloned();
             let epss = cve.as_ref().and_then(|c| db.epss.scores.get(c)).copied();
+            // The newest version has the fix when it sorts at or above the fixed version,
+            // or when its own changelog fixes the id: a backport (`~deb12u1`) sorts below
+            // the unstable version whose entry lists the fix.
             let available = match (history, &candidate.fixed) {
-                (Some(h), Some(fixed)) if h.version >= *fixed => Some(Available {
-                    version: h.version.clone(),
-                    suite: h.suite.clone(),
-                }),
+                (Some(h), Some(fixed)) if h.version >= *fixed || h.fixed_at_or_before(&h.version, &id) => {
+                    Some(Available {
+                        version: h.version.clone(),
+                        suite: h.suite.clone(),
+                    })
+                }
                 _ => None,
             };
             Finding {

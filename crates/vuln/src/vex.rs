@@ -1,6 +1,7 @@
 //! VEX: what is said about whether a finding applies. Statements come from the user's
 //! OpenVEX file (kept in git next to the spec) and from the image itself (a package
-//! none of whose files are in the image cannot hold vulnerable code); they are applied
+//! whose file list shows that none of its files are in the image cannot hold vulnerable
+//! code; without such a list nothing is assumed); they are applied
 //! to findings, and findings go out as OpenVEX or CycloneDX VEX documents.
 //!
 //! OpenVEX per its specification v0.2.0 (`@context`, `@id`, `author`, `timestamp`,
@@ -267,13 +268,35 @@ fn product_matches(product: &str, finding: &Finding) -> bool {
     name_ok && version.is_none_or(|v| v == finding.installed.as_str() || v == finding.source_version.as_str())
 }
 
-/// The automatic statement for packages none of whose files are in the image: the
-/// vulnerable code cannot be there.
-pub fn code_not_present(package: &PackageName) -> VexDecision {
+/// What the scanned image shows about a package's files: the automatic statement
+/// needs proof that the vulnerable code is absent, and unknown is not absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// At least one of its files (beyond its docs) is in the image.
+    Present,
+    /// Its file list (this path: `info/<name>.list`, `.md5sums`, `status.d/<name>.md5sums`)
+    /// is in the image, and none of the files it names (beyond docs) is.
+    Absent {
+        /// The file list's path.
+        list: String,
+    },
+    /// Which of its files the image holds is not known (no file list in the image, or a
+    /// status file or SBOM that names no files): why.
+    Unknown {
+        /// Why it is not known.
+        reason: String,
+    },
+}
+
+/// The automatic statement for a package whose file list shows that none of its files
+/// are in the image: the vulnerable code cannot be there.
+pub fn code_not_present(package: &PackageName, list: &str) -> VexDecision {
     VexDecision {
         status: VexStatus::NotAffected,
         justification: Some(Justification::VulnerableCodeNotPresent),
-        note: Some(format!("none of the files of `{package}` are in the image")),
+        note: Some(format!(
+            "none of the files of `{package}` that `{list}` lists are in the image"
+        )),
         origin: "automatic".to_owned(),
     }
 }
@@ -287,15 +310,21 @@ pub struct Decided {
     /// What VEX says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vex: Option<VexDecision>,
+    /// Why the automatic `not_affected` rule was not applied, when it could not be: the
+    /// package's files are not known, so the finding stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_automatic_vex: Option<String>,
 }
 
 /// Applies statements to findings: the user's statements first (the last matching one
-/// wins, as later statements update earlier ones), then the automatic one for
-/// packages that `has_files` says have no file in the image.
+/// wins, as later statements update earlier ones), then the automatic one for packages
+/// whose [`Presence`] (from `presence`) is proven [`Presence::Absent`]. A package whose
+/// files are [`Presence::Unknown`] keeps its finding, with the reason in
+/// [`Decided::no_automatic_vex`].
 pub fn apply(
     findings: Vec<Finding>,
     statements: &[VexStatement],
-    has_files: impl Fn(&PackageName) -> bool,
+    presence: impl Fn(&PackageName) -> Presence,
 ) -> Vec<Decided> {
     findings
         .into_iter()
@@ -310,9 +339,23 @@ pub fn apply(
                     note: s.note.clone(),
                     origin: s.origin.clone(),
                 });
-            let vex =
-                user.or_else(|| (!has_files(&finding.package)).then(|| code_not_present(&finding.package)));
-            Decided { finding, vex }
+            if user.is_some() {
+                return Decided {
+                    finding,
+                    vex: user,
+                    no_automatic_vex: None,
+                };
+            }
+            let (vex, no_automatic_vex) = match presence(&finding.package) {
+                Presence::Present => (None, None),
+                Presence::Absent { list } => (Some(code_not_present(&finding.package, &list)), None),
+                Presence::Unknown { reason } => (None, Some(reason)),
+            };
+            Decided {
+                finding,
+                vex,
+                no_automatic_vex,
+            }
         })
         .collect()
 }
@@ -365,6 +408,9 @@ pub fn to_openvex(decided: &[Decided], timestamp: &str) -> Value {
                 None => {
                     statement["status"] = json!("affected");
                     statement["action_statement"] = json!(action(f));
+                    if let Some(reason) = &d.no_automatic_vex {
+                        statement["status_notes"] = json!(format!("no automatic VEX: {reason}"));
+                    }
                 }
             }
             statement
@@ -435,11 +481,16 @@ pub fn to_cyclonedx(decided: &[Decided], timestamp: &str) -> Value {
                     .map(|a| json!({ "id": a.as_str(), "source": { "name": "Debian" } }))
                     .collect::<Vec<_>>());
             }
+            let mut properties = Vec::new();
             if let Some(kev) = &f.kev {
-                vulnerability["properties"] = json!([
-                    { "name": "buckle:kev:dateAdded", "value": kev.date_added },
-                    { "name": "buckle:kev:dueDate", "value": kev.due_date },
-                ]);
+                properties.push(json!({ "name": "buckle:kev:dateAdded", "value": kev.date_added }));
+                properties.push(json!({ "name": "buckle:kev:dueDate", "value": kev.due_date }));
+            }
+            if let Some(reason) = &d.no_automatic_vex {
+                properties.push(json!({ "name": "buckle:noAutomaticVex", "value": reason }));
+            }
+            if !properties.is_empty() {
+                vulnerability["properties"] = json!(properties);
             }
             vulnerability
         })

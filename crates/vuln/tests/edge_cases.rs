@@ -9,7 +9,6 @@ use buckle_vuln::{
     kev, scan, tracker, Changelog, Database, Evidence, IdKind, Installed, MentionKind, NotAFix, Release,
     SourceHistory,
 };
-use std::process::Command;
 
 fn release(name: &str) -> Release {
     name.parse().unwrap()
@@ -44,15 +43,6 @@ fn ids(findings: &[buckle_vuln::Finding]) -> Vec<String> {
     ids
 }
 
-/// `dpkg --compare-versions a lt b`, the oracle for version order.
-fn dpkg_lt(a: &str, b: &str) -> bool {
-    Command::new("dpkg")
-        .args(["--compare-versions", a, "lt", b])
-        .status()
-        .expect("dpkg is installed")
-        .success()
-}
-
 #[test]
 fn binnmu_matches_by_its_source_version_and_the_fix_sorts_above_plus_b1() {
     let libssh2 = installed("bookworm", "libssh2-1");
@@ -60,7 +50,7 @@ fn binnmu_matches_by_its_source_version_and_the_fix_sorts_above_plus_b1() {
         (libssh2.version.as_str(), libssh2.source_version.as_str()),
         ("1.10.0-3+b1", "1.10.0-3")
     );
-    assert!(dpkg_lt("1.10.0-3+b1", "1.10.0-3+deb12u1"));
+    assert!(common::dpkg_lt("1.10.0-3+b1", "1.10.0-3+deb12u1"));
     assert!("1.10.0-3+b1".parse::<Version>().unwrap() < "1.10.0-3+deb12u1".parse().unwrap());
     let findings = scan(&db("bookworm"), &release("bookworm"), &[libssh2]);
     assert_eq!(findings.len(), 6);
@@ -99,7 +89,7 @@ fn security_suite_older_than_the_point_release_is_not_taken_as_newest() {
         ),
         ("trixie", "libssh2-1t64", "1.11.1-1+deb13u2", "1.11.1-1+deb13u1"),
     ] {
-        assert!(dpkg_lt(security, point));
+        assert!(common::dpkg_lt(security, point));
         let histories = common::histories(release_name);
         let source = installed(release_name, binary).source;
         let history = histories.iter().find(|h| h.source == source).unwrap();
@@ -124,7 +114,7 @@ fn security_suite_older_than_the_point_release_is_not_taken_as_newest() {
 fn backport_changelog_order_wins_over_a_naive_compare_with_unstable_entries() {
     // libxml2 2.9.14+dfsg-1.3~deb12u6 sorts below the unstable entry 2.9.14+dfsg-1.3
     // below it in its changelog; that entry's CVE-2022-2309 is old history, not a fix.
-    assert!(dpkg_lt("2.9.14+dfsg-1.3~deb12u6", "2.9.14+dfsg-1.3"));
+    assert!(common::dpkg_lt("2.9.14+dfsg-1.3~deb12u6", "2.9.14+dfsg-1.3"));
     let history = common::histories("bookworm")
         .into_iter()
         .find(|h| h.source.as_str() == "libxml2")
@@ -212,9 +202,9 @@ fn trimmed_changelogs_are_detected_and_flag_fixes_that_may_hide_older_ones() {
 
 #[test]
 fn epochs_order_and_print_in_fixed_versions() {
-    assert!(dpkg_lt("5:7.0.15-1~deb12u7", "5:7.0.15-1~deb12u10"));
+    assert!(common::dpkg_lt("5:7.0.15-1~deb12u7", "5:7.0.15-1~deb12u10"));
     assert!(
-        dpkg_lt("7.0.15-1~deb12u10", "5:7.0.15-1~deb12u7"),
+        common::dpkg_lt("7.0.15-1~deb12u10", "5:7.0.15-1~deb12u7"),
         "an epoch outranks everything after it"
     );
     let redis = scan(

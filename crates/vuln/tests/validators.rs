@@ -22,7 +22,7 @@
 mod common;
 
 use buckle_vuln::vex::{parse_openvex, to_cyclonedx, to_openvex};
-use buckle_vuln::{apply, sarif, scan, Decided, Installed, VexStatus};
+use buckle_vuln::{apply, sarif, scan, Decided, Installed, Presence, VexStatus};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -129,7 +129,7 @@ const USER_VEX: &str = r#"{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "
   ]}"#;
 
 /// The scan's findings with a user's statements applied, and redis-server's files missing from
-/// the image (automatically not affected).
+/// the image (automatically not affected), perl-base's files unknown (kept, with a note).
 fn decided() -> Vec<Decided> {
     let findings = scan(
         &common::database("bookworm"),
@@ -137,8 +137,14 @@ fn decided() -> Vec<Decided> {
         &bookworm_image(),
     );
     let statements = parse_openvex("vex.json", USER_VEX.as_bytes()).unwrap();
-    let decided = apply(findings, &statements, |package| {
-        package.as_str() != "redis-server"
+    let decided = apply(findings, &statements, |package| match package.as_str() {
+        "redis-server" => Presence::Absent {
+            list: "/var/lib/dpkg/status.d/redis-server.md5sums".to_owned(),
+        },
+        "perl-base" => Presence::Unknown {
+            reason: "the image has no dpkg file list for this package".to_owned(),
+        },
+        _ => Presence::Present,
     });
     let status = |s: VexStatus| {
         decided
@@ -154,6 +160,10 @@ fn decided() -> Vec<Decided> {
         "the user's statement and redis-server's five"
     );
     assert_eq!(status(VexStatus::UnderInvestigation), 1);
+    assert!(
+        decided.iter().any(|d| d.no_automatic_vex.is_some()),
+        "the documents carry the note about unknown files"
+    );
     decided
 }
 

@@ -5,7 +5,7 @@
 mod common;
 
 use buckle_vuln::vex::{parse_openvex, to_cyclonedx, to_openvex};
-use buckle_vuln::{apply, sarif, scan, Database, Installed, Justification, VexStatus};
+use buckle_vuln::{apply, sarif, scan, Database, Installed, Justification, Presence, VexStatus};
 
 fn findings() -> Vec<buckle_vuln::Finding> {
     let mut db = Database::new();
@@ -40,7 +40,7 @@ const USER_VEX: &str = r#"{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "
 #[test]
 fn user_statements_suppress_only_the_findings_they_name() {
     let statements = parse_openvex("vex.json", USER_VEX.as_bytes()).unwrap();
-    let decided = apply(findings(), &statements, |_| true);
+    let decided = apply(findings(), &statements, |_| Presence::Present);
     assert_eq!(decided.len(), 6);
     let suppressed: Vec<&str> = decided
         .iter()
@@ -81,20 +81,62 @@ fn not_affected_without_a_justification_is_an_error_naming_the_statement() {
 }
 
 #[test]
-fn packages_without_files_in_the_image_are_automatically_not_affected() {
-    let decided = apply(findings(), &[], |name| name.as_str() != "libssh2-1");
+fn packages_whose_file_list_proves_no_files_are_automatically_not_affected() {
+    let list = "/var/lib/dpkg/info/libssh2-1:amd64.list";
+    let decided = apply(findings(), &[], |_| Presence::Absent {
+        list: list.to_owned(),
+    });
+    assert_eq!(decided.len(), 6);
     assert!(decided.iter().all(|d| {
         let vex = d.vex.as_ref().unwrap();
         vex.status == VexStatus::NotAffected
             && vex.justification == Some(Justification::VulnerableCodeNotPresent)
             && vex.origin == "automatic"
+            && vex.note.as_deref().is_some_and(|n| n.contains(list))
+            && d.no_automatic_vex.is_none()
     }));
+}
+
+#[test]
+fn unknown_files_are_not_absent_the_findings_stay_and_say_why() {
+    let reason = "the image has no dpkg file list for this package";
+    let decided = apply(findings(), &[], |_| Presence::Unknown {
+        reason: reason.to_owned(),
+    });
+    assert_eq!(decided.len(), 6);
+    assert!(decided
+        .iter()
+        .all(|d| d.vex.is_none() && d.no_automatic_vex.as_deref() == Some(reason)));
+    let json = serde_json::to_value(&decided[0]).unwrap();
+    assert_eq!(json["no_automatic_vex"], reason);
+    let openvex = to_openvex(&decided, "2026-11-23T00:00:00Z");
+    let statement = &openvex["statements"][0];
+    assert_eq!(statement["status"], "affected");
+    assert_eq!(statement["status_notes"], format!("no automatic VEX: {reason}"));
+    let sarif = sarif::to_sarif(&decided, "out/bookworm");
+    let result = &sarif["runs"][0]["results"][0];
+    assert!(result.get("suppressions").is_none());
+    assert_eq!(result["properties"]["noAutomaticVex"], reason);
+    let cdx = to_cyclonedx(&decided, "2026-11-23T00:00:00Z");
+    assert_eq!(
+        cdx["vulnerabilities"][0]["properties"][0],
+        serde_json::json!({ "name": "buckle:noAutomaticVex", "value": reason })
+    );
+
+    // A user's statement decides on its own: no note about the automatic rule.
+    let statements = parse_openvex("vex.json", USER_VEX.as_bytes()).unwrap();
+    let decided = apply(findings(), &statements, |_| Presence::Unknown {
+        reason: reason.to_owned(),
+    });
+    let stated = decided.iter().find(|d| d.vex.is_some()).unwrap();
+    assert_eq!(stated.finding.id.as_str(), "CVE-2025-15661");
+    assert!(stated.no_automatic_vex.is_none());
 }
 
 #[test]
 fn documents_carry_every_finding_with_its_status() {
     let statements = parse_openvex("vex.json", USER_VEX.as_bytes()).unwrap();
-    let decided = apply(findings(), &statements, |_| true);
+    let decided = apply(findings(), &statements, |_| Presence::Present);
     let openvex = to_openvex(&decided, "2026-11-23T00:00:00Z");
     let statuses: Vec<&str> = openvex["statements"]
         .as_array()

@@ -30,7 +30,7 @@ fn attached(cx: &Context<'_>, kind: AttachmentKind) -> Outcome {
     match found.as_slice() {
         [] => Outcome::fail(
             format!("no {} is attached to the image", kind.name()),
-            vec![Evidence::at("attachments").detail("referrers and cosign tags in index.json")],
+            vec![Evidence::at("attachments").detail("referrers and cosign tags the layout lists")],
         ),
         [first, ..] => {
             let what = first

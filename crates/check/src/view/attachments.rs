@@ -1,6 +1,7 @@
 //! What is attached to an image in an OCI layout: referrers (manifests whose `subject`
 //! is the image, OCI image spec 1.1) and cosign's tag scheme (`sha256-<hex>.sig`,
-//! `.att`, `.sbom` tags in `index.json`).
+//! `.att`, `.sbom` tags), as the layout lists them (its full index, see
+//! `buckle_oci::layout`).
 
 use crate::error::{Error, Result};
 use buckle_digest::Sha256;
@@ -132,7 +133,7 @@ impl Attachments {
     pub fn from_layout(layout: &Layout, image: &Image) -> Result<Self> {
         let image_err = |source| Error::Image {
             image: layout.root().display().to_string(),
-            what: "the referrers in `index.json`".to_owned(),
+            what: "the referrers the layout lists".to_owned(),
             source: Box::new(source),
         };
         let subjects = subjects(layout, image.manifest_digest()).map_err(image_err)?;

@@ -2,14 +2,14 @@
 //! predicate type, and where (cosign tag or referrer). Nothing is verified here; that
 //! is `buckle verify`.
 
-use crate::args::AttestationsArgs;
+use crate::args::{AttestationsArgs, Global};
 use crate::commands::inspect::human_size;
 use crate::commands::sign::short_type;
 use crate::exit::UserError;
 use crate::printer::Printer;
+use crate::registry::Remote;
 use anyhow::Context;
 use buckle_oci::layout::Layout;
-use buckle_oci::parse_image_arg;
 use buckle_sbom::Format;
 use buckle_sign::attach::{self, Attached, PREDICATE_TYPE_ANNOTATION};
 use buckle_sign::dsse::Envelope;
@@ -17,13 +17,17 @@ use buckle_sign::policy::predicate_type_named;
 use buckle_sign::sign::targets;
 use serde_json::json;
 
-pub fn run(args: &AttestationsArgs, printer: &Printer) -> anyhow::Result<()> {
-    let (path, selector) = parse_image_arg(&args.image.to_string_lossy());
+pub fn run(args: &AttestationsArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
+    let remote = Remote::new(&args.registry, global, printer);
+    let (path, selector) = crate::image_view::attached_layout(&args.image, &remote)?;
     if !path.is_dir() {
-        anyhow::bail!(UserError::new(format!(
-            "`{}` is not an OCI layout directory: only layouts carry attachments",
-            path.display()
-        )));
+        anyhow::bail!(UserError::with_hint(
+            format!(
+                "`{}` is not an OCI layout directory: only layouts and registries carry attachments",
+                path.display()
+            ),
+            "pass an OCI layout directory or a registry reference HOST[:PORT]/REPOSITORY[:TAG]"
+        ));
     }
     let layout = Layout::open(&path)?;
     if let Some(name) = &args.show {

@@ -52,6 +52,24 @@ pub fn run(args: &BuildArgs, global: &Global, printer: &Printer) -> anyhow::Resu
     Ok(())
 }
 
+/// Where the build goes: `-o`, else `out/<name>`. `-o -` (stdout) is for a docker
+/// archive only, which then streams to stdout; an OCI layout is a directory.
+fn output_path(args: &BuildArgs, spec: &SpecFile, variant: Variant) -> anyhow::Result<PathBuf> {
+    let Some(output) = &args.output else {
+        return Ok(spec.default_output(variant, args.format));
+    };
+    if !files::is_stdout(output) {
+        return Ok(output.clone());
+    }
+    if args.format != FormatArg::DockerArchive || args.test || args.sign.is_some() || args.push.is_some() {
+        anyhow::bail!(UserError::with_hint(
+            "`-o -` (stdout) takes a docker archive only, built without --test, --sign or --push",
+            "an OCI layout is a directory: pass -o DIR, or --format docker-archive -o - | docker load"
+        ));
+    }
+    Ok(PathBuf::from("/dev/stdout"))
+}
+
 /// One spec's build: what to build and where the results go.
 struct Job<'a> {
     session: &'a Session,
@@ -87,10 +105,7 @@ pub fn build_locked(
     let started = crate::commands::feeds::now_seconds();
     let arches = architectures(spec, &args.arch, args.format)?;
     fetch_lock(session, spec, &lock, 6, printer)?;
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| spec.default_output(variant, args.format));
+    let output = output_path(args, spec, variant)?;
     let job = Job {
         session,
         spec,
@@ -127,7 +142,7 @@ pub fn build_locked(
         );
     }
     if args.test {
-        crate::commands::test::smoke_test(spec, &output, &[], printer)?;
+        crate::commands::test::smoke_test(spec, &output, None, &[], printer)?;
     }
     let pushed = crate::commands::push::push_build(spec, &job.lock, variant, &output, args, printer)?;
     Ok(json!({
@@ -185,7 +200,7 @@ fn current_lock(session: &Session, spec: &SpecFile, printer: &Printer) -> anyhow
         }
     }
     let resolved = resolve_spec(session, spec, old.as_ref(), false)?;
-    files::write_atomic(&spec.lock_path(), resolved.lock.to_toml().as_bytes())?;
+    files::write_output(&spec.lock_path(), resolved.lock.to_toml().as_bytes())?;
     printer.status(
         "Locked",
         format!("{} -> {}", spec.path.display(), spec.lock_path().display()),
@@ -341,9 +356,15 @@ impl Job<'_> {
                 "pass --arch amd64 (or another one), or build an OCI layout for a multi-arch image"
             ));
         };
+        // Beside the output, unless it is written in place (a FIFO, /dev/stdout).
+        let scratch_dir = if std::fs::metadata(output).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            std::env::temp_dir()
+        } else {
+            parent_dir(output)?
+        };
         let scratch = tempfile::Builder::new()
             .prefix(".buckle-build-")
-            .tempdir_in(parent_dir(output)?)?;
+            .tempdir_in(scratch_dir)?;
         let layout_path: PathBuf = scratch.path().join("layout");
         let built = self.write_layout(&layout_path)?;
         let image = buckle_oci::open_image(&layout_path, &Default::default())?;
@@ -362,8 +383,8 @@ impl Job<'_> {
     }
 }
 
-/// `index.json` names the image by each of `tags`: the manifest itself, or for several
-/// architectures an image index of them.
+/// The layout's full index (`buckle-index.json`) names the image by each of `tags`:
+/// the manifest itself, or for several architectures an image index of them.
 fn top_index(
     layout: &LayoutWriter,
     manifests: Vec<Descriptor>,

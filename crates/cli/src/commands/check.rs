@@ -1,18 +1,20 @@
 //! `buckle check IMAGE`: hardening rules over any image, a score, a CI gate.
 
-use crate::args::{CheckArgs, CheckFormatArg};
+use crate::args::{CheckArgs, CheckFormatArg, Global};
 use crate::exit::GateFailed;
 use crate::files;
 use crate::image_view;
 use crate::printer::Printer;
+use crate::registry::{image_from_registry, Remote, Wanted};
 use anyhow::Context;
 use buckle_check::{check_at, Attachments, ImageView, Policy, Report, Status};
 use buckle_oci::layout::Layout;
 use std::path::Path;
 
-pub fn run(args: &CheckArgs, printer: &Printer) -> anyhow::Result<()> {
+pub fn run(args: &CheckArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
     let policy = load_policy(args.policy.as_deref())?;
-    let (view, report) = checked(&args.image, &policy)?;
+    let remote = Remote::new(&args.registry, global, printer);
+    let (view, report) = checked(&args.image, &policy, &remote)?;
     let name = args.image.display().to_string();
     match (args.format, printer.json) {
         (CheckFormatArg::Sarif, _) => printer.result(buckle_check::sarif::to_sarif_json(&report, &name)?),
@@ -37,9 +39,11 @@ pub fn load_policy(path: Option<&Path>) -> anyhow::Result<Policy> {
     Ok(Policy::parse(&text, &path.display().to_string())?)
 }
 
-/// Reads `image` (with its attachments when it is a layout) and checks it.
-pub fn checked(image: &Path, policy: &Policy) -> anyhow::Result<(ImageView, Report)> {
-    let opened = image_view::open(image)?;
+/// Reads `image` (with its attachments when it is a layout or a registry reference,
+/// whose referrers and cosign tags are pulled) and checks it.
+pub fn checked(image: &Path, policy: &Policy, remote: &Remote) -> anyhow::Result<(ImageView, Report)> {
+    let pulled = image_from_registry(image, remote, Wanted::WithAttachments)?;
+    let opened = image_view::open_pulled(image, pulled.as_ref().map(|p| p.layout.clone()), None)?;
     let layout = if opened.path().is_dir() {
         Some(Layout::open(opened.path())?)
     } else {
@@ -51,11 +55,33 @@ pub fn checked(image: &Path, policy: &Policy) -> anyhow::Result<(ImageView, Repo
     };
     let mut view = ImageView::from_oci(&opened, attachments)
         .with_context(|| format!("cannot read `{}`", image.display()))?;
-    if let Some(layout) = &layout {
+    if let Some(pulled) = &pulled {
+        // The registry's tags: a pulled layout knows only the digest.
+        view.tags = pulled.tags_naming(&top_digest(&opened, layout.as_ref())?)?;
+    } else if let Some(layout) = &layout {
         view.tags = layout_tags(layout, &opened)?;
     }
     let report = check_at(&view, policy, Some(crate::commands::feeds::now_seconds()));
     Ok((view, report))
+}
+
+/// The digest a tag would name for `image`: its own, or that of the multi-arch index
+/// in the pulled layout that lists it.
+fn top_digest(image: &buckle_oci::Image, layout: Option<&Layout>) -> anyhow::Result<buckle_digest::Sha256> {
+    let digest = image.manifest_digest();
+    let Some(layout) = layout else { return Ok(digest) };
+    for top in &layout.index().manifests {
+        let lists_image = buckle_oci::media_type::is_index(&top.media_type)
+            && layout
+                .read_index(top)?
+                .manifests
+                .iter()
+                .any(|m| m.digest == digest);
+        if top.digest == digest || lists_image {
+            return Ok(top.digest);
+        }
+    }
+    Ok(digest)
 }
 
 /// Every tag in the layout's `index.json` that names `image`, directly or through the

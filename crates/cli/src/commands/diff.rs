@@ -1,8 +1,9 @@
 //! `buckle diff OLD NEW`: packages and files added, removed and changed.
 
-use crate::args::DiffArgs;
+use crate::args::{DiffArgs, Global};
 use crate::image_view;
 use crate::printer::Printer;
+use crate::registry::Remote;
 use buckle_digest::Sha256;
 use buckle_oci::tar::EntryKind;
 use buckle_oci::{MergedFile, RelPath};
@@ -39,9 +40,10 @@ fn file_states(files: &BTreeMap<RelPath, MergedFile>) -> BTreeMap<String, FileSt
         .collect()
 }
 
-pub fn run(args: &DiffArgs, printer: &Printer) -> anyhow::Result<()> {
-    let old = image_view::open(&args.old)?;
-    let new = image_view::open(&args.new)?;
+pub fn run(args: &DiffArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
+    let remote = Remote::new(&args.registry, global, printer);
+    let old = image_view::open(&args.old, &remote)?;
+    let new = image_view::open(&args.new, &remote)?;
     let old_files = image_view::merged_files(&old, |_| true)?;
     let new_files = image_view::merged_files(&new, |_| true)?;
     let old_found = image_view::installed(&old_files, Detail::Packages)?;

@@ -61,7 +61,14 @@ fn run_update(args: &FeedsUpdateArgs, global: &Global, printer: &Printer) -> any
         Some(arch) => arch.parse()?,
         None => crate::image_view::host_arch().parse()?,
     };
-    let keyring = Keyring::debian();
+    let keyring = match &args.keyring {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read the keyring `{}`", path.display()))?;
+            Keyring::from_bytes(&path.display().to_string(), &bytes)?
+        }
+        None => Keyring::debian(),
+    };
     let started = Instant::now();
     printer.status(
         "Reading",
@@ -129,14 +136,19 @@ fn run_import(args: &FeedsImportArgs, global: &Global, printer: &Printer) -> any
     Ok(())
 }
 
-/// `CISA KEV catalog: 1404 records (data of 2025-08-25) from kev.json`.
+/// `CISA KEV catalog: 1404 records (data of 2025-08-25) from kev.json`,
+/// `Debian archive changelogs for bookworm: 12 records …`.
 pub fn describe(info: &FeedInfo) -> String {
     let date = info
         .data_date
         .as_deref()
         .map_or(String::new(), |d| format!(" (data of {d})"));
+    let release = info
+        .release
+        .as_ref()
+        .map_or(String::new(), |r| format!(" for {r}"));
     format!(
-        "{}: {} records{date} from {}",
+        "{}{release}: {} records{date} from {}",
         info.kind.title(),
         info.records,
         info.source.join(", ")

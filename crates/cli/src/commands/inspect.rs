@@ -1,13 +1,14 @@
 //! `buckle inspect IMAGE`: what an image is and what is in it.
 
-use crate::args::InspectArgs;
+use crate::args::{Global, InspectArgs};
 use crate::image_view;
 use crate::printer::Printer;
+use crate::registry::Remote;
 use buckle_sbom::dpkg::Detail;
 use serde_json::json;
 
-pub fn run(args: &InspectArgs, printer: &Printer) -> anyhow::Result<()> {
-    let image = image_view::open(&args.image)?;
+pub fn run(args: &InspectArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
+    let image = image_view::open(&args.image, &Remote::new(&args.registry, global, printer))?;
     let (files, found) = image_view::packages(&image, Detail::Packages)?;
     let config = image.config();
     let container = config.config.clone().unwrap_or_default();

@@ -17,6 +17,12 @@ use zeroize::Zeroizing;
 const PASSWORD_VAR: &str = "BUCKLE_PASSWORD";
 
 pub fn run(args: &KeygenArgs, printer: &Printer) -> anyhow::Result<()> {
+    if files::is_stdout(&args.output) {
+        anyhow::bail!(UserError::with_hint(
+            "keygen writes two files, NAME.key and NAME.pub: `-o -` (stdout) cannot hold them",
+            "pass -o with a path without suffix, such as -o keys/release"
+        ));
+    }
     let private_path = with_suffix(&args.output, "key");
     let public_path = with_suffix(&args.output, "pub");
     for path in [&private_path, &public_path] {
@@ -30,8 +36,8 @@ pub fn run(args: &KeygenArgs, printer: &Printer) -> anyhow::Result<()> {
     let password = password("Password for the new private key: ", true)?;
     let key = PrivateKey::generate(&mut rand_core::OsRng);
     let pem = key.to_encrypted_pem(password.as_bytes(), &mut rand_core::OsRng)?;
-    write_with_mode(&private_path, pem.as_bytes(), 0o600)?;
-    write_with_mode(&public_path, key.public_key().to_pem().as_bytes(), 0o644)?;
+    files::write_output_mode(&private_path, pem.as_bytes(), 0o600)?;
+    files::write_output(&public_path, key.public_key().to_pem().as_bytes())?;
     let fingerprint = key.public_key().fingerprint();
     printer.status(
         "Generated",
@@ -61,14 +67,6 @@ fn with_suffix(output: &Path, suffix: &str) -> PathBuf {
     let mut name = stem.into_os_string();
     name.push(format!(".{suffix}"));
     PathBuf::from(name)
-}
-
-/// Writes a key file with `mode` (0600: the private key is its owner's only).
-fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    files::write_atomic(path, bytes)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .with_context(|| format!("cannot set the permissions of `{}`", path.display()))
 }
 
 /// The password: BUCKLE_PASSWORD when set, else asked on the terminal (twice with

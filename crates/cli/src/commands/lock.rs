@@ -30,7 +30,7 @@ pub fn run(args: &LockArgs, global: &Global, printer: &Printer) -> anyhow::Resul
             .with_context(|| format!("cannot lock `{}`", spec.path.display()))?;
         let changed = old.as_ref() != Some(&resolved.lock);
         if changed {
-            files::write_atomic(&spec.lock_path(), resolved.lock.to_toml().as_bytes())?;
+            files::write_output(&spec.lock_path(), resolved.lock.to_toml().as_bytes())?;
         }
         reports.push(summary(&spec, &resolved, changed, printer));
     }

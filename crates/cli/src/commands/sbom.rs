@@ -10,10 +10,10 @@ use buckle_debian::Arch;
 use buckle_sbom::dpkg::Detail;
 use buckle_sbom::Format;
 use buckle_spec::Variant;
-use std::io::Write;
 
 pub fn run(args: &SbomArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
-    let image = image_view::open_arch(&args.image, args.arch.as_deref())?;
+    let remote = crate::registry::Remote::new(&args.registry, global, printer);
+    let image = image_view::open_arch(&args.image, args.arch.as_deref(), &remote)?;
     let detail = if args.files {
         Detail::Files
     } else {
@@ -35,14 +35,14 @@ pub fn run(args: &SbomArgs, global: &Global, printer: &Printer) -> anyhow::Resul
     };
     let document = format.write(&input)?;
     match &args.output {
-        Some(path) => {
-            files::write_atomic(path, &document)?;
+        Some(path) if !files::is_stdout(path) => {
+            files::write_output(path, &document)?;
             printer.status(
                 "Wrote",
                 format!("{} ({format}, {} packages)", path.display(), input.packages.len()),
             );
         }
-        None => write_stdout(&document)?,
+        _ => files::write_stdout(&[document.as_slice(), b"\n"].concat())?,
     }
     Ok(())
 }
@@ -67,12 +67,4 @@ fn lock_debs(
         _ => Variant::Runtime,
     };
     deb_origins(&session, &spec, &lock, &arch, variant)
-}
-
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)?;
-    out.write_all(b"\n")?;
-    out.flush()?;
-    Ok(())
 }

@@ -14,22 +14,56 @@ use crate::printer::Printer;
 use crate::session::Session;
 use anyhow::Context;
 use buckle_debian::PackageName;
-use buckle_feeds::FeedInfo;
+use buckle_feeds::{FeedInfo, Loaded};
 use buckle_oci::Image;
 use buckle_sbom::dpkg::{self, Detail};
 use buckle_sbom::OsRelease;
 use buckle_sign::key::PrivateKey;
 use buckle_vuln::vex::{parse_openvex, to_cyclonedx, to_openvex};
-use buckle_vuln::{apply, sarif, scan, Decided, Installed, Release, Severity, VexStatement};
+use buckle_vuln::{apply, sarif, scan, Decided, Installed, Presence, Release, Severity, VexStatement};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// What was scanned: the packages, their release, and which have files in the image.
+/// What was scanned: the packages, their release, and what it shows of their files.
 struct Target {
     installed: Vec<Installed>,
     os_release: OsRelease,
-    /// Packages with at least one file in the image (`None`: not known, as for a status file).
-    with_files: Option<BTreeSet<PackageName>>,
+    files: Files,
+}
+
+/// What a target shows of its packages' files, the evidence the automatic VEX rule needs.
+enum Files {
+    /// An image.
+    Image {
+        /// Packages with at least one file (beyond their docs) in the image.
+        present: BTreeSet<PackageName>,
+        /// Packages whose file list is in the image, with its path.
+        lists: BTreeMap<PackageName, String>,
+    },
+    /// A status file or an SBOM: no files at all; why.
+    NotListed(&'static str),
+}
+
+impl Files {
+    /// What is known of `package`'s files: present, proven absent by its file list, or
+    /// unknown (no list: unknown is not absent).
+    fn presence(&self, package: &PackageName) -> Presence {
+        match self {
+            Files::Image { present, .. } if present.contains(package) => Presence::Present,
+            Files::Image { lists, .. } => match lists.get(package) {
+                Some(list) => Presence::Absent { list: list.clone() },
+                None => Presence::Unknown {
+                    reason: format!(
+                        "the image has no dpkg file list for `{package}` (var/lib/dpkg/info/{package}.list or \
+                         .md5sums, var/lib/dpkg/status.d/{package}.md5sums): whether its files are there is unknown"
+                    ),
+                },
+            },
+            Files::NotListed(reason) => Presence::Unknown {
+                reason: (*reason).to_owned(),
+            },
+        }
+    }
 }
 
 /// One target's findings with VEX applied.
@@ -64,10 +98,11 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
         args.targets.iter().try_for_each(|t| attest::check_layout(t))?;
     }
     let attest_key = args.attest.as_deref().map(read_private_key).transpose()?;
+    let remote = crate::registry::Remote::new(&args.registry, global, printer);
     let scanned = args
         .targets
         .iter()
-        .map(|path| scan_target(path, args, &loaded.database, &statements, printer))
+        .map(|path| scan_target(path, args, &loaded, now, &statements, &remote))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let timestamp = buckle_oci::rfc3339_utc(now);
     let feeds = feeds_json(&loaded.feeds);
@@ -102,11 +137,11 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
         let mut bytes = serde_json::to_vec_pretty(&document)?;
         bytes.push(b'\n');
         match &args.output {
-            Some(path) => {
-                files::write_atomic(path, &bytes)?;
+            Some(path) if !files::is_stdout(path) => {
+                files::write_output(path, &bytes)?;
                 printer.status("Wrote", path.display());
             }
-            None => printer.result(String::from_utf8_lossy(&bytes).trim_end()),
+            _ => printer.result(String::from_utf8_lossy(&bytes).trim_end()),
         }
     }
     if let Some(key) = &attest_key {
@@ -127,7 +162,8 @@ pub fn run(args: &ScanArgs, global: &Global, printer: &Printer) -> anyhow::Resul
 }
 
 /// `buckle update --rebuild --sign`: attaches a signed scan record to each image of the
-/// layout just built at `path` (release `codename`), when the feed store has data.
+/// layout just built at `path` (release `codename`), when the feed store has the
+/// release's archive data.
 pub fn attest_rebuilt(
     session: &Session,
     key: &PrivateKey,
@@ -138,11 +174,11 @@ pub fn attest_rebuilt(
     let loaded = store(session)
         .load()
         .context("cannot read the vulnerability feeds")?;
-    if loaded.feeds.is_empty() {
-        printer.status(
-            "Skipped",
-            "the scan attestation: no vulnerability data (`buckle feeds update`)",
-        );
+    let release: Release = codename.parse()?;
+    // A signed scan without the release's archive data would vouch for an image whose
+    // fixes were never looked at.
+    if let Err(missing) = check_archive_data(&loaded, &release, now_seconds(), printer) {
+        printer.status("Skipped", format!("the scan attestation: {missing:#}"));
         return Ok(());
     }
     let attesting = attest::Attesting {
@@ -162,7 +198,7 @@ fn feeds_json(feeds: &[FeedInfo]) -> Vec<serde_json::Value> {
         .iter()
         .map(|f| {
             serde_json::json!({
-                "kind": f.kind.name(), "source": f.source, "storedAt": buckle_oci::rfc3339_utc(f.stored_at),
+                "kind": f.kind.name(), "release": f.release, "source": f.source, "storedAt": buckle_oci::rfc3339_utc(f.stored_at),
                 "dataDate": f.data_date, "records": f.records,
             })
         })
@@ -173,14 +209,22 @@ fn feeds_json(feeds: &[FeedInfo]) -> Vec<serde_json::Value> {
 fn scan_target<'a>(
     path: &'a Path,
     args: &ScanArgs,
-    database: &buckle_vuln::Database,
+    loaded: &Loaded,
+    now: u64,
     statements: &[VexStatement],
-    printer: &Printer,
+    remote: &crate::registry::Remote,
 ) -> anyhow::Result<Scanned<'a>> {
-    let target = read_target(path)?;
+    let printer = remote.printer;
+    let target = read_target(path, remote)?;
     let release = release(args.release.as_deref(), path, &target.os_release)?;
-    let decided = decide(&target, &release, database, statements);
+    check_archive_data(loaded, &release, now, printer)?;
+    let decided = decide(&target, &release, &loaded.database, statements);
     let suppressed = decided.iter().filter(|d| is_suppressed(d)).count();
+    let unknown: BTreeSet<&str> = decided
+        .iter()
+        .filter(|d| d.no_automatic_vex.is_some())
+        .map(|d| d.finding.package.as_str())
+        .collect();
     printer.status(
         "Scanned",
         format!(
@@ -195,6 +239,20 @@ fn scan_target<'a>(
             suppressed,
         ),
     );
+    if !unknown.is_empty() {
+        let list: Vec<&str> = unknown.into_iter().collect();
+        printer.status(
+            "Kept",
+            format!(
+                "the findings of {} ({}): their files are unknown, so no automatic not_affected",
+                list.join(", "),
+                match &target.files {
+                    Files::Image { .. } => "no dpkg file list in the image",
+                    Files::NotListed(reason) => *reason,
+                }
+            ),
+        );
+    }
     Ok(Scanned {
         target: path,
         release,
@@ -202,8 +260,46 @@ fn scan_target<'a>(
     })
 }
 
+/// How old the archive data may be before `scan` warns: a day.
+const STALE_AFTER: u64 = 86_400;
+
+/// Refuses a release the archive feed has no data for (its fixes would all be missed),
+/// and warns when its data is older than a day.
+fn check_archive_data(loaded: &Loaded, release: &Release, now: u64, printer: &Printer) -> anyhow::Result<()> {
+    let update = format!("buckle feeds update --release {release}");
+    let Some(info) = loaded.archive(release) else {
+        let stored: Vec<String> = loaded
+            .feeds
+            .iter()
+            .filter_map(|f| f.release.as_ref().map(ToString::to_string))
+            .collect();
+        let held = match stored.as_slice() {
+            [] => String::new(),
+            some => format!(" (it has {})", some.join(", ")),
+        };
+        anyhow::bail!(UserError::with_hint(
+            format!(
+                "no Debian archive data for {release} in the feed store{held}: the fixes of {release}'s updates would all be missed"
+            ),
+            format!("run `{update}`"),
+        ));
+    };
+    let age = now.saturating_sub(info.stored_at);
+    if age > STALE_AFTER {
+        printer.error_line(
+            "warning:",
+            format!(
+                "the Debian archive data for {release} is {} old: fixes published since are missing; run `{update}`",
+                human_age(age)
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// The findings for `target`'s packages in `release`, with VEX applied (automatic
-/// `not_affected` for packages without files in the image).
+/// `not_affected` only for packages whose file list shows none of their files in the
+/// image).
 fn decide(
     target: &Target,
     release: &Release,
@@ -211,12 +307,7 @@ fn decide(
     statements: &[VexStatement],
 ) -> Vec<Decided> {
     let findings = scan(database, release, &target.installed);
-    apply(findings, statements, |package| {
-        target
-            .with_files
-            .as_ref()
-            .is_none_or(|with| with.contains(package))
-    })
+    apply(findings, statements, |package| target.files.presence(package))
 }
 
 /// One document per target; several targets give one SARIF log with a run per target,
@@ -289,9 +380,11 @@ fn print_table(printer: &Printer, shown: &[Decided]) {
             .epss
             .map_or_else(|| "-".to_owned(), |e| format!("{:.1}%", e.score * 100.0));
         let severity = f.severity.map_or("-", Severity::name);
-        let vex = d.vex.as_ref().map_or(String::new(), |v| {
-            format!("  [VEX {:?} ({})]", v.status, v.origin)
-        });
+        let vex = match (&d.vex, &d.no_automatic_vex) {
+            (Some(v), _) => format!("  [VEX {:?} ({})]", v.status, v.origin),
+            (None, Some(_)) => "  [files unknown: no automatic VEX]".to_owned(),
+            (None, None) => String::new(),
+        };
         printer.result(format!(
             "{:<20} {:<24} {:<28} {:<28} {:<12} {:>6} {:<9}{vex}",
             f.id.as_str(),
@@ -307,7 +400,7 @@ fn print_table(printer: &Printer, shown: &[Decided]) {
 
 /// An image (layout or docker archive), an SBOM (SPDX or CycloneDX JSON) or a dpkg
 /// status file.
-fn read_target(path: &Path) -> anyhow::Result<Target> {
+fn read_target(path: &Path, remote: &crate::registry::Remote) -> anyhow::Result<Target> {
     if path.is_file() {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
         if bytes.starts_with(b"Package:") || bytes.windows(9).take(4096).any(|w| w == b"\nPackage:") {
@@ -317,16 +410,16 @@ fn read_target(path: &Path) -> anyhow::Result<Target> {
             return sbom_file(path, &bytes);
         }
     }
-    image_target(&image_view::open(path)?)
+    image_target(&image_view::open(path, remote)?)
 }
 
 /// The packages of an image and which of them have files in it (beyond their docs).
 fn image_target(image: &Image) -> anyhow::Result<Target> {
     let (_, found) = image_view::packages(image, Detail::Owners)?;
-    let mut with_files = BTreeSet::new();
+    let mut present = BTreeSet::new();
     for file in found.owners.iter().flatten() {
         if !file.path.starts_with("/usr/share/doc/") {
-            with_files.extend(file.packages.iter().cloned());
+            present.extend(file.packages.iter().cloned());
         }
     }
     Ok(Target {
@@ -336,7 +429,10 @@ fn image_target(image: &Image) -> anyhow::Result<Target> {
             .map(|p| installed(p, &found.os_release))
             .collect(),
         os_release: found.os_release,
-        with_files: Some(with_files),
+        files: Files::Image {
+            present,
+            lists: found.file_lists.unwrap_or_default(),
+        },
     })
 }
 
@@ -363,7 +459,7 @@ fn status_file(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Target> {
             .map(|p| installed(p, &found.os_release))
             .collect(),
         os_release: found.os_release,
-        with_files: None,
+        files: Files::NotListed("a dpkg status file does not say which files are in the image"),
     })
 }
 
@@ -407,7 +503,7 @@ fn sbom_file(path: &Path, bytes: &[u8]) -> anyhow::Result<Target> {
     Ok(Target {
         installed,
         os_release,
-        with_files: None,
+        files: Files::NotListed("an SBOM's package list does not say which files are in the image"),
     })
 }
 

@@ -5,7 +5,7 @@ use crate::args::TestArgs;
 use crate::exit::{GateFailed, UserError};
 use crate::files::{self, SpecFile};
 use crate::printer::Printer;
-use crate::runc::{self, BindMount, Process};
+use crate::runc::{self, BindMount, Process, Runnable};
 use crate::{args::FormatArg, image_view};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -19,15 +19,66 @@ pub fn run(args: &TestArgs, printer: &Printer) -> anyhow::Result<()> {
             .image
             .clone()
             .unwrap_or_else(|| spec.default_output(variant, FormatArg::Oci));
-        smoke_test(&spec, &image, &mounts, printer)?;
+        for arch in architectures(&image, &args.arch, printer)? {
+            smoke_test(&spec, &image, Some(&arch), &mounts, printer)?;
+        }
     }
     Ok(())
 }
 
-/// Runs `spec`'s smoke test in `image`; a failure is a [`GateFailed`].
+/// The architectures to test: those asked for, each of which must run here, or else
+/// every architecture of the image that runs here, naming those that cannot.
+fn architectures(image: &Path, asked: &[String], printer: &Printer) -> anyhow::Result<Vec<String>> {
+    let available = image_view::architectures(image)?;
+    if !asked.is_empty() {
+        for arch in asked {
+            if !available.contains(arch) {
+                anyhow::bail!(UserError::new(format!(
+                    "`{}` has no image for `{arch}`; it has {}",
+                    image.display(),
+                    available.join(", ")
+                )));
+            }
+            if let Runnable::No(why) = runc::runnable(arch) {
+                anyhow::bail!(UserError::with_hint(
+                    format!("this machine cannot run `{arch}` binaries: {why}"),
+                    EMULATION_HINT
+                ));
+            }
+        }
+        return Ok(asked.to_vec());
+    }
+    let mut runnable = Vec::new();
+    for arch in available {
+        match runc::runnable(&arch) {
+            Runnable::No(why) => printer.error_line(
+                "warning:",
+                format!("not testing `{arch}`: {why} ({EMULATION_HINT})"),
+            ),
+            Runnable::Native | Runnable::Emulated(_) => runnable.push(arch),
+        }
+    }
+    if runnable.is_empty() {
+        anyhow::bail!(UserError::with_hint(
+            format!(
+                "this machine can run none of the architectures of `{}`",
+                image.display()
+            ),
+            EMULATION_HINT
+        ));
+    }
+    Ok(runnable)
+}
+
+const EMULATION_HINT: &str = "to run other architectures, install qemu-user-static and register its \
+binfmt_misc entry with flag F (docs/images.md, \"Other architectures\")";
+
+/// Runs `spec`'s smoke test in `image` (its `arch` image when given); a failure is a
+/// [`GateFailed`].
 pub fn smoke_test(
     spec: &SpecFile,
     image_path: &Path,
+    arch: Option<&str>,
     mounts: &[BindMount],
     printer: &Printer,
 ) -> anyhow::Result<()> {
@@ -38,7 +89,8 @@ pub fn smoke_test(
             "add a [test] table with `command` and `expect` (see docs/spec.md)"
         ));
     };
-    let image = image_view::open(image_path)?;
+    let image = image_view::open_local(image_path, arch)?;
+    let platform = &image.config().architecture;
     let bundle = tempfile::Builder::new()
         .prefix("buckle-test-")
         .tempdir()
@@ -48,8 +100,16 @@ pub fn smoke_test(
         .with_context(|| format!("cannot unpack `{}`", image_path.display()))?;
     let config = image.config().config.clone().unwrap_or_default();
     let (uid, gid) = parse_user(config.user.as_deref().unwrap_or("0:0"))?;
+    let arch =
+        buckle_debian::Arch::from_oci(platform, image.config().variant.as_deref()).ok_or_else(|| {
+            UserError::new(format!(
+                "`{}` is for `{platform}`, which Debian has no architecture for",
+                image_path.display()
+            ))
+        })?;
+    let command = test.command_for(&arch);
     let process = Process {
-        args: test.command.clone(),
+        args: command.clone(),
         env: config.env.clone(),
         cwd: config
             .working_dir
@@ -62,7 +122,7 @@ pub fn smoke_test(
     printer.status(
         "Testing",
         format!(
-            "{name} ({}) as {uid}:{gid}, read-only root, no capabilities, no network",
+            "{name} ({}, {platform}) as {uid}:{gid}, read-only root, no capabilities, no network",
             image_path.display()
         ),
     );
@@ -76,13 +136,16 @@ pub fn smoke_test(
         };
         anyhow::bail!(GateFailed {
             message: format!(
-                "smoke test of `{name}` failed: {why}\ncommand: {:?}\noutput:\n{}",
-                test.command,
+                "smoke test of `{name}` ({platform}) failed: {why}\ncommand: {:?}\noutput:\n{}",
+                command,
                 output.trim_end()
             )
         });
     }
-    printer.status("Passed", format!("{name}: output contains `{}`", test.expect));
+    printer.status(
+        "Passed",
+        format!("{name} ({platform}): output contains `{}`", test.expect),
+    );
     if !printer.json {
         printer.result(output.trim_end());
     }

@@ -230,7 +230,7 @@ pub fn tick(
         };
         if written {
             let path = plan.spec.lock_path();
-            files::write_atomic(&path, plan.new.to_toml().as_bytes())?;
+            files::write_output(&path, plan.new.to_toml().as_bytes())?;
             printer.status("Locked", path.display());
             report.locks_written.push(path);
         }
@@ -438,8 +438,8 @@ fn replace_dir(staged: &Path, output: &Path) -> anyhow::Result<()> {
 fn write_advisory(output_dir: &Path, advisory: &Advisory) -> anyhow::Result<()> {
     let dir = output_dir.join("advisories");
     let stem = advisory.file_stem();
-    files::write_atomic(&dir.join(format!("{stem}.md")), advisory.to_markdown().as_bytes())?;
-    files::write_atomic(&dir.join(format!("{stem}.json")), advisory.to_json().as_bytes())?;
+    files::write_output(&dir.join(format!("{stem}.md")), advisory.to_markdown().as_bytes())?;
+    files::write_output(&dir.join(format!("{stem}.json")), advisory.to_json().as_bytes())?;
     Ok(())
 }
 

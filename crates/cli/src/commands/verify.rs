@@ -2,25 +2,26 @@
 //! of a layout checked against the public key (content, signature, each attestation,
 //! SBOMs against the image), and exit 1 naming each check that failed.
 
-use crate::args::VerifyArgs;
+use crate::args::{Global, VerifyArgs};
 use crate::commands::keygen::read_public_key;
 use crate::exit::{GateFailed, UserError};
 use crate::files;
 use crate::printer::Printer;
+use crate::registry::Remote;
 use buckle_oci::layout::Layout;
-use buckle_oci::parse_image_arg;
 use buckle_sign::policy::{predicate_type_named, Policy};
 use buckle_sign::verify::{verify, Report};
 
-pub fn run(args: &VerifyArgs, printer: &Printer) -> anyhow::Result<()> {
-    let (path, selector) = parse_image_arg(&args.image.to_string_lossy());
+pub fn run(args: &VerifyArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
+    let key = read_public_key(&args.key)?;
+    let remote = Remote::new(&args.registry, global, printer);
+    let (path, selector) = crate::image_view::attached_layout(&args.image, &remote)?;
     if !path.is_dir() {
         anyhow::bail!(UserError::with_hint(
             format!("`{}` is not an OCI layout directory", path.display()),
-            "signatures travel with OCI layouts (or registries); a docker archive carries none"
+            "signatures travel with OCI layouts and registries (pass HOST[:PORT]/REPOSITORY[:TAG]); a docker archive carries none"
         ));
     }
-    let key = read_public_key(&args.key)?;
     let policy = policy(args)?;
     let layout = Layout::open(&path)?;
     let started = std::time::Instant::now();
@@ -38,14 +39,14 @@ pub fn run(args: &VerifyArgs, printer: &Printer) -> anyhow::Result<()> {
         anyhow::bail!(GateFailed {
             message: format!(
                 "verification of `{}` failed: {failed} check{} failed",
-                path.display(),
+                args.image.display(),
                 if failed == 1 { "" } else { "s" }
             ),
         });
     }
     printer.status(
         "Verified",
-        format!("{}: {} images", path.display(), report.images.len()),
+        format!("{}: {} images", args.image.display(), report.images.len()),
     );
     Ok(())
 }

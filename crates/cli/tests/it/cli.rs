@@ -41,6 +41,16 @@ impl Run {
         self
     }
 
+    /// The status of `rule` in the findings of `check --json` on stdout.
+    pub fn check_status(&self, rule: &str) -> serde_json::Value {
+        let report = self.json();
+        let finding = report["findings"]
+            .as_array()
+            .and_then(|all| all.iter().find(|f| f["rule"] == rule))
+            .unwrap_or_else(|| panic!("no finding of {rule} in {report:#}"));
+        finding["status"].clone()
+    }
+
     /// stdout parsed as JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
@@ -73,6 +83,11 @@ impl Buckle {
 
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.command().args(args).output().unwrap())
+    }
+
+    /// Runs with one more environment variable set.
+    pub fn run_with_env(&self, args: &[&str], name: &str, value: &str) -> Run {
+        Run::from(self.command().args(args).env(name, value).output().unwrap())
     }
 
     /// Runs with BUCKLE_PASSWORD set (or unset with `None`) and no terminal.

@@ -48,17 +48,34 @@ int main(void) {
 
 /// Compiles C `source` into a static binary with the host's gcc.
 pub fn compile_static(source: &str) -> Vec<u8> {
+    compile("gcc", "main.c", &["-static"], source)
+}
+
+/// A C (`.c`) or C++ (`.cc`) program compiled for `arch` with the host's compiler or the
+/// Debian cross compiler scripts/test installs (`aarch64-linux-gnu-gcc` for arm64).
+pub fn compile_for(arch: &str, file_name: &str, flags: &[&str], source: &str) -> Vec<u8> {
+    let prefix = match arch {
+        "amd64" => "",
+        "arm64" => "aarch64-linux-gnu-",
+        other => panic!("no compiler for {other}"),
+    };
+    let driver = if file_name.ends_with(".cc") { "g++" } else { "gcc" };
+    compile(&format!("{prefix}{driver}"), file_name, flags, source)
+}
+
+fn compile(compiler: &str, file_name: &str, flags: &[&str], source: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
-    let source_path = dir.path().join("main.c");
+    let source_path = dir.path().join(file_name);
     std::fs::write(&source_path, source).unwrap();
     let binary = dir.path().join("main");
-    let status = Command::new("gcc")
-        .args(["-static", "-O2", "-o"])
+    let status = Command::new(compiler)
+        .args(flags)
+        .args(["-O2", "-o"])
         .arg(&binary)
         .arg(&source_path)
         .status()
-        .expect("gcc (with libc6-dev for -static) is installed by scripts/test");
-    assert!(status.success(), "gcc -static failed");
+        .unwrap_or_else(|e| panic!("{compiler} (installed by scripts/test): {e}"));
+    assert!(status.success(), "{compiler} {flags:?} failed");
     std::fs::read(binary).unwrap()
 }
 
@@ -241,6 +258,20 @@ impl Fixture {
         now
     }
 
+    /// Reads trixie's archive feed (`feeds update --archive-only`) from this archive, with
+    /// empty trixie-updates and trixie-security suites beside it: no newer uploads.
+    pub fn update_archive_feed(&self) {
+        let suites = ["trixie-updates", "trixie-security"]
+            .into_iter()
+            .fold(RepoBuilder::new(&self.key), |repo, suite| {
+                repo.suite(SuiteBuilder::new(suite))
+            });
+        for (path, bytes) in suites.build().files() {
+            self.server.insert(path, bytes.clone());
+        }
+        update_archive_feed(&self.buckle, &self.server.url(), "trixie", "archive.asc").ok();
+    }
+
     /// Writes a spec with the `[[source]]` of this archive appended.
     pub fn write_spec(&self, name: &str, text: &str) -> PathBuf {
         let source = format!(
@@ -264,6 +295,26 @@ impl Fixture {
     pub fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.path(name)).unwrap()
     }
+}
+
+/// `buckle feeds update --release RELEASE --archive-only` reading the archive at `url`
+/// (its security suites too), signed by the keys in the file `keyring`.
+pub fn update_archive_feed(buckle: &Buckle, url: &str, release: &str, keyring: &str) -> crate::cli::Run {
+    buckle.run(&[
+        "--mirror",
+        url,
+        "--security-mirror",
+        url,
+        "feeds",
+        "update",
+        "--release",
+        release,
+        "--archive-only",
+        "--arch",
+        "amd64",
+        "--keyring",
+        keyring,
+    ])
 }
 
 fn publish(key: &TestKey, packages: Vec<TestPackage>) -> buckle_testkit::repo::Repo {

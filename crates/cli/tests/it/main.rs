@@ -7,7 +7,10 @@
 //!   Packages stanzas as a dpkg status file): formats, --fail-on, VEX. Runs everywhere;
 //!   with feature `mirror`, an image of the bookworm point release scanned with the
 //!   real archive feed.
-//! - `runtime` (feature `runtime`): the same repository's image run with runc, read by
+//! - `output`: where `-o` writes: files, FIFOs, devices, symbolic links and `-`.
+//! - `remote` (publishing tests with feature `registry`): registry references as the
+//!   IMAGE of every command that reads one, and the one `--insecure` switch parser.
+//! - `runtime` (feature `runtime`): the same repository's image run with runc, read by syft, oras,
 //!   umoci and skopeo.
 //! - `mirror` (features `mirror` and `runtime`): the catalog against the Debian mirror the host's apt
 //!   uses: locks agree with apt, every catalog image builds, runs its smoke test with
@@ -17,6 +20,8 @@
 mod cli;
 mod fixture;
 mod offline;
+mod output;
+mod remote;
 mod scan;
 mod sign;
 mod update;

@@ -6,7 +6,7 @@
 
 use crate::apt_oracle::{host_mirrors, AptRoot};
 use crate::cli::{Buckle, Run};
-use crate::fixture::{compile_static, static_probe, PROBE_EXPECT};
+use crate::fixture::{compile_for, static_probe, PROBE_EXPECT};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -28,9 +28,13 @@ const CATALOG: [&str; 9] = [
 /// The catalog images that ship Node.js from upstream: their smoke test talks HTTPS to
 /// a local TLS server whose CA, certificate and key are mounted at /smoke.
 const UPSTREAM_NODE: [&str; 3] = ["node-22", "node-24", "node"];
+/// Every catalog image is built for both; arm64 runs under qemu-user (binfmt_misc,
+/// registered by scripts/test).
+const ARCHITECTURES: [&str; 2] = ["amd64", "arm64"];
+const VARIANTS: [&str; 2] = ["runtime", "dev"];
 
-/// The catalog copied into a temporary directory, locked and built once (runtime
-/// variant, every architecture), with a download cache kept between test runs.
+/// The catalog copied into a temporary directory, locked and built once (both
+/// variants, every architecture), with a download cache kept between test runs.
 struct Catalog {
     dir: tempfile::TempDir,
     buckle: Buckle,
@@ -48,9 +52,11 @@ fn catalog() -> &'static Catalog {
             .iter()
             .map(|name| format!("catalog/{name}.toml"))
             .collect();
-        let mut args = vec!["build", "-q"];
-        args.extend(specs.iter().map(String::as_str));
-        buckle.run(&args).ok();
+        for variant in VARIANTS {
+            let mut args = vec!["build", "-q", "--variant", variant];
+            args.extend(specs.iter().map(String::as_str));
+            buckle.run(&args).ok();
+        }
         Catalog { dir, buckle }
     })
 }
@@ -156,41 +162,54 @@ fn the_catalog_locked_for_bookworm_pins_exactly_what_apt_would_install() {
 }
 
 #[test]
-fn every_catalog_image_passes_its_smoke_test_in_runc() {
+fn every_catalog_image_passes_its_smoke_test_in_runc_for_both_variants_and_architectures() {
     let catalog = catalog();
-    let hello_static =
-        compile_static("#include <stdio.h>\nint main(void) { puts(\"hello from a static binary\"); }\n");
-    executable(&catalog.path("hello-static"), &hello_static);
-    let hello_cc = catalog.path("hello-cc");
-    let source = catalog.path("hello.cc");
-    std::fs::write(
-        &source,
-        "#include <iostream>\nint main() { std::cout << \"hello from C++\" << std::endl; }\n",
-    )
-    .unwrap();
-    let status = Command::new("g++")
-        .arg("-O2")
-        .arg("-o")
-        .arg(&hello_cc)
-        .arg(&source)
-        .status()
-        .unwrap();
-    assert!(status.success(), "g++ failed");
     let smoke = catalog.path("smoke");
     tls_files(&smoke);
-    for name in CATALOG {
-        let spec = format!("catalog/{name}.toml");
-        let mount = match name {
-            "static" => Some(format!("{}:/hello", catalog.path("hello-static").display())),
-            "cc" => Some(format!("{}:/hello", hello_cc.display())),
-            name if UPSTREAM_NODE.contains(&name) => Some(format!("{}:/smoke", smoke.display())),
-            _ => None,
-        };
-        let mut args = vec!["test", spec.as_str()];
-        if let Some(mount) = &mount {
-            args.extend(["--mount", mount.as_str()]);
+    for arch in ARCHITECTURES {
+        let hello_static = catalog.path(&format!("hello-static-{arch}"));
+        let c_source = "#include <stdio.h>\nint main(void) { puts(\"hello from a static binary\"); }\n";
+        executable(
+            &hello_static,
+            &compile_for(arch, "hello.c", &["-static"], c_source),
+        );
+        let hello_cc = catalog.path(&format!("hello-cc-{arch}"));
+        let cc_source = "#include <iostream>\nint main() { std::cout << \"hello from C++\" << std::endl; }\n";
+        executable(&hello_cc, &compile_for(arch, "hello.cc", &[], cc_source));
+        for name in CATALOG {
+            let spec = format!("catalog/{name}.toml");
+            let mount = match name {
+                "static" => Some(format!("{}:/hello", hello_static.display())),
+                "cc" => Some(format!("{}:/hello", hello_cc.display())),
+                name if UPSTREAM_NODE.contains(&name) => Some(format!("{}:/smoke", smoke.display())),
+                _ => None,
+            };
+            for variant in VARIANTS {
+                let mut args = vec!["test", spec.as_str(), "--arch", arch, "--variant", variant];
+                if let Some(mount) = &mount {
+                    args.extend(["--mount", mount.as_str()]);
+                }
+                let run = catalog.run(&args).ok();
+                assert!(
+                    run.stderr.contains(&format!("({arch}): output contains")),
+                    "{name} {variant} {arch}: {}",
+                    run.stderr
+                );
+            }
         }
-        catalog.run(&args).ok();
+    }
+}
+
+#[test]
+fn buckle_test_runs_every_architecture_of_an_image_by_default() {
+    let catalog = catalog();
+    let run = catalog.run(&["test", "catalog/python.toml"]).ok();
+    for arch in ARCHITECTURES {
+        assert!(
+            run.stderr.contains(&format!("python ({arch}): output contains")),
+            "{}",
+            run.stderr
+        );
     }
 }
 
@@ -294,46 +313,46 @@ fn every_catalog_image_is_hardened_by_buckle_checks_rules() {
 }
 
 #[test]
-fn every_catalog_image_is_read_by_skopeo_for_each_architecture_and_unpacked_by_umoci() {
+fn every_catalog_image_is_read_as_it_is_by_skopeo_and_umoci_and_by_buckle_for_each_architecture() {
     let catalog = catalog();
     for name in CATALOG {
         let layout = catalog.path(&format!("out/{name}"));
-        for arch in ["amd64", "arm64"] {
-            let seen = tool(
-                "skopeo",
-                &[
-                    "inspect",
-                    "--override-arch",
-                    arch,
-                    &format!("oci:{}:latest", layout.display()),
-                ],
-            );
-            let seen: Value = serde_json::from_str(&seen).unwrap();
-            assert_eq!(seen["Architecture"], arch, "{name}");
-        }
-        // umoci does not choose a platform from an image index: give it one architecture.
-        let single = catalog.path(&format!("out-amd64/{name}"));
-        let spec = format!("catalog/{name}.toml");
-        catalog
-            .run(&[
-                "build",
-                "-q",
-                &spec,
-                "--arch",
-                "amd64",
-                "-o",
-                single.to_str().unwrap(),
-            ])
-            .ok();
+        let image = format!("out/{name}");
+        // index.json shows other tools the first platform of the multi-arch image.
+        let amd64 = catalog.run(&["inspect", &image, "--json"]).ok().json();
+        let seen = tool(
+            "skopeo",
+            &["inspect", &format!("oci:{}:latest", layout.display())],
+        );
+        let seen: Value = serde_json::from_str(&seen).unwrap();
+        assert_eq!(seen["Architecture"], "amd64", "{name}");
+        assert_eq!(seen["Digest"], amd64["digest"], "{name}");
+        // buckle reads every platform, through its full index.
+        let lock = format!("catalog/{name}.lock");
+        let arm64 = catalog
+            .run(&["sbom", &image, "--arch", "arm64", "--lock", &lock])
+            .ok()
+            .json();
+        let names: BTreeSet<String> = crate::runtime::spdx_packages(&arm64)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let locked_names = locked(
+            &std::fs::read_to_string(catalog.path(&lock)).unwrap(),
+            "arm64",
+            "runtime",
+        );
+        assert_eq!(names, locked_names, "{name} arm64");
+        // umoci takes no platform from an image index: the default output needs none.
         let bundle = catalog.path(&format!("umoci-{name}"));
-        let image = format!("{}:latest", single.display());
+        let reference = format!("{}:latest", layout.display());
         tool(
             "umoci",
             &[
                 "unpack",
                 "--rootless",
                 "--image",
-                &image,
+                &reference,
                 bundle.to_str().unwrap(),
             ],
         );
@@ -379,28 +398,6 @@ from cyclonedx.validation.json import JsonStrictValidator\n\
 errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\n\
 if errors: sys.exit(repr(errors))\n";
 
-/// The (name, version) pairs of the packages an SPDX document lists, without the image.
-fn spdx_packages(document: &Value) -> BTreeSet<(String, String)> {
-    document["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["SPDXID"] != "SPDXRef-Image")
-        .filter(|p| {
-            !p["SPDXID"]
-                .as_str()
-                .unwrap()
-                .starts_with("SPDXRef-Package-upstream-")
-        })
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap().to_owned(),
-                p["versionInfo"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn every_catalog_sbom_validates_and_lists_exactly_what_syft_finds() {
     let catalog = catalog();
@@ -439,7 +436,8 @@ fn every_catalog_sbom_validates_and_lists_exactly_what_syft_finds() {
         }
         tool("python3", &["-c", CYCLONEDX_VALIDATE, cdx.to_str().unwrap()]);
 
-        let ours = spdx_packages(&serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap());
+        let ours =
+            crate::runtime::spdx_packages(&serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap());
         let locked_names = locked(
             &std::fs::read_to_string(catalog.path(&lock)).unwrap(),
             "amd64",
@@ -451,7 +449,8 @@ fn every_catalog_sbom_validates_and_lists_exactly_what_syft_finds() {
             "{name}"
         );
 
-        // syft reads a docker archive (its oci-dir source wants a layout with one manifest).
+        // syft reads the default output as it is (for this multi-arch image, the
+        // platform index.json shows: amd64), and a docker archive.
         let archive = catalog.path(&format!("{name}.tar"));
         let spec = format!("catalog/{name}.toml");
         catalog
@@ -467,30 +466,17 @@ fn every_catalog_sbom_validates_and_lists_exactly_what_syft_finds() {
                 archive.to_str().unwrap(),
             ])
             .ok();
-        let syft = tool(
-            "syft",
-            &[
-                "scan",
-                &format!("docker-archive:{}", archive.display()),
-                "-o",
-                "json",
-                "-q",
-            ],
-        );
-        let syft: Value = serde_json::from_str(&syft).unwrap();
-        let theirs: BTreeSet<(String, String)> = syft["artifacts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|a| a["type"] == "deb")
-            .map(|a| {
-                (
-                    a["name"].as_str().unwrap().to_owned(),
-                    a["version"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        assert_eq!(ours, theirs, "{name}: buckle's SBOM and syft disagree");
+        for source in [
+            format!("docker-archive:{}", archive.display()),
+            format!("oci-dir:{}", catalog.path(&image).display()),
+        ] {
+            let syft = tool("syft", &["scan", &source, "-o", "json", "-q"]);
+            let theirs = crate::runtime::syft_debs(&serde_json::from_str(&syft).unwrap());
+            assert_eq!(
+                ours, theirs,
+                "{name}: buckle's SBOM and syft's scan of {source} disagree"
+            );
+        }
     }
 }
 
@@ -559,5 +545,5 @@ fn an_mmdebstrap_image_gets_an_sbom_with_every_package_dpkg_lists() {
         "minbase has about 90 packages: {}",
         expected.len()
     );
-    assert_eq!(spdx_packages(&document), expected);
+    assert_eq!(crate::runtime::spdx_packages(&document), expected);
 }

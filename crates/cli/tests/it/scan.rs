@@ -1,12 +1,21 @@
-//! `buckle feeds import` and `buckle scan` on the real vulnerability data
-//! (`buckle_testkit::vulndata`): the Debian security tracker records and the CISA KEV
-//! catalog imported into a private cache, then a dpkg status file made of the real
-//! bookworm Packages stanzas scanned in every format, gated with `--fail-on`, and VEX
-//! applied.
+//! `buckle feeds import`, `buckle feeds update` and `buckle scan` on the real
+//! vulnerability data (`buckle_testkit::vulndata`): the Debian security tracker records
+//! and the CISA KEV catalog imported into a private cache, the archive feed read from a
+//! signed loopback archive of the real Packages stanzas and changelogs, then a dpkg
+//! status file made of the real bookworm stanzas, images of the same packages with and
+//! without dpkg file lists, and their SBOM scanned in every format, gated with
+//! `--fail-on`, and VEX applied.
 
 use crate::cli::{Buckle, Run};
+use crate::fixture::update_archive_feed;
+use buckle_oci::layout::LayoutWriter;
+use buckle_oci::tar::{Compression, Entry};
+use buckle_oci::{ImageConfig, ImageIndex, ImageManifest, RelPath, RootFs};
+use buckle_testkit::keys::TestKey;
+use buckle_testkit::repo::{RepoBuilder, SuiteBuilder};
 use buckle_testkit::vulndata;
 use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
@@ -36,9 +45,11 @@ impl Scan {
         }
     }
 
-    /// With the real tracker records and KEV catalog imported.
+    /// With the real tracker records and KEV catalog imported, and bookworm's archive
+    /// feed read from an archive without newer uploads (the tracker alone has fixes).
     fn imported() -> Scan {
         let scan = Scan::empty();
+        scan.update_archive("bookworm", &[]).ok();
         let data = vulndata::dir();
         let mut files = vec![data.join("kev/known_exploited_vulnerabilities.json")];
         for entry in std::fs::read_dir(data.join("tracker")).unwrap() {
@@ -71,19 +82,49 @@ impl Scan {
     fn run(&self, args: &[&str]) -> Run {
         self.buckle.run(args)
     }
+
+    /// `buckle feeds update --release RELEASE --archive-only` against a signed loopback
+    /// archive of the release, its -updates and its -security suite: those named in
+    /// `real` hold the real stanzas and changelogs, the others nothing.
+    fn update_archive(&self, release: &str, real: &[&str]) -> Run {
+        let key = TestKey::generate("archive");
+        let mut repo = RepoBuilder::new(&key);
+        for suite in [
+            release.to_owned(),
+            format!("{release}-updates"),
+            format!("{release}-security"),
+        ] {
+            repo = repo.suite(if real.contains(&suite.as_str()) {
+                vulndata::suite(&suite)
+            } else {
+                SuiteBuilder::new(&suite)
+            });
+        }
+        let server = repo.build().serve();
+        let keyring = self.write(&format!("{release}.asc"), &key.armored_public());
+        update_archive_feed(&self.buckle, &server.url(), release, keyring.to_str().unwrap())
+    }
 }
 
 /// A dpkg status file of the real bookworm point-release stanzas, every package
 /// installed, apache2-bin at `apache` instead of its point-release version.
 fn bookworm_status(apache: &str) -> String {
-    let text = String::from_utf8(vulndata::read("packages/bookworm.Packages")).unwrap();
+    let status = release_status("bookworm", Some(apache));
+    assert_eq!(status.matches("Package: ").count(), 11);
+    status
+}
+
+/// A dpkg status file of the real point-release stanzas of `release`, every package
+/// installed, apache2-bin at `apache` when given.
+fn release_status(release: &str, apache: Option<&str>) -> String {
+    let text = String::from_utf8(vulndata::read(&format!("packages/{release}.Packages"))).unwrap();
     let mut stanzas = Vec::new();
     for stanza in text.trim().split("\n\n") {
         let is_apache = stanza.starts_with("Package: apache2-bin\n");
         let mut lines: Vec<String> = Vec::new();
         for line in stanza.lines() {
-            match line.strip_prefix("Version: ") {
-                Some(_) if is_apache => lines.push(format!("Version: {apache}")),
+            match (line.strip_prefix("Version: "), apache) {
+                (Some(_), Some(apache)) if is_apache => lines.push(format!("Version: {apache}")),
                 _ => lines.push(line.to_owned()),
             }
             if line.starts_with("Package: ") {
@@ -92,7 +133,6 @@ fn bookworm_status(apache: &str) -> String {
         }
         stanzas.push(lines.join("\n"));
     }
-    assert_eq!(stanzas.len(), 11);
     stanzas.join("\n\n") + "\n"
 }
 
@@ -361,6 +401,341 @@ fn several_targets_are_scanned_in_one_run_and_gated_together() {
         .ok();
 }
 
+/// Writes an OCI layout at `path` whose one layer holds `files` (path -> content), with
+/// their parent directories.
+fn write_layout(path: &Path, files: &BTreeMap<String, Vec<u8>>) {
+    let rel = |p: &str| RelPath::new(p).unwrap();
+    let mut dirs = BTreeSet::new();
+    for file in files.keys() {
+        let mut parent = Path::new(file).parent();
+        while let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty()) {
+            dirs.insert(dir.to_str().unwrap().to_owned());
+            parent = dir.parent();
+        }
+    }
+    let writer = LayoutWriter::create(path).unwrap();
+    let mut layer = writer.layer_writer(Compression::Gzip, 0).unwrap();
+    for dir in &dirs {
+        layer.append(&Entry::directory(rel(dir), 0o755), &[][..]).unwrap();
+    }
+    for (file, content) in files {
+        let entry = Entry::file(rel(file), 0o644, content.len() as u64);
+        layer.append(&entry, content.as_slice()).unwrap();
+    }
+    let (descriptor, digests) = writer.commit_layer(layer).unwrap();
+    let config = ImageConfig {
+        architecture: "amd64".into(),
+        os: "linux".into(),
+        rootfs: RootFs::layers(vec![digests.diff_id]),
+        ..ImageConfig::default()
+    };
+    let config = writer.put_config(&config).unwrap();
+    let manifest = writer
+        .put_manifest(&ImageManifest::new(config, vec![descriptor]))
+        .unwrap();
+    writer.finish(&ImageIndex::new(vec![manifest])).unwrap();
+}
+
+/// The packages of a dpkg status file.
+fn package_names(status: &str) -> Vec<String> {
+    status
+        .lines()
+        .filter_map(|l| l.strip_prefix("Package: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An image of bookworm's point release: the dpkg status of its 11 real packages and a
+/// file of each (`usr/lib/scan-test/<package>/data`), with dpkg file lists
+/// (`info/<package>.list`) for the packages in `lists` (`name -> the files it lists`)
+/// and for no other. A package whose list does not name its file has no file in the image.
+fn bookworm_image(scan: &Scan, name: &str, lists: &BTreeMap<&str, Vec<String>>) -> PathBuf {
+    let status = release_status("bookworm", None);
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    files.insert(
+        "etc/os-release".into(),
+        b"ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n".to_vec(),
+    );
+    files.insert("var/lib/dpkg/status".into(), status.clone().into_bytes());
+    for package in package_names(&status) {
+        let data = format!("usr/lib/scan-test/{package}/data");
+        let unlisted = lists
+            .get(package.as_str())
+            .is_some_and(|listed| !listed.contains(&format!("/{data}")));
+        if !unlisted {
+            files.insert(data, package.clone().into_bytes());
+        }
+    }
+    for (package, listed) in lists {
+        files.insert(
+            format!("var/lib/dpkg/info/{package}.list"),
+            (listed.join("\n") + "\n").into_bytes(),
+        );
+    }
+    let path = scan.work.join(name);
+    write_layout(&path, &files);
+    path
+}
+
+/// (package, id, fixed) of each finding of a JSON scan, sorted.
+fn finding_keys(report: &Value) -> Vec<(String, String, String)> {
+    let mut keys: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["package"].as_str().unwrap().to_owned(),
+                f["id"].as_str().unwrap().to_owned(),
+                f["fixed"].to_string(),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn an_image_without_dpkg_file_lists_keeps_its_findings_like_its_status_file_and_sbom() {
+    let scan = Scan::empty();
+    scan.update_archive("bookworm", &["bookworm", "bookworm-security"])
+        .ok();
+    let image = bookworm_image(&scan, "no-lists", &BTreeMap::new());
+    let image = image.to_str().unwrap();
+    let json = |target: &str, extra: &[&str]| {
+        let mut args = vec!["scan", target, "--format", "json"];
+        args.extend_from_slice(extra);
+        scan.run(&args).ok()
+    };
+
+    let run = json(image, &[]);
+    let report = run.json();
+    let findings = report["findings"].as_array().unwrap();
+    assert!(findings.len() > 40, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "11 packages (bookworm), {} findings, 0 KEV, 0 suppressed by VEX",
+            findings.len()
+        )),
+        "unknown is not absent: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("no dpkg file list in the image"),
+        "{}",
+        run.stderr
+    );
+    for finding in findings {
+        assert!(finding.get("vex").is_none(), "{finding:#}");
+        let why = finding["no_automatic_vex"].as_str().unwrap();
+        assert!(
+            why.contains(&format!(
+                "no dpkg file list for `{}`",
+                finding["package"].as_str().unwrap()
+            )),
+            "{why}"
+        );
+    }
+    let packages: BTreeSet<&str> = findings.iter().map(|f| f["package"].as_str().unwrap()).collect();
+    assert!(
+        packages.is_superset(&BTreeSet::from([
+            "apache2-bin",
+            "perl-base",
+            "libssh2-1",
+            "redis-server"
+        ])),
+        "{packages:?}"
+    );
+
+    // The same packages as a dpkg status file and as the image's SBOM: the same findings.
+    let status = scan.write("status", &release_status("bookworm", None));
+    let from_status = json(status.to_str().unwrap(), &["--release", "bookworm"]).json();
+    assert_eq!(finding_keys(&from_status), finding_keys(&report));
+    assert!(from_status["findings"][0]["no_automatic_vex"]
+        .as_str()
+        .unwrap()
+        .contains("status file"));
+    scan.run(&["sbom", image, "-o", "sbom.spdx.json"]).ok();
+    let from_sbom = json("sbom.spdx.json", &[]).json();
+    assert_eq!(from_sbom["release"], "bookworm");
+    assert_eq!(finding_keys(&from_sbom), finding_keys(&report));
+
+    // Every format says why the automatic rule was not applied.
+    let table = scan.run(&["scan", image]).ok();
+    let rows: Vec<&str> = table.stdout.lines().skip(1).collect();
+    assert_eq!(rows.len(), findings.len(), "{}", table.stdout);
+    assert!(
+        rows.iter()
+            .all(|r| r.ends_with("[files unknown: no automatic VEX]")),
+        "{}",
+        table.stdout
+    );
+    let sarif = scan.run(&["scan", image, "--format", "sarif"]).ok().json();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r.get("suppressions").is_none()
+        && r["properties"]["noAutomaticVex"]
+            .as_str()
+            .is_some_and(|w| w.contains("no dpkg file list"))));
+    let openvex = scan.run(&["scan", image, "--format", "openvex"]).ok().json();
+    let statements = openvex["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), findings.len());
+    assert!(statements.iter().all(|s| s["status"] == "affected"
+        && s["status_notes"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("no automatic VEX: "))));
+}
+
+#[test]
+fn dpkg_file_lists_that_prove_absence_still_give_automatic_not_affected() {
+    let scan = Scan::empty();
+    scan.update_archive("bookworm", &["bookworm", "bookworm-security"])
+        .ok();
+    let status = release_status("bookworm", None);
+    let mut lists: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let names = package_names(&status);
+    for package in &names {
+        lists.insert(package, vec![format!("/usr/lib/scan-test/{package}/data")]);
+    }
+    // redis-server's list names files none of which is in the image; perl-base has no list.
+    lists.insert("redis-server", vec!["/usr/bin/redis-server".to_owned()]);
+    lists.remove("perl-base");
+    let image = bookworm_image(&scan, "lists", &lists);
+    let run = scan
+        .run(&[
+            "scan",
+            image.to_str().unwrap(),
+            "--format",
+            "json",
+            "--show-suppressed",
+        ])
+        .ok();
+    let report = run.json();
+    let of = |package: &str| -> Vec<&Value> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["package"] == package)
+            .collect()
+    };
+    let redis = of("redis-server");
+    assert!(!redis.is_empty(), "{report:#}");
+    for finding in &redis {
+        let vex = &finding["vex"];
+        assert_eq!(vex["status"], "not_affected", "{finding:#}");
+        assert_eq!(vex["justification"], "vulnerable_code_not_present");
+        assert_eq!(vex["origin"], "automatic");
+        assert!(vex["note"]
+            .as_str()
+            .unwrap()
+            .contains("/var/lib/dpkg/info/redis-server.list"));
+        assert!(finding.get("no_automatic_vex").is_none());
+    }
+    let perl = of("perl-base");
+    assert!(!perl.is_empty());
+    assert!(perl
+        .iter()
+        .all(|f| f.get("vex").is_none() && f["no_automatic_vex"].is_string()));
+    let apache = of("apache2-bin");
+    assert!(!apache.is_empty());
+    assert!(apache
+        .iter()
+        .all(|f| f.get("vex").is_none() && f.get("no_automatic_vex").is_none()));
+    assert!(
+        run.stderr.contains(&format!("{} suppressed by VEX", redis.len())),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Kept the findings of perl-base ("),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn archive_data_of_two_releases_stays_side_by_side_and_a_release_without_it_is_refused() {
+    let scan = Scan::empty();
+    scan.update_archive("bookworm", &["bookworm", "bookworm-security"])
+        .ok();
+    let bookworm = scan.write("bookworm-status", &release_status("bookworm", None));
+    let trixie = scan.write("trixie-status", &release_status("trixie", None));
+    let scan_json = |status: &Path, release: &str| {
+        scan.run(&[
+            "scan",
+            status.to_str().unwrap(),
+            "--release",
+            release,
+            "--format",
+            "json",
+        ])
+    };
+    let before = finding_keys(&scan_json(&bookworm, "bookworm").ok().json());
+    assert!(!before.is_empty());
+
+    let refused = scan_json(&trixie, "trixie").fails_with(2);
+    assert!(
+        refused
+            .stderr
+            .contains("error: no Debian archive data for trixie in the feed store (it has bookworm)"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("hint: run `buckle feeds update --release trixie`"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+
+    let update = scan.update_archive("trixie", &["trixie", "trixie-security"]).ok();
+    assert!(
+        update.stderr.contains("Updated archive feed"),
+        "{}",
+        update.stderr
+    );
+    // Updating trixie left bookworm's data alone.
+    let run = scan_json(&bookworm, "bookworm").ok();
+    assert_eq!(finding_keys(&run.json()), before);
+    assert!(
+        run.stderr
+            .contains("Feed Debian archive changelogs for bookworm: 11 records")
+            && run.stderr.contains("Feed Debian archive changelogs for trixie: "),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("warning:"), "{}", run.stderr);
+    let from_trixie = scan_json(&trixie, "trixie").ok().json();
+    assert!(!finding_keys(&from_trixie).is_empty());
+
+    // Data older than a day is used, with a warning naming the command.
+    let index = scan.buckle.cache.join("vuln/feeds.json");
+    let mut feeds: Vec<Value> = serde_json::from_slice(&std::fs::read(&index).unwrap()).unwrap();
+    let three_days_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 3 * 86_400
+        - 60;
+    for feed in feeds.iter_mut().filter(|f| f["release"] == "bookworm") {
+        feed["stored_at"] = three_days_ago.into();
+    }
+    std::fs::write(&index, serde_json::to_vec(&feeds).unwrap()).unwrap();
+    let stale = scan_json(&bookworm, "bookworm").ok();
+    assert!(
+        stale.stderr.contains(
+            "warning: the Debian archive data for bookworm is 3 days old: fixes published since are missing; \
+             run `buckle feeds update --release bookworm`"
+        ),
+        "{}",
+        stale.stderr
+    );
+    assert_eq!(finding_keys(&stale.json()), before);
+    assert!(!scan_json(&trixie, "trixie").ok().stderr.contains("warning:"));
+}
+
 /// An image of the bookworm point release, scanned with the archive feed read from the
 /// Debian mirror the host's apt uses.
 #[cfg(feature = "mirror")]
@@ -496,19 +871,6 @@ mod mirror {
             .run(&["scan", "status", "--release", "bookworm", "--format", "json"])
             .ok()
             .json();
-        let key = |report: &serde_json::Value| -> Vec<(String, String, String)> {
-            let mut out: Vec<_> = report["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| {
-                    let text = |k: &str| f[k].as_str().unwrap().to_owned();
-                    (text("package"), text("id"), text("fixed"))
-                })
-                .collect();
-            out.sort();
-            out
-        };
-        assert_eq!(key(&from_status), key(&report));
+        assert_eq!(super::finding_keys(&from_status), super::finding_keys(&report));
     }
 }

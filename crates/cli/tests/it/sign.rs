@@ -29,24 +29,7 @@ fn build_with_sign_makes_an_image_that_verifies_with_every_attestation() {
         .read("release.key")
         .starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n"));
     assert!(!f.read("release.key").contains(PASSWORD));
-    let report = f
-        .buckle
-        .run(&[
-            "verify",
-            "out/hello",
-            "--key",
-            "release.pub",
-            "--require",
-            "slsaprovenance1",
-            "--require",
-            "spdxjson",
-            "--require",
-            "cyclonedx",
-            "--json",
-        ])
-        .ok()
-        .json();
-    assert_eq!(report["passed"], true, "{report:#}");
+    let report = assert_signed_and_attested(&f, "out/hello");
     let checks: Vec<&str> = report["images"][0]["checks"]
         .as_array()
         .unwrap()
@@ -61,25 +44,101 @@ fn build_with_sign_makes_an_image_that_verifies_with_every_attestation() {
         checks.contains(&"SBOM referrer application/spdx+json"),
         "{checks:?}"
     );
+}
 
-    let listed = f.buckle.run(&["attestations", "out/hello", "--json"]).ok().json();
-    let kinds: Vec<&str> = listed["images"][0]["attached"]
+/// What `buckle build --sign` attaches to the image, as `buckle attestations` lists it.
+const EVERY_ATTACHMENT: [&str; 6] = [
+    "signature",
+    "attestation",
+    "attestation",
+    "attestation",
+    "sbom",
+    "sbom",
+];
+
+/// The kinds of what `buckle attestations` finds attached to the image at `layout`.
+fn attached_kinds(f: &Fixture, layout: &str) -> Vec<String> {
+    let listed = f.buckle.run(&["attestations", layout, "--json"]).ok().json();
+    listed["images"][0]["attached"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| a["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        kinds,
-        [
-            "signature",
-            "attestation",
-            "attestation",
-            "attestation",
-            "sbom",
-            "sbom"
-        ]
-    );
+        .map(|a| a["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Asserts that the image at `layout` verifies with its provenance and both SBOMs,
+/// lists every attachment, and that `check` finds its SBOM, provenance and signature;
+/// returns the verify report.
+fn assert_signed_and_attested(f: &Fixture, layout: &str) -> serde_json::Value {
+    let report = f
+        .buckle
+        .run(&[
+            "verify",
+            layout,
+            "--key",
+            "release.pub",
+            "--require",
+            "slsaprovenance1",
+            "--require",
+            "spdxjson",
+            "--require",
+            "cyclonedx",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(report["passed"], true, "{layout}: {report:#}");
+    assert_eq!(attached_kinds(f, layout), EVERY_ATTACHMENT, "{layout}");
+    let check = f.buckle.run(&["check", layout, "--json"]).ok().json();
+    for rule in ["BKL-ATTACH-SBOM", "BKL-ATTACH-PROVENANCE", "BKL-ATTACH-SIGNATURE"] {
+        let finding = check["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|finding| finding["rule"] == rule)
+            .unwrap_or_else(|| panic!("{layout}: no {rule} finding: {check:#}"));
+        assert_eq!(finding["status"], "pass", "{layout}: {finding:#}");
+    }
+    report
+}
+
+#[test]
+fn a_layout_in_the_older_format_with_attachments_in_index_json_still_verifies() {
+    let f = signed_build();
+    // Before buckle-index.json, index.json listed the tags and every attachment.
+    std::fs::rename(
+        f.path("out/hello/buckle-index.json"),
+        f.path("out/hello/index.json"),
+    )
+    .unwrap();
+    let index: serde_json::Value = serde_json::from_str(&f.read("out/hello/index.json")).unwrap();
+    assert!(index["manifests"].as_array().unwrap().len() > 2, "{index:#}");
+    assert_signed_and_attested(&f, "out/hello");
+}
+
+#[cfg(feature = "registry")]
+#[test]
+fn a_signed_image_pushed_and_pulled_back_keeps_every_attachment_in_the_same_layout_design() {
+    use buckle_testkit::registry::DockerRegistry;
+    let f = signed_build();
+    let registry = DockerRegistry::start();
+    let reference = format!("{}/hardened/hello:latest", registry.address);
+    f.buckle
+        .run(&["push", "--insecure", "out/hello", &reference])
+        .ok();
+    f.buckle.run(&["pull", "--insecure", &reference, "pulled"]).ok();
+    assert_signed_and_attested(&f, "pulled");
+    let index: serde_json::Value = serde_json::from_str(&f.read("pulled/index.json")).unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1, "{index:#}");
+    let full = |layout: &str| -> usize {
+        let index: serde_json::Value =
+            serde_json::from_str(&f.read(&format!("{layout}/buckle-index.json"))).unwrap();
+        index["manifests"].as_array().unwrap().len()
+    };
+    // The pulled layout lists the image once (under the tag pulled) where the built one
+    // lists it under `latest` and a version tag; every attachment comes along.
+    assert_eq!(full("pulled"), full("out/hello") - 1);
 }
 
 #[test]
@@ -158,6 +217,7 @@ fn a_scan_is_attested_to_every_image_and_verifies_as_a_vuln_attestation() {
     )
     .unwrap();
     f.buckle.run(&["feeds", "import", "tracker.json"]).ok();
+    f.update_archive_feed();
     let scanned = run_with_password(
         &f,
         Some(PASSWORD),

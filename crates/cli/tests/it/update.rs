@@ -141,6 +141,7 @@ fn a_signed_rebuild_carries_a_signed_scan_of_the_fixed_image() {
     };
     with_password(&["keygen", "-o", "release"]);
     fixture.republish_now(packages(2));
+    fixture.update_archive_feed();
     let stderr = with_password(&[
         "update",
         "catalog",
@@ -171,6 +172,40 @@ fn a_signed_rebuild_carries_a_signed_scan_of_the_fixed_image() {
         .collect();
     // The rebuilt image has the fix: only the open issue is left, with no fix yet.
     assert_eq!(ids, [("CVE-2099-0003", &Value::Null)], "{findings:#?}");
+}
+
+#[test]
+fn a_signed_rebuild_attests_no_scan_without_the_releases_archive_data() {
+    let fixture = catalog();
+    std::fs::write(
+        fixture.path("tracker.json"),
+        r#"{"hello": {"CVE-2099-0003": {"releases": {"trixie": {"status": "open", "urgency": "low"}}}}}"#,
+    )
+    .unwrap();
+    fixture.buckle.run(&["feeds", "import", "tracker.json"]).ok();
+    let password = Some("update test");
+    fixture
+        .buckle
+        .run_with_password(password, &["keygen", "-o", "release"])
+        .ok();
+    fixture.republish_now(packages(2));
+    let args = [
+        "update",
+        "catalog",
+        "--rebuild",
+        "--sign",
+        "release.key",
+        "--variant",
+        "runtime",
+    ];
+    let stderr = fixture.buckle.run_with_password(password, &args).ok().stderr;
+    assert!(
+        stderr.contains("the scan attestation: no Debian archive data for trixie"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Attested scan"), "{stderr}");
+    let verify = ["verify", "out/hello", "--key", "release.pub", "--require", "vuln"];
+    fixture.buckle.run(&verify).fails_with(1);
 }
 
 #[test]

@@ -14,7 +14,9 @@ pub const STATUS_DIR: &str = "var/lib/dpkg/status.d";
 
 /// Writes one status file and one md5sums file per package. The md5sums list only
 /// the package's regular files still in the image (docs dropped, files another
-/// package replaced left out), with their canonical (merged-`/usr`) paths.
+/// package replaced left out), with their canonical (merged-`/usr`) paths. A package
+/// whose `.deb` listed files of which none is left gets an empty md5sums: the proof
+/// that its code is not in the image (a scan assumes nothing without one).
 pub fn dpkg_metadata(tree: &mut Tree) -> Result<()> {
     tree.remove_all(&rel("var/lib/dpkg/status"));
     let mut files = Vec::new();
@@ -31,7 +33,7 @@ pub fn dpkg_metadata(tree: &mut Tree) -> Result<()> {
                 let _ = writeln!(md5sums, "{}  {}", sum.md5, sum.path.as_str());
             }
         }
-        if !md5sums.is_empty() {
+        if !record.md5sums.is_empty() {
             files.push((format!("{STATUS_DIR}/{name}.md5sums"), md5sums));
         }
     }
@@ -55,6 +57,9 @@ mod tests {
                 .file("bin/dash", b"dash", 0o755)
                 .file("usr/share/doc/dash/README", b"x", 0o644),
             DebBuilder::new("other", "1", "all").file("var/lib/dpkg/status", b"Package: other\n", 0o644),
+            DebBuilder::new("unlisted", "1", "all")
+                .file("usr/lib/unlisted/data", b"x", 0o644)
+                .without_md5sums(),
         ]);
         tree.remove_all(&path("usr/share/doc/dash/README"));
         dpkg_metadata(&mut tree).unwrap();
@@ -68,9 +73,15 @@ mod tests {
         // md5("dash"), from `printf dash | md5sum`.
         assert_eq!(md5sums, "b999a7c3bcc5535b4c8e277e18b7b6e1  usr/bin/dash\n");
         assert!(tree.get(&path("var/lib/dpkg/status")).is_none());
+        assert_eq!(
+            text(&tree, "var/lib/dpkg/status.d/other.md5sums"),
+            "",
+            "its only file was status: none of its files is left"
+        );
         assert!(
-            tree.get(&path("var/lib/dpkg/status.d/other.md5sums")).is_none(),
-            "its only file was status"
+            tree.get(&path("var/lib/dpkg/status.d/unlisted.md5sums"))
+                .is_none(),
+            "no list in the .deb: its files are not known"
         );
     }
 }

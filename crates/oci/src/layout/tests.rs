@@ -204,13 +204,25 @@ fn finish_replaces_an_existing_layout_and_cleans_up() {
 }
 
 #[test]
-fn finish_refuses_to_replace_a_directory_that_is_not_a_layout() {
+fn a_directory_that_is_not_a_layout_is_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("home");
     fs::create_dir(&target).unwrap();
     fs::write(target.join("notes.txt"), "keep me").unwrap();
+    let err = LayoutWriter::create(&target).err().unwrap();
+    assert!(matches!(err, Error::BadTarget { .. }), "{err}");
+    assert_eq!(fs::read_to_string(target.join("notes.txt")).unwrap(), "keep me");
+    assert_eq!(names_in(dir.path()), ["home"]);
+}
+
+#[test]
+fn finish_refuses_a_target_that_became_a_directory_that_is_not_a_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("home");
     let writer = LayoutWriter::create(&target).unwrap();
     let manifest = put_image(&writer, "amd64", "x");
+    fs::create_dir(&target).unwrap();
+    fs::write(target.join("notes.txt"), "keep me").unwrap();
     let err = writer.finish(&ImageIndex::new(vec![manifest])).unwrap_err();
     assert!(matches!(err, Error::BadTarget { .. }), "{err}");
     assert_eq!(fs::read_to_string(target.join("notes.txt")).unwrap(), "keep me");
@@ -242,7 +254,12 @@ fn added_referrer_is_listed_but_not_taken_for_an_image() {
     let images = reopened.images().unwrap();
     assert_eq!(images.len(), 1);
     assert_eq!(images[0].ref_name.as_deref(), Some("v1"));
-    assert_eq!(names_in(&target), ["blobs", "index.json", "oci-layout"]);
+    assert_eq!(
+        names_in(&target),
+        ["blobs", FULL_INDEX_FILE, "index.json", "oci-layout"]
+    );
+    // index.json still lists the image alone: the referrer is in the full index.
+    assert_eq!(only_entry_of_index_json(&target).digest, manifest.digest);
     let empty_config = reopened.read_manifest(&added).unwrap().config;
     assert_eq!(reopened.read_blob(&empty_config).unwrap(), media_type::EMPTY_JSON);
 }
@@ -343,4 +360,115 @@ fn cosign_signature_tag_is_not_taken_for_an_image_and_can_be_replaced() {
         .unwrap();
     let reopened = Layout::open(&target).unwrap();
     assert_eq!(reopened.index().manifests, [tagged(manifest, "v1")]);
+}
+
+/// The one entry of the layout's `index.json`.
+fn only_entry_of_index_json(layout: &Path) -> Descriptor {
+    let public = ImageIndex::from_json(&fs::read(layout.join(INDEX_FILE)).unwrap()).unwrap();
+    match public.manifests.as_slice() {
+        [entry] => entry.clone(),
+        more => panic!("index.json lists {} entries, expected one", more.len()),
+    }
+}
+
+#[test]
+fn index_json_lists_one_image_under_its_first_tag_and_names_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("img");
+    let writer = LayoutWriter::create(&target).unwrap();
+    let manifest = put_image(&writer, "amd64", "hi");
+    writer
+        .finish(&ImageIndex::new(vec![
+            tagged(manifest.clone(), "latest"),
+            tagged(manifest.clone(), "1.0-trixie"),
+        ]))
+        .unwrap();
+
+    let entry = only_entry_of_index_json(&target);
+    assert_eq!(entry.digest, manifest.digest);
+    assert_eq!(entry.ref_name(), Some("latest"));
+    assert_eq!(entry.annotations[TAGS_ANNOTATION], "latest 1.0-trixie");
+    let layout = Layout::open(&target).unwrap();
+    assert_eq!(layout.index().manifests.len(), 2);
+    let by_version = layout
+        .select(&Selector {
+            ref_name: Some("1.0-trixie".into()),
+            platform: None,
+        })
+        .unwrap();
+    assert_eq!(by_version.descriptor.digest, manifest.digest);
+}
+
+#[test]
+fn index_json_shows_a_multi_platform_image_by_its_first_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("multi");
+    let writer = LayoutWriter::create(&target).unwrap();
+    let amd64 = put_image(&writer, "amd64", "x86").with_platform(Platform::linux("amd64"));
+    let arm64 = put_image(&writer, "arm64", "arm").with_platform(Platform::linux("arm64"));
+    let nested = writer
+        .put_index(&ImageIndex::new(vec![amd64.clone(), arm64.clone()]))
+        .unwrap();
+    writer
+        .finish(&ImageIndex::new(vec![tagged(nested.clone(), "latest")]))
+        .unwrap();
+
+    let entry = only_entry_of_index_json(&target);
+    assert_eq!(entry.digest, amd64.digest);
+    assert_eq!(entry.media_type, media_type::OCI_MANIFEST);
+    assert_eq!(entry.platform, Some(Platform::linux("amd64")));
+    assert_eq!(entry.ref_name(), Some("latest"));
+    assert_eq!(entry.annotations[INDEX_ANNOTATION], nested.digest.oci());
+    // buckle still sees every platform, through the full index.
+    let layout = Layout::open(&target).unwrap();
+    let platforms: Vec<_> = layout
+        .images()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.descriptor.digest)
+        .collect();
+    assert_eq!(platforms, [amd64.digest, arm64.digest]);
+}
+
+#[test]
+fn a_layout_without_a_full_index_is_read_and_changed_through_index_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("old");
+    let writer = LayoutWriter::create(&target).unwrap();
+    let manifest = put_image(&writer, "amd64", "hi");
+    writer
+        .finish(&ImageIndex::new(vec![tagged(manifest.clone(), "latest")]))
+        .unwrap();
+    // The layout as buckle wrote it before the full index: everything in index.json.
+    fs::rename(target.join(FULL_INDEX_FILE), target.join(INDEX_FILE)).unwrap();
+
+    let mut layout = Layout::open(&target).unwrap();
+    let sbom = layout.put_blob("application/spdx+json", b"{}").unwrap();
+    let artifact = ImageManifest::artifact("application/spdx+json", vec![sbom], manifest.clone());
+    let added = layout.add_manifest(&artifact, &[]).unwrap();
+
+    assert!(!target.join(FULL_INDEX_FILE).exists());
+    let index = ImageIndex::from_json(&fs::read(target.join(INDEX_FILE)).unwrap()).unwrap();
+    assert_eq!(index.manifests.len(), 2);
+    assert_eq!(index.manifests[1], added);
+    assert_eq!(Layout::open(&target).unwrap().index(), &index);
+}
+
+#[test]
+fn entries_another_tool_adds_to_index_json_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("img");
+    let writer = LayoutWriter::create(&target).unwrap();
+    let manifest = put_image(&writer, "amd64", "hi");
+    let other = put_image(&writer, "amd64", "other");
+    writer
+        .finish(&ImageIndex::new(vec![tagged(manifest, "latest")]))
+        .unwrap();
+    let mut public = ImageIndex::from_json(&fs::read(target.join(INDEX_FILE)).unwrap()).unwrap();
+    public.manifests.push(tagged(other.clone(), "copied"));
+    fs::write(target.join(INDEX_FILE), public.to_json().unwrap()).unwrap();
+
+    let layout = Layout::open(&target).unwrap();
+    assert_eq!(layout.index().manifests.len(), 2);
+    assert_eq!(layout.index().manifests[1], tagged(other, "copied"));
 }

@@ -216,6 +216,32 @@ fn owners_name_the_same_packages_as_files_without_reading_contents() {
 }
 
 #[test]
+fn file_lists_name_the_packages_whose_list_the_image_has_and_nothing_else() {
+    let found = collect(&image(), Detail::Owners).unwrap();
+    let lists: Vec<(&str, &str)> = found
+        .file_lists
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|(name, list)| (name.as_str(), list.as_str()))
+        .collect();
+    // libgcc-s1, mawk and needs-awk have no list: their files are unknown, not absent.
+    assert_eq!(
+        lists,
+        [
+            ("bash", "/var/lib/dpkg/info/bash.md5sums"),
+            ("libc6", "/var/lib/dpkg/info/libc6:amd64.md5sums"),
+            ("tzdata", "/var/lib/dpkg/status.d/tzdata.md5sums"),
+        ]
+    );
+    assert_eq!(
+        collect(&image(), Detail::Files).unwrap().file_lists,
+        found.file_lists
+    );
+    assert_eq!(collect(&image(), Detail::Packages).unwrap().file_lists, None);
+}
+
+#[test]
 fn same_package_in_status_and_status_d_is_listed_once() {
     let mut image = image();
     image.insert(

@@ -6,6 +6,40 @@ use buckle_vuln::{kev, newest_sources, tracker, Changelog, Database, Release, So
 
 pub use buckle_testkit::vulndata::{dir as data_dir, gunzip, read};
 
+/// `dpkg --compare-versions a lt b`, the oracle for version order.
+pub fn dpkg_lt(a: &str, b: &str) -> bool {
+    std::process::Command::new("dpkg")
+        .args(["--compare-versions", a, "lt", b])
+        .status()
+        .expect("dpkg is installed")
+        .success()
+}
+
+/// A changelog excerpt of `testdata/changelogs` (see its README).
+pub fn excerpt(name: &str) -> Changelog {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/changelogs")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Changelog::parse(&text).unwrap()
+}
+
+/// A history of `source` in `release` whose newest version is the changelog's top entry.
+pub fn history_of(release: &str, source: &str, binary: &str, changelog: Changelog) -> SourceHistory {
+    let version = changelog.entries[0].version.clone();
+    SourceHistory {
+        release: release.parse().unwrap(),
+        source: source.parse().unwrap(),
+        version: version.clone(),
+        suite: format!("{release}-security"),
+        binary: binary.parse().unwrap(),
+        binary_version: version,
+        deb_sha256: None,
+        changelog_path: format!("usr/share/doc/{binary}/changelog.Debian.gz"),
+        changelog,
+    }
+}
+
 /// The packages of `packages/<suite>.Packages`.
 pub fn packages(suite: &str) -> Vec<BinaryPackage> {
     let text = String::from_utf8(read(&format!("packages/{suite}.Packages"))).unwrap();

@@ -131,12 +131,12 @@ fn scan_record(arg: &Path, attesting: &Attesting<'_>, images: Vec<serde_json::Va
             uri: buckle_scanner_uri(version),
             version: version.to_owned(),
             db: ScannerDb {
-                uri: attesting
-                    .feeds
-                    .iter()
-                    .map(|f| f.kind.name())
-                    .collect::<Vec<_>>()
-                    .join(","),
+                // The archive feed is stored per release: named once.
+                uri: {
+                    let mut kinds: Vec<&str> = attesting.feeds.iter().map(|f| f.kind.name()).collect();
+                    kinds.dedup();
+                    kinds.join(",")
+                },
                 version: newest_data,
             },
             result: json!({

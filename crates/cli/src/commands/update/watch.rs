@@ -92,7 +92,7 @@ fn log_published(report: &TickReport, printer: &Printer) {
 fn write_status(path: &Path, watch: &Watch) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(watch.status())?;
     text.push('\n');
-    files::write_atomic(path, text.as_bytes())
+    files::write_output(path, text.as_bytes())
 }
 
 fn sleep_unless_stopped(wait: Duration, stop: &Stop) {
