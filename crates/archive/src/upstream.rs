@@ -24,10 +24,6 @@ use sha2::Digest as _;
 use std::collections::BTreeMap;
 use tracing::{debug, info};
 
-/// The npm registry npm itself uses when none is configured (npm's documented
-/// default for its `registry` setting). The one place buckle names it.
-pub const DEFAULT_NPM_REGISTRY: &str = "https://registry.npmjs.org/";
-
 /// Largest packument or checksums file read: 64 MiB.
 const MAX_METADATA_BYTES: u64 = 64 << 20;
 /// Largest artifact downloaded: 2 GiB.

@@ -24,7 +24,7 @@ pub struct Session {
     security_override: Option<MirrorUrl>,
     apt_dir: PathBuf,
     now: ReleaseDate,
-    npm_registry: String,
+    npm_registry: std::sync::OnceLock<Result<String, String>>,
     releases: Mutex<BTreeMap<(MirrorUrl, Suite), Arc<VerifiedRelease>>>,
     indexes: Mutex<BTreeMap<IndexKey, Arc<Vec<Arc<BinaryPackage>>>>>,
     universes: Mutex<BTreeMap<String, Arc<Universe>>>,
@@ -62,7 +62,7 @@ impl Session {
             )?,
             apt_dir: PathBuf::from("/etc/apt"),
             now: ReleaseDate::from_system_time(std::time::SystemTime::now()),
-            npm_registry: npm_registry(),
+            npm_registry: std::sync::OnceLock::new(),
             releases: Mutex::default(),
             indexes: Mutex::default(),
             universes: Mutex::default(),
@@ -70,9 +70,17 @@ impl Session {
     }
 
     /// The npm registry upstream npm artifacts come from: npm's own `registry`
-    /// setting from the environment (`npm_config_registry`), else npm's default.
-    pub fn npm_registry(&self) -> &str {
-        &self.npm_registry
+    /// setting from the environment (`npm_config_registry`), else what `npm config
+    /// get registry` says (the user's .npmrc, or npm's default). Asked once, when needed.
+    pub fn npm_registry(&self) -> anyhow::Result<&str> {
+        match self.npm_registry.get_or_init(npm_registry) {
+            Ok(registry) => Ok(registry),
+            Err(why) => Err(crate::exit::UserError::with_hint(
+                format!("no npm registry is configured: {why}"),
+                "set npm_config_registry to the registry's URL, or install npm (its configuration names one)",
+            )
+            .into()),
+        }
     }
 
     /// The time this invocation checks signatures at.
@@ -194,12 +202,27 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A path from a spec: relative ones are relative to the spec's directory.
-/// npm's `registry` setting as npm reads it from the environment, else its default.
-fn npm_registry() -> String {
-    ["npm_config_registry", "NPM_CONFIG_REGISTRY"]
+/// npm's `registry` setting as npm reads it from the environment, else as npm itself
+/// reports it: buckle names no registry of its own.
+fn npm_registry() -> Result<String, String> {
+    if let Some(registry) = ["npm_config_registry", "NPM_CONFIG_REGISTRY"]
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| buckle_archive::upstream::DEFAULT_NPM_REGISTRY.to_owned())
+    {
+        return Ok(registry);
+    }
+    let output = std::process::Command::new("npm")
+        .args(["config", "get", "registry"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("npm_config_registry is not set and `npm` cannot be run ({e})"))?;
+    let registry = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if !output.status.success() || !registry.contains("://") {
+        return Err(format!(
+            "npm_config_registry is not set and `npm config get registry` answered `{registry}`"
+        ));
+    }
+    Ok(registry)
 }
 
 pub fn resolve(dir: &Path, path: &Path) -> PathBuf {

@@ -72,7 +72,7 @@ fn pin(
             let package = packages
                 .get(arch)
                 .context("the spec was checked to name a package for every architecture")?;
-            let registry = session.npm_registry();
+            let registry = session.npm_registry()?;
             let release = archive.npm_release(registry, package, &upstream.version)?;
             let url = npm_tarball_url(registry, package, &release.version);
             let pins = Pins {
@@ -157,7 +157,7 @@ fn checksum_keyring(spec: &SpecFile, keys: &[std::path::PathBuf]) -> anyhow::Res
 /// Where a locked artifact is downloaded from.
 pub fn download_url(session: &Session, locked: &LockedUpstream) -> anyhow::Result<String> {
     match (&locked.npm, &locked.url) {
-        (Some(package), _) => Ok(npm_tarball_url(session.npm_registry(), package, &locked.version)),
+        (Some(package), _) => Ok(npm_tarball_url(session.npm_registry()?, package, &locked.version)),
         (None, Some(url)) => Ok(url.clone()),
         (None, None) => anyhow::bail!("the lock was checked to give `npm` or `url`"),
     }
