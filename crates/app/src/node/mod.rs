@@ -1,0 +1,1 @@
+//! Node: package-lock.json -> verified tarballs -> `node_modules`.
