@@ -212,6 +212,17 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// A tarball whose tar stream cannot be read.
+    #[error("the tarball of `{name}` {version} cannot be unpacked")]
+    TarballEntry {
+        /// The package name.
+        name: String,
+        /// Its version.
+        version: String,
+        /// The cause.
+        #[source]
+        source: buckle_oci::Error,
+    },
     /// An HTTP failure.
     #[error(transparent)]
     Http(#[from] buckle_http::Error),

@@ -130,6 +130,22 @@ impl AppTree {
         Ok(())
     }
 
+    /// Removes the node at `path` (not its children).
+    pub(crate) fn remove(&mut self, path: &RelPath) {
+        self.nodes.remove(path);
+    }
+
+    /// Sets the mode of the node at `path`; false when there is none.
+    pub(crate) fn set_mode(&mut self, path: &RelPath, mode: u32) -> bool {
+        match self.nodes.get_mut(path) {
+            Some(node) => {
+                node.mode = mode;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The node at `path`.
     pub fn get(&self, path: &RelPath) -> Option<&AppNode> {
         self.nodes.get(path)
