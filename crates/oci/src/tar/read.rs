@@ -165,8 +165,9 @@ fn describe<R: Read>(index: u64, raw: &::tar::Entry<'_, R>, max_entry_size: u64)
     let header = raw.header();
     let read_err = |source| Error::TarRead { index, source };
     let mode = header.mode().map_err(read_err)? & 0o7777;
-    let uid = owner_id(header.uid().map_err(read_err)?).map_err(&reject)?;
-    let gid = owner_id(header.gid().map_err(read_err)?).map_err(&reject)?;
+    let old = header.as_old();
+    let uid = owner_id(blank_is_zero(&old.uid, header.uid()).map_err(read_err)?).map_err(&reject)?;
+    let gid = owner_id(blank_is_zero(&old.gid, header.gid()).map_err(read_err)?).map_err(&reject)?;
     let link = || {
         raw.link_name_bytes()
             .filter(|t| !t.is_empty())
@@ -220,6 +221,15 @@ fn symlink_target(raw: &[u8]) -> Result<String, PathProblem> {
         return Err(PathProblem::NulByte);
     }
     Ok(text.to_owned())
+}
+
+/// An owner field left blank (all NUL or spaces, as npm's tarballs have) reads as 0,
+/// as Go's archive/tar (and so every container runtime) reads it.
+fn blank_is_zero(field: &[u8], parsed: std::io::Result<u64>) -> std::io::Result<u64> {
+    match parsed {
+        Err(_) if field.iter().all(|b| *b == 0 || *b == b' ') => Ok(0),
+        other => other,
+    }
 }
 
 fn owner_id(id: u64) -> Result<u32, EntryProblem> {

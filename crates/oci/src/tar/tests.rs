@@ -382,3 +382,27 @@ fn whiteout_marker_round_trips() {
         assert_eq!(Whiteout::of(&w.marker()), Some(w));
     }
 }
+
+fn tar_with_owner_field(uid: &[u8]) -> Vec<u8> {
+    let mut header = ::tar::Header::new_gnu();
+    header.set_path("package/index.js").unwrap();
+    header.set_size(2);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_gid(0);
+    header.as_old_mut().uid.copy_from_slice(uid);
+    header.set_cksum();
+    let mut builder = ::tar::Builder::new(Vec::new());
+    builder.append(&header, b"1\n".as_slice()).unwrap();
+    builder.into_inner().unwrap()
+}
+
+#[test]
+fn blank_owner_fields_read_as_root_like_npm_tarballs_need() {
+    let entries = read_all(&tar_with_owner_field(&[0; 8])).unwrap();
+    assert_eq!((entries[0].0.uid, entries[0].0.gid), (0, 0));
+    let entries = read_all(&tar_with_owner_field(b"       \0")).unwrap();
+    assert_eq!(entries[0].0.uid, 0);
+    let err = read_all(&tar_with_owner_field(b"garbage\0")).unwrap_err();
+    assert!(matches!(err, Error::TarRead { .. }), "{err}");
+}

@@ -14,8 +14,7 @@ fn tarball(files: &[(&str, &str, u32)]) -> Vec<u8> {
         let mut header = tar::Header::new_gnu();
         header.set_size(content.len() as u64);
         header.set_mode(*mode);
-        header.set_uid(0);
-        header.set_gid(0);
+        // npm's tarballs leave the owner fields blank.
         header.set_mtime(0);
         header.set_cksum();
         builder
