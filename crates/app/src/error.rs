@@ -143,13 +143,11 @@ pub enum Error {
         wheels: Vec<String>,
     },
     /// A wheel whose sha256 the requirements file does not list.
-    #[error("`{file_name}` of `{name}` {version} does not match the requirements file: expected one of {}, found {actual}", expected.iter().map(|d| d.hex()).collect::<Vec<_>>().join(", "))]
+    #[error("`{file_name}` of `{name}` does not match the requirements file: expected one of {}, found {actual}", expected.iter().map(|d| d.hex()).collect::<Vec<_>>().join(", "))]
     HashMismatch {
         /// The project.
         name: ProjectName,
-        /// The version.
-        version: String,
-        /// The wheel.
+        /// The wheel (its name carries the version).
         file_name: String,
         /// The hashes the requirements file allows.
         expected: Vec<Sha256>,
@@ -221,17 +219,29 @@ pub enum Error {
         version: String,
         /// The cause.
         #[source]
-        source: buckle_oci::Error,
+        source: Box<buckle_oci::Error>,
     },
     /// An HTTP failure.
     #[error(transparent)]
     Http(#[from] buckle_http::Error),
     /// A cache failure.
     #[error(transparent)]
-    Cache(#[from] buckle_archive::Error),
+    Cache(Box<buckle_archive::Error>),
     /// A layer could not be written.
     #[error(transparent)]
-    Oci(#[from] buckle_oci::Error),
+    Oci(Box<buckle_oci::Error>),
+}
+
+impl From<buckle_oci::Error> for Error {
+    fn from(e: buckle_oci::Error) -> Self {
+        Error::Oci(Box::new(e))
+    }
+}
+
+impl From<buckle_archive::Error> for Error {
+    fn from(e: buckle_archive::Error) -> Self {
+        Error::Cache(Box::new(e))
+    }
 }
 
 impl Error {

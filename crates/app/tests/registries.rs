@@ -4,12 +4,14 @@
 //! from the npm registry (`NPM_CONFIG_REGISTRY`, else the public default), then run
 //! with node. Behind the `registries` feature.
 #![cfg(feature = "registries")]
+#![allow(clippy::unwrap_used)] // test fixtures outside #[test] functions: a panic is the failure report
 
 use buckle_app::node::{NodeOptions, PackageLock, Registry};
 use buckle_app::python::{Index, InstallOptions, Machine, Requirements, Target};
-use buckle_app::{AppTree, NodeKind};
+use buckle_app::AppTree;
 use buckle_archive::Cache;
 use buckle_http::{Client, TlsRoots};
+use buckle_oci::tar::Compression;
 use buckle_oci::RelPath;
 use std::path::Path;
 use std::process::Command;
@@ -60,19 +62,20 @@ fn host_machine() -> Machine {
         .expect("tests run on amd64 or arm64")
 }
 
+/// Writes `tree` as the layer the image would get and unpacks it under `dir` with
+/// the host's tar, as a container runtime would lay it out.
 fn write_tree(tree: &AppTree, dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    for (path, node) in tree.nodes() {
-        let at = dir.join(path.as_str());
-        match &node.kind {
-            NodeKind::Directory => std::fs::create_dir_all(&at).unwrap(),
-            NodeKind::File(bytes) => {
-                std::fs::write(&at, bytes).unwrap();
-                std::fs::set_permissions(&at, std::fs::Permissions::from_mode(node.mode)).unwrap();
-            }
-            NodeKind::Symlink(target) => std::os::unix::fs::symlink(target, &at).unwrap(),
-        }
-    }
+    let (_, layer) = tree.write_layer(Vec::new(), Compression::None, 0).unwrap();
+    let layer_path = dir.join("layer.tar");
+    std::fs::write(&layer_path, layer).unwrap();
+    let status = Command::new("tar")
+        .arg("-xf")
+        .arg(&layer_path)
+        .arg("-C")
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
 
 #[test]

@@ -230,7 +230,7 @@ pub fn unpack_tarball(
     let tar_error = |source| Error::TarballEntry {
         name: package.name.clone(),
         version: package.version.clone(),
-        source,
+        source: Box::new(source),
     };
     let mut reader = Reader::new(flate2::read::GzDecoder::new(bytes));
     for item in reader.entries().map_err(tar_error)? {

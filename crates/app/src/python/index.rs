@@ -114,7 +114,6 @@ impl Index {
     pub fn download(&self, requirement: &Requirement, file: &IndexFile) -> Result<(Vec<u8>, Sha256)> {
         let mismatch = |actual: Sha256| Error::HashMismatch {
             name: requirement.name.clone(),
-            version: requirement.version.clone(),
             file_name: file.filename.clone(),
             expected: requirement.hashes.clone(),
             actual,

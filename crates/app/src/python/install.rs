@@ -274,10 +274,8 @@ fn check_wheel_file(text: &str, target: &Target) -> std::result::Result<(), Stri
     for line in text.lines() {
         if let Some((key, value)) = line.split_once(':') {
             match key.trim() {
-                "Wheel-Version" => {
-                    if !value.trim().starts_with("1.") {
-                        return Err(format!("`Wheel-Version: {}` is not version 1", value.trim()));
-                    }
+                "Wheel-Version" if !value.trim().starts_with("1.") => {
+                    return Err(format!("`Wheel-Version: {}` is not version 1", value.trim()));
                 }
                 "Tag" => tags.push(value.trim().to_owned()),
                 _ => {}
@@ -338,7 +336,9 @@ fn csv_split(line: &str) -> Vec<String> {
         match (c, quoted) {
             ('"', true) if chars.peek() == Some(&'"') => {
                 chars.next();
-                fields.last_mut().map(|f| f.push('"'));
+                if let Some(f) = fields.last_mut() {
+                    f.push('"');
+                }
             }
             ('"', _) => quoted = !quoted,
             (',', false) => fields.push(String::new()),
