@@ -1,7 +1,7 @@
 //! Facts about one installed application package, for the SBOM.
 
 use buckle_digest::Sha256;
-use std::fmt::Write;
+use buckle_sbom::package_url;
 
 /// Where a package comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -45,32 +45,16 @@ impl AppPackage {
         match self.ecosystem {
             Ecosystem::Python => {
                 let name = self.name.to_ascii_lowercase().replace('_', "-");
-                format!("pkg:pypi/{}@{}", encode(&name), encode(&self.version))
+                package_url("pypi", None, &name, &self.version, &[])
             }
             Ecosystem::Npm => match self.name.split_once('/') {
-                Some((scope, name)) if scope.starts_with('@') => format!(
-                    "pkg:npm/{}/{}@{}",
-                    encode(scope),
-                    encode(name),
-                    encode(&self.version)
-                ),
-                _ => format!("pkg:npm/{}@{}", encode(&self.name), encode(&self.version)),
+                Some((scope, name)) if scope.starts_with('@') => {
+                    package_url("npm", Some(scope), name, &self.version, &[])
+                }
+                _ => package_url("npm", None, &self.name, &self.version, &[]),
             },
         }
     }
-}
-
-/// Percent-encodes a purl component (ASCII letters, digits and `.-_~` are kept).
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b".-_~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -68,3 +68,4 @@ pub use license::{LicenseExpression, LicenseInfo};
 pub use model::{
     attach_debs, DebOrigin, FileFacts, ImageSubject, OsRelease, PackageFacts, PackageKey, SbomInput, Sha1,
 };
+pub use purl::build as package_url;

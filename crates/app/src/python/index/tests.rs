@@ -130,6 +130,17 @@ fn fixture(served: impl Fn(&[u8]) -> Vec<u8>, declared: impl Fn(&[u8], &[u8]) ->
     }
 }
 
+impl Fixture {
+    /// Installs `hello-app` locked to the hash of the good wheel.
+    fn install_locked(&self) -> Result<PythonInstall> {
+        self.index.install(
+            &requirements(Sha256::of(&self.good)),
+            &t("3.13/amd64"),
+            &InstallOptions::default(),
+        )
+    }
+}
+
 fn requirements(hash: Sha256) -> Requirements {
     Requirements::parse(&format!("hello-app==0.1.0 --hash=sha256:{}\n", hash.hex())).unwrap()
 }
@@ -170,14 +181,7 @@ fn tampered_wheel_served_under_the_locked_hash_is_refused() {
         },
         |good, _| Some(Sha256::of(good)),
     );
-    let err = f
-        .index
-        .install(
-            &requirements(Sha256::of(&f.good)),
-            &t("3.13/amd64"),
-            &InstallOptions::default(),
-        )
-        .unwrap_err();
+    let err = f.install_locked().unwrap_err();
     let text = err.to_string();
     assert!(text.starts_with("`hello_app-0.1.0-py3-none-any.whl` of `hello-app` does not match the requirements file: expected one of "), "{text}");
     assert!(text.contains(&Sha256::of(&f.good).hex()), "{text}");
@@ -194,14 +198,7 @@ fn tampered_wheel_declared_with_its_own_hash_is_refused() {
         |good| [good, b"x".as_slice()].concat(),
         |_, served| Some(Sha256::of(served)),
     );
-    let err = f
-        .index
-        .install(
-            &requirements(Sha256::of(&f.good)),
-            &t("3.13/amd64"),
-            &InstallOptions::default(),
-        )
-        .unwrap_err();
+    let err = f.install_locked().unwrap_err();
     let Error::HashMismatch { actual, .. } = &err else {
         panic!("{err}")
     };
@@ -211,14 +208,7 @@ fn tampered_wheel_declared_with_its_own_hash_is_refused() {
 #[test]
 fn tampered_wheel_from_an_index_without_hashes_is_refused() {
     let f = fixture(|good| [good, b"y".as_slice()].concat(), |_, _| None);
-    let err = f
-        .index
-        .install(
-            &requirements(Sha256::of(&f.good)),
-            &t("3.13/amd64"),
-            &InstallOptions::default(),
-        )
-        .unwrap_err();
+    let err = f.install_locked().unwrap_err();
     assert!(matches!(err, Error::HashMismatch { .. }), "{err}");
     let ok = fixture(|good| good.to_vec(), |_, _| None);
     ok.index
