@@ -137,6 +137,9 @@ impl PackageLock {
                 path: path.clone(),
                 problem,
             };
+            if buckle_oci::RelPath::new(&path).is_err() {
+                return Err(bad("the path leaves the application's directory".to_owned()));
+            }
             let folder_name = path
                 .rsplit_once("node_modules/")
                 .map(|(_, name)| name.to_owned())

@@ -307,3 +307,43 @@ fn tarballs_come_from_a_loopback_registry_and_urls_are_built_when_not_resolved()
     );
     assert_eq!(out.packages[0].sha256, Sha256::of(&bytes));
 }
+
+#[test]
+fn tarball_entry_escaping_the_package_is_rejected() {
+    let mut header = tar::Header::new_gnu();
+    let name = b"package/../../../etc/passwd";
+    header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name);
+    header.set_size(5);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_cksum();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
+    builder.append(&header, b"evil\n".as_slice()).unwrap();
+    let bytes = builder.into_inner().unwrap().finish().unwrap();
+    let mut r = Registry::new();
+    r.entries.push(format!(
+        "\"node_modules/evil\": {{\"version\": \"1.0.0\", \"resolved\": \"http://registry/e.tgz\", \"integrity\": \"{}\"}}",
+        sri(&bytes)
+    ));
+    r.tarballs.insert("http://registry/e.tgz".into(), bytes);
+    let err = r.install(&options()).unwrap_err();
+    assert!(matches!(err, Error::TarballEntry { .. }), "{err}");
+    assert_eq!(err.to_string(), "the tarball of `evil` 1.0.0 cannot be unpacked");
+    let cause = std::error::Error::source(&err).unwrap().to_string();
+    assert!(cause.contains("../../../etc/passwd"), "{cause}");
+}
+
+#[test]
+fn lockfile_path_escaping_the_application_is_rejected() {
+    let err = PackageLock::parse(
+        r#"{"lockfileVersion": 3, "packages": {"node_modules/../../usr/bin": {"version": "1.0.0"}}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "package-lock.json: `node_modules/../../usr/bin`: the path leaves the application's directory"
+    );
+}
