@@ -264,6 +264,9 @@ impl Error {
                 "if the package ships prebuilt binaries for the target, allow it with `--allow-prebuilt <name>`; otherwise choose a pure-JavaScript alternative".into()
             }
             Error::Marker { .. } => "compile the requirements for the image's platform (Linux, its Python version and architecture)".into(),
+            Error::IndexPage { .. } => {
+                "buckle reads PEP 691 JSON project pages (`Accept: application/vnd.pypi.simple.v1+json`); use an index URL that serves them".into()
+            }
             Error::Http(e) => return e.hint(),
             Error::Cache(e) => return e.hint(),
             _ => return None,

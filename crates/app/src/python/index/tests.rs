@@ -234,3 +234,27 @@ fn a_project_missing_from_the_index_is_named() {
         format!("`nothere` is not on the index `{}/simple`", f.server.url())
     );
 }
+
+#[test]
+fn an_index_without_pep_691_json_is_named() {
+    let server = Server::start(BTreeMap::from([(
+        "/simple/flask/".to_owned(),
+        b"<!DOCTYPE html><html><body><a href=\"f.whl\">f.whl</a></body></html>".to_vec(),
+    )]));
+    let cache = tempfile::tempdir().unwrap();
+    let index = Index::new(
+        Client::new(),
+        &format!("{}/simple", server.url()),
+        Cache::new(cache.path()),
+    );
+    let err = index.files(&ProjectName::new("Flask")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}/simple/flask/` is not a PEP 691 JSON project page",
+            server.url()
+        )
+    );
+    let requests = server.requests();
+    assert_eq!(requests[0].path, "/simple/flask/");
+}
