@@ -46,11 +46,3 @@ pub mod python;
 pub use error::{Error, Result};
 pub use package::{AppPackage, Ecosystem};
 pub use tree::{AppNode, AppTree, NodeKind};
-
-/// The public Python package index (PEP 691 JSON simple API), used when neither the
-/// spec nor `PIP_INDEX_URL` names another one.
-pub const DEFAULT_PYTHON_INDEX: &str = "https://pypi.org/simple";
-
-/// The public npm registry, used for packages whose lockfile entry has no `resolved`
-/// URL (npm's `omit-lockfile-registry-resolved`).
-pub const DEFAULT_NPM_REGISTRY: &str = "https://registry.npmjs.org";

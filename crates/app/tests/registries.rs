@@ -1,8 +1,8 @@
 //! Against the real package registries: a small hashed requirements set resolved and
-//! installed from the Python index (`PIP_INDEX_URL`, else the public default), then
-//! imported and run with the host's Debian python3; a small package-lock.json installed
-//! from the npm registry (`NPM_CONFIG_REGISTRY`, else the public default), then run
-//! with node. Behind the `registries` feature.
+//! installed from the Python index pip uses (`PIP_INDEX_URL`, else pip's configuration,
+//! else pip's own default), then imported and run with the host's Debian python3; a small
+//! package-lock.json installed from the registry npm uses (`npm config get registry`),
+//! then run with node. Behind the `registries` feature.
 #![cfg(feature = "registries")]
 #![allow(clippy::unwrap_used)] // test fixtures outside #[test] functions: a panic is the failure report
 
@@ -80,8 +80,7 @@ fn write_tree(tree: &AppTree, dir: &Path) {
 
 #[test]
 fn flask_from_the_python_index_installs_and_imports_with_debian_python() {
-    let index_url =
-        std::env::var("PIP_INDEX_URL").unwrap_or_else(|_| buckle_app::DEFAULT_PYTHON_INDEX.to_owned());
+    let index_url = pip_index();
     let cache = tempfile::tempdir().unwrap();
     let index = Index::new(client(), &index_url, Cache::new(cache.path()));
     let requirements = Requirements::parse(REQUIREMENTS).unwrap();
@@ -165,10 +164,7 @@ const PACKAGE_LOCK: &str = r#"{
 #[test]
 fn small_lockfile_from_the_npm_registry_installs_and_runs_with_node() {
     let lock = PackageLock::parse(PACKAGE_LOCK).unwrap();
-    let mut options = NodeOptions::new(RelPath::new("app").unwrap(), host_machine());
-    if let Ok(registry) = std::env::var("NPM_CONFIG_REGISTRY") {
-        options.registry = registry;
-    }
+    let options = NodeOptions::new(RelPath::new("app").unwrap(), host_machine(), npm_registry());
     let out = Registry::new(client()).install(&lock, &options).unwrap();
     let purls: Vec<String> = out.packages.iter().map(|p| p.purl()).collect();
     assert_eq!(
@@ -207,4 +203,34 @@ fn small_lockfile_from_the_npm_registry_installs_and_runs_with_node() {
 /// The host's CA store, as the CLI uses (a proxy with its own CA works too).
 fn client() -> Client {
     Client::builder().tls_roots(TlsRoots::system()).build()
+}
+
+/// The index pip would use: `PIP_INDEX_URL`, else pip's configured `index-url`, else
+/// pip's built-in default (asked from pip, so that no host is written here).
+fn pip_index() -> String {
+    if let Ok(url) = std::env::var("PIP_INDEX_URL") {
+        return url;
+    }
+    let configured = output("python3", &["-m", "pip", "config", "get", "global.index-url"]);
+    configured.unwrap_or_else(|| {
+        output(
+            "python3",
+            &[
+                "-c",
+                "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
+            ],
+        )
+        .expect("pip is installed")
+    })
+}
+
+/// The registry npm would use.
+fn npm_registry() -> String {
+    output("npm", &["config", "get", "registry"]).expect("npm is installed")
+}
+
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && !text.is_empty()).then_some(text)
 }

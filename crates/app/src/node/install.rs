@@ -41,13 +41,15 @@ pub struct NodeOptions {
 }
 
 impl NodeOptions {
-    /// Options for `machine`, installing under `app_dir`, with the public registry.
-    pub fn new(app_dir: RelPath, machine: Machine) -> Self {
+    /// Options for `machine`, installing under `app_dir`, with `registry` for entries
+    /// without a `resolved` URL (the caller takes it from npm's configuration: buckle
+    /// names no registry of its own).
+    pub fn new(app_dir: RelPath, machine: Machine, registry: impl Into<String>) -> Self {
         NodeOptions {
             app_dir,
             machine,
             allow_prebuilt: BTreeSet::new(),
-            registry: crate::DEFAULT_NPM_REGISTRY.to_owned(),
+            registry: registry.into(),
         }
     }
 }

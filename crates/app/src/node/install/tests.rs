@@ -80,7 +80,7 @@ impl Registry {
 }
 
 fn options() -> NodeOptions {
-    NodeOptions::new(RelPath::new("app").unwrap(), Machine::Amd64)
+    NodeOptions::new(RelPath::new("app").unwrap(), Machine::Amd64, "http://registry")
 }
 
 fn small_app() -> Registry {
@@ -180,7 +180,7 @@ fn packages_land_at_the_lockfile_paths_without_dev_or_foreign_optionals() {
 }
 
 fn options_for(machine: Machine) -> NodeOptions {
-    NodeOptions::new(RelPath::new("app").unwrap(), machine)
+    NodeOptions::new(RelPath::new("app").unwrap(), machine, "http://registry")
 }
 
 #[test]
