@@ -70,3 +70,4 @@ pub use model::{
     attach_debs, DebOrigin, FileFacts, ImageSubject, OsRelease, PackageFacts, PackageKey, SbomInput, Sha1,
     UpstreamFacts,
 };
+pub use purl::build as package_url;

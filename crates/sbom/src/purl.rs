@@ -24,8 +24,9 @@ pub(crate) fn encode(text: &str) -> String {
     out
 }
 
-/// `pkg:<type>/<namespace>/<name>@<version>?<qualifiers>` with every part encoded.
-pub(crate) fn build(
+/// `pkg:<type>/<namespace>/<name>@<version>?<qualifiers>` with every part encoded
+/// (qualifiers sorted by key, empty values dropped).
+pub fn build(
     kind: &str,
     namespace: Option<&str>,
     name: &str,
