@@ -54,7 +54,7 @@ mod referrers;
 mod reporter;
 mod transfer;
 
-pub use auth::{Challenge, CredentialStore, Credentials};
+pub use auth::{token_from_answer, Challenge, CredentialStore, Credentials};
 pub use cache::pull_cached;
 pub use client::{Options, Registry};
 pub use error::{Error, Result};
