@@ -11,11 +11,17 @@ const LIMITS: Limits = Limits {
 };
 
 fuzz_target!(|bytes: &[u8]| {
-    let Ok(deb) = read_deb("fuzz.deb", bytes, &LIMITS) else { return };
+    let Ok(deb) = read_deb("fuzz.deb", bytes, &LIMITS) else {
+        return;
+    };
     let mut total = 0;
     for file in &deb.files {
         if let FileKind::File(content) = &file.kind {
-            assert!(content.size() <= LIMITS.max_entry_size, "{} exceeds the entry cap", file.path);
+            assert!(
+                content.size() <= LIMITS.max_entry_size,
+                "{} exceeds the entry cap",
+                file.path
+            );
             total += content.size();
         }
     }

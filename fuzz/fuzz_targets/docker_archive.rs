@@ -17,9 +17,13 @@ fuzz_target!(|bytes: &[u8]| {
     let path = archive_path();
     std::fs::write(path, bytes).expect("the temporary archive is written");
     let (path, selector) = parse_image_arg(&path.to_string_lossy());
-    let Ok(image) = open_image(&path, &selector) else { return };
+    let Ok(image) = open_image(&path, &selector) else {
+        return;
+    };
     for index in 0..image.layers().len() {
-        let Ok(layer) = image.open_layer(index) else { continue };
+        let Ok(layer) = image.open_layer(index) else {
+            continue;
+        };
         let mut tar = buckle_oci::tar::Reader::new(layer.take(16 << 20)).max_entry_size(1 << 20);
         let Ok(entries) = tar.entries() else { continue };
         for entry in entries {

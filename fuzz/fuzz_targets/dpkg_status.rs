@@ -31,19 +31,36 @@ fuzz_target!(|bytes: &[u8]| {
         image.insert(format!("/usr/share/doc/{name}/copyright"), copyright.to_vec());
         image.insert(format!("/var/lib/dpkg/info/{name}.list"), list.to_vec());
     }
-    for path in String::from_utf8_lossy(list).lines().filter(|p| p.starts_with('/')) {
+    for path in String::from_utf8_lossy(list)
+        .lines()
+        .filter(|p| p.starts_with('/'))
+    {
         image.entry(path.to_owned()).or_default();
     }
     for detail in [Detail::Packages, Detail::Owners, Detail::Files] {
-        let Ok(found) = collect(&image, detail) else { return };
+        let Ok(found) = collect(&image, detail) else {
+            return;
+        };
         for package in &found.packages {
             let name = package.name.as_str();
             assert!(text.contains(name), "package {name} is not in the status file");
             let purl = package.purl(&found.os_release);
             let back = deb_purl(&purl).unwrap_or_else(|e| panic!("{purl}: {e}"));
             assert_eq!(
-                (&back.name, &back.version, &back.arch, &back.source, &back.source_version),
-                (&package.name, &package.version, &package.arch, &package.source, &package.source_version),
+                (
+                    &back.name,
+                    &back.version,
+                    &back.arch,
+                    &back.source,
+                    &back.source_version
+                ),
+                (
+                    &package.name,
+                    &package.version,
+                    &package.arch,
+                    &package.source,
+                    &package.source_version
+                ),
                 "{purl}"
             );
         }

@@ -13,7 +13,10 @@ fuzz_target!(|bytes: &[u8]| {
     for entry in entries {
         let Ok((entry, mut content)) = entry else { break };
         let path = entry.path.as_str();
-        assert!(!path.starts_with('/') && !path.split('/').any(|c| c == ".."), "path {path:?}");
+        assert!(
+            !path.starts_with('/') && !path.split('/').any(|c| c == ".."),
+            "path {path:?}"
+        );
         let mut sink = Vec::new();
         if content.read_to_end(&mut sink).is_ok() {
             if let EntryKind::File { .. } = entry.kind {

@@ -17,7 +17,13 @@ fuzz_target!(|text: &str| {
         assert_eq!(again, relation, "printed as {printed:?}");
         if let Some(constraint) = &relation.constraint {
             assert!(
-                constraint.allows(&constraint.version) == matches!(constraint.op, buckle_debian::relation::Op::LessOrEqual | buckle_debian::relation::Op::Equal | buckle_debian::relation::Op::GreaterOrEqual),
+                constraint.allows(&constraint.version)
+                    == matches!(
+                        constraint.op,
+                        buckle_debian::relation::Op::LessOrEqual
+                            | buckle_debian::relation::Op::Equal
+                            | buckle_debian::relation::Op::GreaterOrEqual
+                    ),
                 "{relation}: the constraint's own version"
             );
         }

@@ -77,7 +77,9 @@ pub fn deb_purl(purl: &str) -> Result<DebPurl> {
     let mut distro = None;
     let (mut source, mut source_version) = (name.clone(), version.clone());
     for pair in qualifiers.split('&') {
-        let Some((key, value)) = pair.split_once('=') else { continue };
+        let Some((key, value)) = pair.split_once('=') else {
+            continue;
+        };
         let value = decode(value).map_err(bad)?;
         match key {
             "arch" => arch = value,
@@ -95,7 +97,9 @@ pub fn deb_purl(purl: &str) -> Result<DebPurl> {
         version: version.parse().map_err(|e| field("version", e))?,
         arch: arch.parse().map_err(|e| field("`arch`", e))?,
         source: source.parse().map_err(|e| field("`upstream` package", e))?,
-        source_version: source_version.parse().map_err(|e| field("`upstream` version", e))?,
+        source_version: source_version
+            .parse()
+            .map_err(|e| field("`upstream` version", e))?,
         distro,
         purl: purl.to_owned(),
     })
@@ -135,7 +139,8 @@ mod tests {
         assert_eq!(p.source.as_str(), "python3.11");
         assert_eq!(p.source_version, p.version);
         assert_eq!(p.distro.as_deref(), Some("debian-12"));
-        let p = deb_purl("pkg:deb/debian/vim-tiny@2%3A9.1.1230-2?arch=arm64&upstream=vim%409.1.1230-2").unwrap();
+        let p =
+            deb_purl("pkg:deb/debian/vim-tiny@2%3A9.1.1230-2?arch=arm64&upstream=vim%409.1.1230-2").unwrap();
         assert_eq!((p.version.epoch(), p.arch.as_str()), (2, "arm64"));
         assert_eq!(p.source_version.to_string(), "9.1.1230-2");
     }

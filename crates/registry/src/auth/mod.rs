@@ -28,8 +28,7 @@ struct TokenAnswer {
 /// The bearer token in a token service's answer (its `token`, else its `access_token`);
 /// the error says what the answer lacks ("sent no token JSON: ..." or "sent no `token`").
 pub fn token_from_answer(body: &[u8]) -> std::result::Result<String, String> {
-    let answer: TokenAnswer =
-        serde_json::from_slice(body).map_err(|e| format!("sent no token JSON: {e}"))?;
+    let answer: TokenAnswer = serde_json::from_slice(body).map_err(|e| format!("sent no token JSON: {e}"))?;
     answer
         .token
         .or(answer.access_token)
@@ -250,9 +249,18 @@ mod tests {
 
     #[test]
     fn a_token_answer_gives_its_token_else_its_access_token_and_says_what_it_lacks() {
-        assert_eq!(token_from_answer(br#"{"token":"t","access_token":"a"}"#), Ok("t".to_owned()));
-        assert_eq!(token_from_answer(br#"{"access_token":"a","expires_in":60}"#), Ok("a".to_owned()));
-        assert_eq!(token_from_answer(br#"{"token":""}"#), Err("sent no `token`".to_owned()));
+        assert_eq!(
+            token_from_answer(br#"{"token":"t","access_token":"a"}"#),
+            Ok("t".to_owned())
+        );
+        assert_eq!(
+            token_from_answer(br#"{"access_token":"a","expires_in":60}"#),
+            Ok("a".to_owned())
+        );
+        assert_eq!(
+            token_from_answer(br#"{"token":""}"#),
+            Err("sent no `token`".to_owned())
+        );
         let not_json = token_from_answer(b"<html>").unwrap_err();
         assert!(not_json.starts_with("sent no token JSON: "), "{not_json}");
     }
