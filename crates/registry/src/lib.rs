@@ -56,7 +56,7 @@ mod reporter;
 mod tags;
 mod transfer;
 
-pub use auth::{Challenge, CredentialStore, Credentials};
+pub use auth::{token_from_answer, Challenge, CredentialStore, Credentials};
 pub use cache::pull_cached;
 pub use client::{Options, Registry};
 pub use error::{Error, Result};

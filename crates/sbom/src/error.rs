@@ -88,6 +88,23 @@ pub enum Error {
         /// The name given.
         found: String,
     },
+    /// A document given as an SBOM that is not valid JSON.
+    #[error("the SBOM cannot be read: {problem}")]
+    SbomRead {
+        /// What is wrong.
+        problem: String,
+    },
+    /// A JSON document that is neither CycloneDX (`bomFormat`) nor SPDX (`spdxVersion`).
+    #[error("the document is neither a CycloneDX nor an SPDX JSON document")]
+    NotAnSbom,
+    /// A `pkg:deb/…` package URL that does not name a Debian package.
+    #[error("cannot read the package URL `{purl}`: {problem}")]
+    Purl {
+        /// The package URL.
+        purl: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// A document could not be serialized (a bug: every value here is plain data).
     #[error("internal error: cannot serialize the SBOM document")]
     Internal {
@@ -107,6 +124,10 @@ impl Error {
             ),
             Error::DuplicatePackage(_) => Some(
                 "the image's dpkg database describes one package twice; fix or remove the stale entry".into(),
+            ),
+            Error::NotAnSbom => Some(
+                "scan takes an image (OCI layout or docker archive), an SBOM in SPDX or CycloneDX JSON, or a dpkg status file"
+                    .into(),
             ),
             _ => None,
         }

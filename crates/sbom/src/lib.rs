@@ -61,6 +61,7 @@ mod json;
 mod license;
 mod model;
 mod purl;
+pub mod read;
 pub mod spdx;
 
 pub use error::{Duplicate, Error, ReadError, Result};

@@ -463,93 +463,30 @@ fn status_file(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Target> {
     })
 }
 
-/// Debian packages from an SBOM: their `pkg:deb/…` package URLs (CycloneDX
-/// `components[].purl`, SPDX `packages[].externalRefs[]` of type `purl`).
+/// Debian packages from an SBOM (their `pkg:deb/…` package URLs).
 fn sbom_file(path: &Path, bytes: &[u8]) -> anyhow::Result<Target> {
-    let doc: serde_json::Value =
-        serde_json::from_slice(bytes).with_context(|| format!("`{}` is not valid JSON", path.display()))?;
-    let purls: Vec<&str> = if doc.get("bomFormat").is_some() {
-        doc["components"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["purl"].as_str())
-            .collect()
-    } else if doc.get("spdxVersion").is_some() {
-        doc["packages"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|p| p["externalRefs"].as_array().into_iter().flatten())
-            .filter(|r| r["referenceType"] == "purl")
-            .filter_map(|r| r["referenceLocator"].as_str())
-            .collect()
-    } else {
-        anyhow::bail!(UserError::with_hint(
-            format!("`{}` is neither a CycloneDX nor an SPDX JSON document", path.display()),
-            "scan takes an image (OCI layout or docker archive), an SBOM in SPDX or CycloneDX JSON, or a dpkg status file"
-        ));
-    };
+    let packages = buckle_sbom::read::deb_packages(bytes)
+        .with_context(|| format!("cannot read `{}` as an SBOM", path.display()))?;
     let mut os_release = OsRelease::default();
     let mut installed = Vec::new();
-    for purl in purls.into_iter().filter(|p| p.starts_with("pkg:deb/")) {
-        let package = deb_purl(purl)
-            .with_context(|| format!("`{}`: cannot read the package URL `{purl}`", path.display()))?;
-        if let Some(distro) = package.1 {
+    for package in packages {
+        if let Some(distro) = &package.distro {
             os_release.version_id = distro.rsplit('-').next().map(str::to_owned);
         }
-        installed.push(package.0);
+        installed.push(Installed {
+            name: package.name,
+            version: package.version,
+            arch: package.arch,
+            source: package.source,
+            source_version: package.source_version,
+            purl: Some(package.purl),
+        });
     }
     Ok(Target {
         installed,
         os_release,
         files: Files::NotListed("an SBOM's package list does not say which files are in the image"),
     })
-}
-
-/// `pkg:deb/debian/<name>@<version>?arch=…&distro=debian-12&upstream=<source>[@<version>]`
-/// (the purl spec's deb type) -> the package, and the distro qualifier.
-fn deb_purl(purl: &str) -> anyhow::Result<(Installed, Option<String>)> {
-    let decode = |s: &str| {
-        s.replace("%2B", "+")
-            .replace("%2b", "+")
-            .replace("%3A", ":")
-            .replace("%3a", ":")
-            .replace("%40", "@")
-    };
-    let rest = purl.strip_prefix("pkg:deb/").unwrap_or(purl);
-    let (path, qualifiers) = rest.split_once('?').unwrap_or((rest, ""));
-    let name_version = path.rsplit('/').next().unwrap_or_default();
-    let (name, version) = name_version.split_once('@').context("no version")?;
-    let version = decode(version);
-    let mut arch = "amd64".to_owned();
-    let mut distro = None;
-    let (mut source, mut source_version) = (name.to_owned(), version.clone());
-    for pair in qualifiers.split('&') {
-        match pair.split_once('=') {
-            Some(("arch", value)) => arch = value.to_owned(),
-            Some(("distro", value)) => distro = Some(value.to_owned()),
-            Some(("upstream", value)) => {
-                let value = decode(value);
-                match value.split_once('@') {
-                    Some((s, v)) => (source, source_version) = (s.to_owned(), v.to_owned()),
-                    None => source = value,
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok((
-        Installed {
-            name: name.parse()?,
-            version: version.parse()?,
-            arch: arch.parse()?,
-            source: source.parse()?,
-            source_version: source_version.parse()?,
-            purl: Some(purl.to_owned()),
-        },
-        distro,
-    ))
 }
 
 /// The release to match in: `--release`, else the image's os-release.

@@ -21,7 +21,7 @@ pub enum Challenge {
 
 impl Challenge {
     /// Parses the first challenge in a `WWW-Authenticate` value; `None` for a scheme
-    /// buckle does not speak, or a bearer challenge without a realm.
+    /// buckle does not speak, or a bearer challenge without a realm (or an empty one).
     pub fn parse(header: &str) -> Option<Challenge> {
         let header = header.trim();
         let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
@@ -33,7 +33,7 @@ impl Challenge {
             return None;
         }
         Some(Challenge::Bearer {
-            realm: params.get("realm")?.clone(),
+            realm: params.get("realm").filter(|realm| !realm.is_empty())?.clone(),
             service: params.get("service").cloned(),
             scope: params.get("scope").cloned(),
         })
@@ -72,6 +72,14 @@ fn parse_params(text: &str) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bearer_challenge_with_an_empty_realm_has_no_realm() {
+        // The invariant of the registry_challenge fuzz target (docs/SECURITY.md); before,
+        // the token request went to `?service=…`, a URL without a host.
+        assert_eq!(Challenge::parse(r#"Bearer realm="",service="r""#), None);
+        assert_eq!(Challenge::parse("Bearer realm= ,service=r"), None);
+    }
 
     #[test]
     fn bearer_challenge_with_quoted_commas_parses() {

@@ -25,6 +25,17 @@ struct TokenAnswer {
     access_token: Option<String>,
 }
 
+/// The bearer token in a token service's answer (its `token`, else its `access_token`);
+/// the error says what the answer lacks ("sent no token JSON: ..." or "sent no `token`").
+pub fn token_from_answer(body: &[u8]) -> std::result::Result<String, String> {
+    let answer: TokenAnswer = serde_json::from_slice(body).map_err(|e| format!("sent no token JSON: {e}"))?;
+    answer
+        .token
+        .or(answer.access_token)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| "sent no `token`".to_owned())
+}
+
 /// What one registry needs for authentication: its credentials, the challenge it
 /// sent, and the tokens already obtained (per set of scopes).
 pub(crate) struct Auth {
@@ -182,19 +193,10 @@ impl Auth {
                 })
             }
         }
-        let answer: TokenAnswer =
-            serde_json::from_slice(&response.into_bytes(MAX_TOKEN_ANSWER)?).map_err(|e| Error::Auth {
-                registry: self.registry.clone(),
-                reason: format!("the token service `{realm}` sent no token JSON: {e}"),
-            })?;
-        answer
-            .token
-            .or(answer.access_token)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::Auth {
-                registry: self.registry.clone(),
-                reason: format!("the token service `{realm}` sent no `token`"),
-            })
+        token_from_answer(&response.into_bytes(MAX_TOKEN_ANSWER)?).map_err(|problem| Error::Auth {
+            registry: self.registry.clone(),
+            reason: format!("the token service `{realm}` {problem}"),
+        })
     }
 
     fn auth_required(&self) -> Error {
@@ -243,5 +245,23 @@ mod tests {
             encode_query(&[("service", "r.example"), ("scope", "repository:a/b:pull,push")]),
             "service=r.example&scope=repository%3Aa%2Fb%3Apull%2Cpush"
         );
+    }
+
+    #[test]
+    fn a_token_answer_gives_its_token_else_its_access_token_and_says_what_it_lacks() {
+        assert_eq!(
+            token_from_answer(br#"{"token":"t","access_token":"a"}"#),
+            Ok("t".to_owned())
+        );
+        assert_eq!(
+            token_from_answer(br#"{"access_token":"a","expires_in":60}"#),
+            Ok("a".to_owned())
+        );
+        assert_eq!(
+            token_from_answer(br#"{"token":""}"#),
+            Err("sent no `token`".to_owned())
+        );
+        let not_json = token_from_answer(b"<html>").unwrap_err();
+        assert!(not_json.starts_with("sent no token JSON: "), "{not_json}");
     }
 }

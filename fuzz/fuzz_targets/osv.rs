@@ -1,0 +1,7 @@
+//! OSV records (`buckle_vuln::osv::parse`): no panic.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|bytes: &[u8]| {
+    let _ = buckle_vuln::osv::parse("fuzz", bytes);
+});
