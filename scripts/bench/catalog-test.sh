@@ -14,6 +14,7 @@ if [ $# -gt 0 ]; then SPECS=("$@"); else SPECS=(catalog/*.toml); fi
 names=(); for spec in "${SPECS[@]}"; do names+=("catalog/$(basename "$spec")"); done
 
 # The programs the static and cc tests run, and the TLS files the Node test uses.
+# Service tests (valkey, redis, memcached, httpd) listen on their spec's port.
 cat > hello.c <<'C'
 #include <stdio.h>
 int main(void) { puts("hello from a static binary"); }
@@ -33,6 +34,10 @@ printf 'subjectAltName=IP:127.0.0.1\n' > smoke/ext
 openssl x509 -req -in smoke/server.csr -CA smoke/ca.pem -CAkey smoke/ca-key.pem -CAcreateserial -days 2 \
   -extfile smoke/ext -out smoke/server.pem 2>/dev/null
 chmod 0644 smoke/*
+# The application the python-3.11 test runs from a read-only /app.
+mkdir app
+printf 'TEXT = "imported from a read-only /app"\n' > app/greeting.py
+printf 'import platform, ssl, sqlite3, json, zlib\nimport greeting\nprint(greeting.TEXT, "by Python", platform.python_version(), ssl.OPENSSL_VERSION)\n' > app/main.py
 
 for variant in runtime dev; do "$BUCKLE" -q build --variant "$variant" "${names[@]}"; done
 start=$(date +%s.%N)
@@ -45,7 +50,8 @@ for spec in "${names[@]}"; do
       case $name in
         static) mount=(--mount "$PWD/hello-static-$arch:/hello") ;;
         cc) mount=(--mount "$PWD/hello-cc-$arch:/hello") ;;
-        *) grep -q '/smoke/' "$spec" && mount=(--mount "$PWD/smoke:/smoke") ;;
+        *) if grep -q '/smoke/' "$spec"; then mount=(--mount "$PWD/smoke:/smoke"); fi
+           if grep -q '/app/' "$spec"; then mount=(--mount "$PWD/app:/app"); fi ;;
       esac
       t0=$(date +%s.%N)
       "$BUCKLE" -q test "$spec" --variant "$variant" --arch "$arch" "${mount[@]}" >/dev/null

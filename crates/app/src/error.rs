@@ -221,6 +221,35 @@ pub enum Error {
         #[source]
         source: Box<buckle_oci::Error>,
     },
+    /// A project file that cannot be read.
+    #[error("cannot read `{}`", path.display())]
+    ProjectRead {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A project file that cannot go into the image.
+    #[error("`{}` cannot go into the image: {problem}", path.display())]
+    ProjectFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        problem: String,
+    },
+    /// `buckle init app` cannot read the project.
+    #[error("{problem}")]
+    Init {
+        /// What is wrong.
+        problem: String,
+    },
+    /// The base image cannot be extended.
+    #[error("the base image cannot be extended: {problem}")]
+    BaseImage {
+        /// Why.
+        problem: String,
+    },
     /// An HTTP failure.
     #[error(transparent)]
     Http(#[from] buckle_http::Error),
@@ -261,12 +290,13 @@ impl Error {
                 "the file served is not the one locked: check the index or registry, or regenerate the lockfile if the change is expected".into()
             }
             Error::InstallScript { .. } => {
-                "if the package ships prebuilt binaries for the target, allow it with `--allow-prebuilt <name>`; otherwise choose a pure-JavaScript alternative".into()
+                "if the package ships prebuilt binaries for the target, list it in the app spec's `node = { allow-prebuilt = [...] }` (--allow-prebuilt); otherwise choose a pure-JavaScript alternative".into()
             }
             Error::Marker { .. } => "compile the requirements for the image's platform (Linux, its Python version and architecture)".into(),
             Error::IndexPage { .. } => {
                 "buckle reads PEP 691 JSON project pages (`Accept: application/vnd.pypi.simple.v1+json`); use an index URL that serves them".into()
             }
+            Error::ProjectFile { .. } => "leave it out with a line in `.buckleignore` (Docker's .dockerignore rules)".into(),
             Error::Http(e) => return e.hint(),
             Error::Cache(e) => return e.hint(),
             _ => return None,

@@ -36,13 +36,24 @@
 //! ```
 #![deny(missing_docs)]
 
+mod assemble;
 mod error;
+mod ignore;
+mod image;
+pub mod init;
 mod package;
+mod project;
 mod tree;
 
 pub mod node;
 pub mod python;
 
+pub use assemble::{app_facts, app_layers};
 pub use error::{Error, Result};
+pub use ignore::IgnoreRules;
+pub use image::{extend_image, AppLayer, ExtendedImage, RunConfig, WrittenLayer, APP_USER};
 pub use package::{AppPackage, Ecosystem};
+pub use project::{
+    project_tree, read_ignore_rules, FileMapping, IGNORE_FILES, READ_ONLY_EXEC, READ_ONLY_FILE,
+};
 pub use tree::{AppNode, AppTree, NodeKind};

@@ -177,15 +177,8 @@ impl AppTree {
         Ok(())
     }
 
-    /// Writes the tree as one deterministic layer (every entry root-owned, mtime
-    /// `source_date_epoch`) into `out`; returns the layer's digests.
-    pub fn write_layer<W: Write>(
-        &self,
-        out: W,
-        compression: Compression,
-        source_date_epoch: u64,
-    ) -> Result<(LayerDigests, W)> {
-        let mut writer = LayerWriter::new(out, compression, source_date_epoch)?;
+    /// Appends every node, in path order, to a layer being written.
+    pub fn append_all<W: Write>(&self, writer: &mut LayerWriter<W>) -> Result<()> {
         for (path, node) in &self.nodes {
             match &node.kind {
                 NodeKind::Directory => {
@@ -200,6 +193,19 @@ impl AppTree {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Writes the tree as one deterministic layer (every entry root-owned, mtime
+    /// `source_date_epoch`) into `out`; returns the layer's digests.
+    pub fn write_layer<W: Write>(
+        &self,
+        out: W,
+        compression: Compression,
+        source_date_epoch: u64,
+    ) -> Result<(LayerDigests, W)> {
+        let mut writer = LayerWriter::new(out, compression, source_date_epoch)?;
+        self.append_all(&mut writer)?;
         Ok(writer.finish()?)
     }
 }

@@ -97,29 +97,6 @@ impl Cache {
         })
     }
 
-    /// Reads the whole entry for `digest` and runs `f` on its bytes while they are
-    /// hashed on another thread; `f`'s result is returned only if the content has the
-    /// digest (else the entry is removed and [`Error::CacheCorrupt`] returned). For
-    /// work that only reads the bytes, such as parsing an index.
-    pub fn read_with<T: Send>(&self, digest: &Sha256, f: impl FnOnce(&[u8]) -> T + Send) -> Result<T> {
-        let path = self.path(digest);
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Error::NotCached(*digest)),
-            Err(source) => return Err(io_error("read", &path, source)),
-        };
-        let (actual, result) = rayon::join(|| Sha256::of(&bytes), || f(&bytes));
-        if actual != *digest {
-            let _ = fs::remove_file(&path);
-            return Err(Error::CacheCorrupt {
-                path,
-                expected: *digest,
-                actual,
-            });
-        }
-        Ok(result)
-    }
-
     /// Reads and verifies the whole entry for `digest`.
     pub fn read(&self, digest: &Sha256) -> Result<Vec<u8>> {
         let mut reader = self.open(digest)?;
@@ -371,18 +348,6 @@ mod tests {
         assert!(err.to_string().contains(&digest.hex()));
         assert!(!cache.contains(&digest));
         assert!(matches!(cache.read(&digest), Err(Error::NotCached(_))));
-    }
-
-    #[test]
-    fn read_with_returns_the_result_only_for_intact_content() {
-        let (_d, cache) = cache();
-        let digest = Sha256::of(b"index text");
-        let path = cache.put_bytes(digest, b"index text").unwrap();
-        assert_eq!(cache.read_with(&digest, |b| b.len()).unwrap(), 10);
-        fs::write(&path, b"evil text!").unwrap();
-        let err = cache.read_with(&digest, |b| b.len()).unwrap_err();
-        assert!(matches!(err, Error::CacheCorrupt { actual, .. } if actual == Sha256::of(b"evil text!")));
-        assert!(!cache.contains(&digest));
     }
 
     #[test]

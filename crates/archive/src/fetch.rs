@@ -6,7 +6,7 @@ use crate::cache::Cache;
 use crate::date::ReleaseDate;
 use crate::error::{Error, Result};
 use crate::keys::Keyring;
-use crate::packages::{decode, parse_index, IndexChoice};
+use crate::packages::{decode, parse_index, parse_index_from, IndexChoice, StreamError};
 use crate::release::{ListedFile, Release, ReleaseChecks};
 use crate::verify::verify_clearsigned;
 use buckle_debian::{Arch, BinaryPackage, Component, MirrorUrl, PoolPath, Suite};
@@ -65,6 +65,29 @@ impl VerifiedRelease {
         }
         Ok(files)
     }
+}
+
+/// Verifies the bytes of an InRelease file as served at `mirror` for `suite`: signed
+/// by a key of `keyring`, for `suite`, and passing `checks` (expiry, rollback).
+pub fn verify_inrelease(
+    mirror: &MirrorUrl,
+    suite: &Suite,
+    bytes: &[u8],
+    keyring: &Keyring,
+    checks: &ReleaseChecks,
+) -> Result<VerifiedRelease> {
+    let url = mirror.join(&format!("dists/{suite}/InRelease"));
+    let signed = verify_clearsigned(bytes, keyring, checks.now, &url)?;
+    let release = Release::parse(&signed.text, &url)?;
+    release.check(suite, checks)?;
+    info!(date = %release.date, signer = %signed.signer, "InRelease verified");
+    Ok(VerifiedRelease {
+        mirror: mirror.clone(),
+        suite: suite.clone(),
+        release,
+        inrelease_sha256: Sha256::of(bytes),
+        signer: signed.signer,
+    })
 }
 
 /// The binary packages one suite offers for one component and architecture,
@@ -180,26 +203,19 @@ impl Archive {
         now: ReleaseDate,
         not_before: Option<ReleaseDate>,
     ) -> Result<VerifiedRelease> {
+        let bytes = self.inrelease(mirror, suite)?;
+        verify_inrelease(mirror, suite, &bytes, keyring, &ReleaseChecks { now, not_before })
+    }
+
+    /// The bytes of `dists/<suite>/InRelease` at `mirror`, not yet verified.
+    pub fn inrelease(&self, mirror: &MirrorUrl, suite: &Suite) -> Result<Vec<u8>> {
         let url = mirror.join(&format!("dists/{suite}/InRelease"));
-        let bytes = self
-            .http
+        self.http
             .get_bytes(&url, INRELEASE_LIMIT)
             .map_err(|source| Error::Download {
                 what: format!("InRelease of `{suite}`"),
                 source,
-            })?;
-        let inrelease_sha256 = Sha256::of(&bytes);
-        let signed = verify_clearsigned(&bytes, keyring, now, &url)?;
-        let release = Release::parse(&signed.text, &url)?;
-        release.check(suite, &ReleaseChecks { now, not_before })?;
-        info!(date = %release.date, signer = %signed.signer, "InRelease verified");
-        Ok(VerifiedRelease {
-            mirror: mirror.clone(),
-            suite: suite.clone(),
-            release,
-            inrelease_sha256,
-            signer: signed.signer,
-        })
+            })
     }
 
     /// The packages of `component` for `arch` in a verified suite: those of each of
@@ -260,15 +276,32 @@ impl Archive {
             })
         };
         if let Some(decoded) = choice.decoded {
-            // Parsed while it is re-hashed; the result is used only if the hash matches.
-            match self.cache.read_with(&decoded.sha256, parse) {
-                Ok(packages) => {
-                    let packages = packages?;
-                    debug!(dir = %choice.dir, packages = packages.len(), "index from cache");
-                    return Ok(packages);
-                }
-                // Not there, or corrupt (and now removed): fetch it afresh.
-                Err(Error::NotCached(_) | Error::CacheCorrupt { .. }) => {}
+            // Parsed a piece at a time while it is re-hashed; the result is used only if
+            // the hash matches at the end.
+            match self.cache.open(&decoded.sha256) {
+                Ok(mut reader) => match parse_index_from(&mut reader) {
+                    Ok(packages) => {
+                        debug!(dir = %choice.dir, packages = packages.len(), "index from cache");
+                        return Ok(packages);
+                    }
+                    Err(StreamError::Syntax(reason)) => {
+                        return Err(Error::IndexSyntax {
+                            suite: release.suite.clone(),
+                            path: choice.path.clone(),
+                            reason,
+                        })
+                    }
+                    // Corrupt (and now removed): fetch it afresh.
+                    Err(StreamError::Read(e)) if Mismatch::from_io(&e).is_some() => {}
+                    Err(StreamError::Read(source)) => {
+                        return Err(Error::Io {
+                            action: "read",
+                            path: reader.path().to_owned(),
+                            source,
+                        })
+                    }
+                },
+                Err(Error::NotCached(_)) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -298,7 +331,7 @@ impl Archive {
 
     /// Downloads the chosen index (by hash when the suite offers it) and checks its
     /// digest and size against Release.
-    fn download_index(&self, release: &VerifiedRelease, choice: &IndexChoice) -> Result<Vec<u8>> {
+    pub fn download_index(&self, release: &VerifiedRelease, choice: &IndexChoice) -> Result<Vec<u8>> {
         let download = |path: &str| {
             let url = release.url(path);
             // Allow one byte more than listed, so a longer file shows as a size mismatch.

@@ -55,7 +55,9 @@ pub mod verify;
 pub use cache::Cache;
 pub use date::{DateError, ReleaseDate};
 pub use error::{Error, Result};
-pub use fetch::{Archive, DebFile, FetchSummary, NoReporter, PackagesIndex, Reporter, VerifiedRelease};
+pub use fetch::{
+    verify_inrelease, Archive, DebFile, FetchSummary, NoReporter, PackagesIndex, Reporter, VerifiedRelease,
+};
 pub use keys::Keyring;
 pub use mirror::{from_apt_config, AptMirrors};
 pub use release::{Release, ReleaseChecks};

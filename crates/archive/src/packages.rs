@@ -100,6 +100,11 @@ const MIN_CHUNK: usize = 1 << 20;
 /// Parses a decoded Packages index into binary packages, splitting the text at
 /// paragraph boundaries and parsing the pieces in parallel. Errors give the line.
 pub fn parse_index(text: &str) -> std::result::Result<Vec<BinaryPackage>, String> {
+    parse_text(text, 0)
+}
+
+/// `text` parsed as lines after the first `lines_before` of the index.
+fn parse_text(text: &str, lines_before: usize) -> std::result::Result<Vec<BinaryPackage>, String> {
     let pieces = (rayon::current_num_threads() * 4).max(1);
     let chunks = split_paragraphs(text, (text.len() / pieces).max(MIN_CHUNK));
     let parsed: Vec<std::result::Result<Vec<BinaryPackage>, String>> = chunks
@@ -107,7 +112,7 @@ pub fn parse_index(text: &str) -> std::result::Result<Vec<BinaryPackage>, String
         .map(|&(start, chunk)| {
             parse_chunk(chunk).map_err(|(line, message)| {
                 let before = text.get(..start).unwrap_or_default();
-                let line = line + before.bytes().filter(|&b| b == b'\n').count();
+                let line = lines_before + line + before.bytes().filter(|&b| b == b'\n').count();
                 format!("line {line}: {message}")
             })
         })
@@ -117,6 +122,82 @@ pub fn parse_index(text: &str) -> std::result::Result<Vec<BinaryPackage>, String
         packages.extend(chunk?);
     }
     Ok(packages)
+}
+
+/// How much of a decoded index [`parse_index_from`] holds at once.
+const STREAM_PIECE: usize = 8 << 20;
+
+/// Why an index read from a reader gave no packages.
+#[derive(Debug)]
+pub enum StreamError {
+    /// Reading failed (for a cache entry: also when its content does not hash to its
+    /// name, which the reader finds at the end).
+    Read(std::io::Error),
+    /// The text is not a Packages index; the whole input was read and is intact.
+    Syntax(String),
+}
+
+/// Parses a decoded Packages index from `reader` a few MiB at a time, each piece cut at
+/// a paragraph boundary and parsed in parallel, so that the whole text is never held in
+/// memory. A syntax error is reported only after the rest was read, so that a reader
+/// that checks a digest at the end says first whether the bytes were intact.
+pub fn parse_index_from(reader: &mut impl Read) -> std::result::Result<Vec<BinaryPackage>, StreamError> {
+    let mut packages = Vec::new();
+    let mut pending: Vec<u8> = Vec::with_capacity(STREAM_PIECE * 2);
+    let mut lines_before = 0;
+    let mut failure = None;
+    loop {
+        let start = pending.len();
+        pending.resize(start + STREAM_PIECE, 0);
+        let n = read_full(reader, &mut pending[start..]).map_err(StreamError::Read)?;
+        pending.truncate(start + n);
+        let at_end = n == 0;
+        // Up to the last paragraph boundary; everything at the end.
+        let cut = if at_end {
+            pending.len()
+        } else {
+            match pending.windows(2).rposition(|w| w == b"\n\n") {
+                Some(at) => at + 2,
+                None => continue,
+            }
+        };
+        if failure.is_none() {
+            match std::str::from_utf8(&pending[..cut]) {
+                Ok(text) => match parse_text(text, lines_before) {
+                    Ok(parsed) => packages.extend(parsed),
+                    Err(reason) => failure = Some(reason),
+                },
+                Err(e) => {
+                    let line =
+                        lines_before + pending[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+                    failure = Some(format!("line {line}: not UTF-8"));
+                }
+            }
+            lines_before += pending[..cut].iter().filter(|&&b| b == b'\n').count();
+        }
+        pending.drain(..cut);
+        if at_end {
+            break;
+        }
+    }
+    match failure {
+        Some(reason) => Err(StreamError::Syntax(reason)),
+        None => Ok(packages),
+    }
+}
+
+/// Reads until `buf` is full or the reader ends; returns how much was read.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Parses one chunk; errors carry the line within the chunk.
@@ -207,6 +288,41 @@ mod tests {
                 "line {}: stanza of package `broken`: missing `Version` field",
                 lines_before + 1
             )
+        );
+    }
+
+    /// Hands out at most 1000 bytes per read, as a pipe or a hashing reader may.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(1000).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_index_read_a_piece_at_a_time_parses_as_a_whole_one_and_keeps_absolute_lines() {
+        // More than two pieces, so that paragraphs straddle the cuts.
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() < STREAM_PIECE * 2 + 12345 {
+            text.push_str(&(stanza(&format!("p{i}")) + "\n"));
+            i += 1;
+        }
+        let streamed = parse_index_from(&mut Trickle(text.as_bytes())).unwrap();
+        assert_eq!(streamed, parse_index(&text).unwrap());
+        let lines_before = text.lines().count();
+        text.push_str("Package: broken\nArchitecture: amd64\n");
+        let Err(StreamError::Syntax(reason)) = parse_index_from(&mut Trickle(text.as_bytes())) else {
+            panic!("a broken stanza was accepted")
+        };
+        assert_eq!(reason, parse_index(&text).unwrap_err());
+        assert!(
+            reason.starts_with(&format!("line {}:", lines_before + 1)),
+            "{reason}"
         );
     }
 

@@ -67,6 +67,6 @@ pub use policy::Policy;
 pub use report::{AppliedException, Evidence, Finding, Report, Severity, Status};
 pub use view::{
     absolute, keeps_content, Attachment, AttachmentKind, Attachments, FileView, ImageView, LayerView,
-    NoReporter, Reporter, Variant, EOL_LABEL, HEAD_BYTES, MAX_KEPT_CONTENT, MAX_SCANNED_CONTENT,
+    NoReporter, Reporter, Variant, DEBUG_LABEL, EOL_LABEL, HEAD_BYTES, MAX_KEPT_CONTENT, MAX_SCANNED_CONTENT,
     VARIANT_LABEL,
 };

@@ -32,6 +32,17 @@ pub fn to_sarif(report: &Report, image: &str) -> Value {
         .filter(|(_, f)| matches!(f.status, Status::Fail | Status::Warn | Status::Excepted))
         .map(|(index, finding)| result(finding, index, &image_uri))
         .collect();
+    log(
+        rules,
+        results,
+        json!({ "score": report.score, "minScore": report.min_score }),
+    )
+}
+
+/// A SARIF log of one run of buckle: `rules` as made by [`reporting_descriptor`],
+/// `results` referring to them by index, and the run's `properties`. Every buckle
+/// command that reports findings by rule writes its SARIF through this.
+pub fn log(rules: Vec<Value>, results: Vec<Value>, properties: Value) -> Value {
     json!({
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -44,12 +55,53 @@ pub fn to_sarif(report: &Report, image: &str) -> Value {
                 }
             },
             "results": results,
-            "properties": {
-                "score": report.score,
-                "minScore": report.min_score,
-            },
+            "properties": properties,
         }],
     })
+}
+
+/// A rule as SARIF's `reportingDescriptor`, with GitHub's `security-severity`.
+#[derive(Debug, Clone)]
+pub struct RuleText<'a> {
+    /// Stable id.
+    pub id: &'a str,
+    /// One-line title.
+    pub title: &'a str,
+    /// Why it matters.
+    pub description: &'a str,
+    /// How to fix a failure.
+    pub hint: &'a str,
+    /// Its severity.
+    pub severity: Severity,
+    /// Tags besides `security`.
+    pub tags: Vec<String>,
+}
+
+/// The `reportingDescriptor` of `rule`; `properties` are added to its own.
+pub fn reporting_descriptor(rule: &RuleText<'_>, properties: Value) -> Value {
+    let mut tags = vec!["security".to_owned()];
+    tags.extend(rule.tags.iter().cloned());
+    let mut descriptor = json!({
+        "id": rule.id,
+        "name": pascal_case(rule.title),
+        "shortDescription": { "text": rule.title },
+        "fullDescription": { "text": rule.description },
+        "help": {
+            "text": format!("{}\n\nFix: {}", rule.description, rule.hint),
+            "markdown": format!("{}\n\n**Fix:** {}", rule.description, rule.hint),
+        },
+        "defaultConfiguration": { "level": level(rule.severity) },
+        "properties": {
+            "tags": tags,
+            "precision": "high",
+            "security-severity": security_severity(rule.severity),
+            "severity": rule.severity,
+        },
+    });
+    if let (Some(own), Value::Object(extra)) = (descriptor["properties"].as_object_mut(), properties) {
+        own.extend(extra);
+    }
+    descriptor
 }
 
 /// [`to_sarif`] as pretty JSON text.
@@ -59,29 +111,19 @@ pub fn to_sarif_json(report: &Report, image: &str) -> Result<String> {
 
 fn rule_descriptor(finding: &Finding) -> Value {
     let description = rules::find(&finding.rule).map_or("", |r| r.description);
-    let mut tags = vec!["security".to_owned(), "container".to_owned()];
+    let mut tags = vec!["container".to_owned()];
     if let Some(cis) = &finding.cis {
         tags.push(format!("CIS-Docker-{cis}"));
     }
-    json!({
-        "id": finding.rule,
-        "name": pascal_case(&finding.title),
-        "shortDescription": { "text": finding.title },
-        "fullDescription": { "text": description },
-        "help": {
-            "text": format!("{description}\n\nFix: {}", finding.hint),
-            "markdown": format!("{description}\n\n**Fix:** {}", finding.hint),
-        },
-        "defaultConfiguration": { "level": level(finding.severity) },
-        "properties": {
-            "tags": tags,
-            "precision": "high",
-            "security-severity": security_severity(finding.severity),
-            "severity": finding.severity,
-            "weight": finding.weight,
-            "cis": finding.cis,
-        },
-    })
+    let rule = RuleText {
+        id: &finding.rule,
+        title: &finding.title,
+        description,
+        hint: &finding.hint,
+        severity: finding.severity,
+        tags,
+    };
+    reporting_descriptor(&rule, json!({ "weight": finding.weight, "cis": finding.cis }))
 }
 
 fn result(finding: &Finding, index: usize, image_uri: &str) -> Value {
@@ -137,7 +179,7 @@ fn location(evidence: &Evidence, image_uri: &str) -> Value {
 }
 
 /// A relative URI reference: no leading `/` or `./`, spaces and `%` escaped.
-fn relative_uri(path: &str) -> String {
+pub fn relative_uri(path: &str) -> String {
     let trimmed = path.trim_start_matches("./").trim_start_matches('/');
     let escaped: String = trimmed
         .chars()
@@ -156,7 +198,8 @@ fn relative_uri(path: &str) -> String {
     }
 }
 
-fn level(severity: Severity) -> &'static str {
+/// The SARIF `level` of a failure of this severity.
+pub fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical | Severity::High => "error",
         Severity::Medium => "warning",

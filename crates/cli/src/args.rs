@@ -48,6 +48,34 @@ pub struct Global {
     /// Debian security mirror URL, instead of the one the host's apt uses.
     #[arg(long, global = true, env = "BUCKLE_SECURITY_MIRROR", value_name = "URL")]
     pub security_mirror: Option<String>,
+    /// The most memory reading an image's files may take (bytes, or with K, M, G):
+    /// a hostile image gets an error instead of exhausting the machine.
+    #[arg(long, global = true, env = "BUCKLE_MEMORY_BUDGET", value_name = "SIZE",
+          default_value = "512M", value_parser = parse_size)]
+    pub memory_budget: u64,
+    /// Work without the network: nothing is downloaded, and what the cache lacks is
+    /// named. Suites come from imported bundles (`buckle bundle import`), judged as of
+    /// the day the bundle was made.
+    #[arg(long, global = true)]
+    pub offline: bool,
+}
+
+/// `512M`, `2G`, `65536`: a size in bytes, with an optional binary K/M/G suffix.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, shift) = match text.char_indices().last() {
+        Some((at, 'K' | 'k')) => (&text[..at], 10),
+        Some((at, 'M' | 'm')) => (&text[..at], 20),
+        Some((at, 'G' | 'g')) => (&text[..at], 30),
+        _ => (text, 0),
+    };
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: write bytes, or a number with K, M or G (512M)"))?;
+    value
+        .checked_mul(1 << shift)
+        .filter(|bytes| *bytes > 0)
+        .ok_or_else(|| format!("`{text}` is not a usable size"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +94,9 @@ re-resolved against today's archive."
     Why(WhyArgs),
     /// Build images from specs (locking and fetching first when needed).
     Build(BuildArgs),
+    /// Write a first spec for a project: `buckle init app --python DIR` or `--node DIR`.
+    #[command(subcommand)]
+    Init(InitCommand),
     /// Run a spec's smoke test in its built image with runc (non-root, read-only, no network).
     Test(TestArgs),
     /// Show an image: digest, platform, layers, user, entrypoint, packages.
@@ -100,6 +131,11 @@ Works on any Debian-based image, not only buckle's. For an image buckle built, -
     Check(CheckArgs),
     /// Put two images side by side: packages, size, shells, setuid files, findings.
     Compare(CompareArgs),
+    /// Rebuild a Debian-based image hardened: its app on only the packages the app needs.
+    #[command(
+        long_about = "Rebuild any Debian-based image (bookworm or trixie) as a hardened buckle image of the same app: the app's files (those no dpkg package owns, less package manager state, caches, logs, docs and what maintainer scripts generate) on top of a buckle build of only the Debian packages the app needs: the libraries its ELF files link (the DT_NEEDED closure, found as the loader finds them), the interpreters of its scripts, the program its entrypoint runs, and --keep-package. No shell, no package manager, no setuid bits, uid 65532 unless --user; entrypoint, cmd, env, workdir, exposed ports and labels are kept.\n\nA smoke test runs the same command (--test, else the image's entrypoint and cmd) in the original, as its own user, and in the hardened image, read-only; a difference in output or exit code fails the command and nothing is written. The report lists packages and size before and after, what was removed and why, and the `buckle check` score of both (docs/retrofit.md)."
+    )]
+    Harden(HardenArgs),
     /// Make a signing key pair in cosign's format: NAME.key (encrypted) and NAME.pub.
     #[command(
         long_about = "Make an ECDSA P-256 key pair in cosign's format: NAME.key, the private key \
@@ -153,12 +189,247 @@ while the mirror or registry is down."
     Update(UpdateArgs),
     /// List the advisories `buckle update --rebuild` wrote: per image, what changed when, and why.
     Advisories(AdvisoriesArgs),
+    /// Rewrite a Dockerfile onto buckle images: Dockerfile.buckle, a spec, a report of every change.
+    #[command(
+        long_about = "Rewrite a Dockerfile onto buckle images and write it beside the original as \
+DOCKERFILE.buckle. Each stage's base image is mapped to the catalog (python, node, nginx, debian, \
+ubuntu, distroless, scratch, ...): build stages get PREFIX/<image>-dev, the final stage \
+PREFIX/<image>. Packages the final stage installs with apt-get (or apk) go into a generated spec \
+(NAME.toml beside the output, Ubuntu and Alpine names mapped to Debian's) whose image the final \
+stage then uses; its other RUN steps move to a build stage and their results come over with COPY \
+--from, since the runtime image has no shell. USER becomes 65532, plain shell-form ENTRYPOINT/CMD \
+become exec form.\n\nThe report gives each change with its reason and lists what needs a person: \
+commands that need a shell, ports below 1024, files a moved RUN makes. --map FILE adds image and \
+package rules (docs/retrofit.md); its entries win over the built-in ones."
+    )]
+    Migrate(MigrateArgs),
+    /// Show the layer cache (entries and bytes per kind); `buckle cache prune` trims it.
+    #[command(
+        long_about = "Show what the layer cache holds: finished layer blobs, layer records (a layer's \
+exact entries -> its blob), image records (an image's .debs and options -> its layers) and temporary \
+files of running or killed builds, each with its bytes, and the downloads beside it.\n\n\
+`buckle build` copies a layer from this cache instead of compressing it again when its entries were \
+written before, and skips unpacking altogether when the whole image was: a rebuild costs what changed."
+    )]
+    Cache(CacheArgs),
+    /// Seccomp profiles recorded from what a smoke test really calls.
+    #[command(subcommand)]
+    Seccomp(SeccompCommand),
+    /// Air-gapped work: one verified file of everything the catalog needs.
+    #[command(
+        subcommand,
+        long_about = "Air-gapped work. On a connected machine, `bundle create` writes one file (tar, zstd) \
+holding the archive's InRelease files byte for byte, the Packages indexes the locks need, every locked \
+.deb and upstream artifact, and the vulnerability feeds. Anywhere, `bundle verify` checks it; on the \
+disconnected machine `bundle import` adds it to the cache, and `--offline` commands use it. `bundle serve` \
+serves its mirrors as apt repositories.\n\nThe Debian signatures stay the root of trust: each InRelease \
+is checked against the Debian keys, each index against its InRelease, each .deb against its index, on \
+verify, import and serve. The manifest lists every member with its SHA-256 and can be signed (`--sign`).\n\n\
+Examples:\n  buckle bundle create catalog/ -o catalog.bundle\n  \
+buckle bundle create catalog/ --since catalog-yesterday.bundle -o delta.bundle\n  \
+buckle bundle verify catalog.bundle\n  buckle bundle import catalog.bundle\n  \
+buckle build catalog/python.toml --offline\n  buckle bundle serve catalog.bundle --addr 127.0.0.1:8080"
+    )]
+    Bundle(BundleCommand),
+    /// Generate a static web catalog of built images (and serve it with --serve).
+    #[command(
+        long_about = "Generate a static web site of the images in the folders given: an index (name, \
+description, variants, architectures, tag and digests, packages, size, open findings KEV first, \
+signature, last rebuild) and a page per image (pull and verify commands, packages with CSV and JSON \
+exports, findings with VEX, advisories, attestations with the SBOMs and provenance to download, the \
+smoke test, and a chart against the -dev variant or --compare IMAGE).\n\nPlain HTML and CSS, one \
+script that only adds filtering, nothing loaded from elsewhere, a strict Content-Security-Policy. \
+Findings come from the feed store (`buckle feeds update`); without feed data an image shows as not \
+scanned, never as clean.\n\nExamples:\n  buckle site out/ -o site/\n  buckle site out/ --compare \
+debian-slim/ -o site/\n  buckle site out/ --serve 127.0.0.1:8080"
+    )]
+    Site(SiteArgs),
+    /// Answer AI agents on stdio: an MCP server with tools over the images in --root folders.
+    #[command(
+        long_about = "An MCP (Model Context Protocol) server on stdin/stdout: newline-delimited \
+JSON-RPC 2.0, protocol revisions 2025-06-18 and 2025-11-25. Its tools list images, describe one, \
+list packages, vulnerabilities (KEV, VEX), attestations (and verify them with a public key), explain \
+why a package is in an image, compare two images, check one, and list advisories since a day.\n\n\
+Tools read only files under the --root folders (after following symbolic links); an argument \
+outside them is refused. Nothing is changed unless --allow-build is given, which adds a `build` \
+tool.\n\nExample client configuration: {\"command\": \"buckle\", \"args\": [\"mcp\", \"--root\", \
+\"/srv/images\"]}"
+    )]
+    Mcp(McpArgs),
+    /// Kubernetes manifests that keep an image's hardening; `deploy lint` judges any manifests.
+    #[command(
+        long_about = "Write a kustomize base for an image (an OCI layout from `buckle build`): \
+Namespace (Pod Security \"restricted\" enforced), ServiceAccount (no token), Deployment, Service, \
+NetworkPolicy (ingress to the port, egress to DNS only), PodDisruptionBudget, and patches/ for \
+what a person chooses (replicas, resources). The pods meet the restricted profile in every field: \
+non-root with the image's uid and gid, no privilege escalation, every capability dropped \
+(NET_BIND_SERVICE kept only for a port below 1024), seccomp RuntimeDefault (or --seccomp-localhost), \
+read-only root with emptyDir volumes at /tmp and the image's declared volumes, image pinned by \
+digest, requests and limits, tcpSocket or httpGet probes.\n\n  \
+buckle deploy out/python --name api --port 8080 -o deploy/ -- -m http.server 8080\n  \
+kustomize build deploy/ | kubectl apply -f -\n  \
+buckle deploy lint deploy/ other-team/manifests/\n\n\
+`deploy lint` judges any Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob \
+against the restricted profile as the pod-security admission controller does, plus the same \
+hardening; exits 1 on any finding.",
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true
+    )]
+    Deploy(DeployArgs),
+    /// The image factory on a cluster: a CronJob of an Indexed Job, one catalog shard per pod.
+    #[command(subcommand)]
+    Factory(FactoryCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(subcommand)]
+    pub command: Option<DeployCommand>,
+    /// The image: an OCI layout directory (out/python, or out/python:TAG).
+    #[arg(required = true, value_name = "IMAGE")]
+    pub image: Option<PathBuf>,
+    /// The application's name (Deployment, Service, ServiceAccount, container).
+    #[arg(long, required = true)]
+    pub name: Option<String>,
+    /// The TCP port it listens on [default: the image's only exposed port].
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// The namespace [default: the name].
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// The repository the cluster pulls the image from (kustomization `images[].newName`).
+    #[arg(long, value_name = "REPOSITORY")]
+    pub repository: Option<String>,
+    /// Probe with an HTTP GET of this path instead of a TCP connection.
+    #[arg(long, value_name = "PATH")]
+    pub http_probe: Option<String>,
+    /// Run under this seccomp profile on the node (relative to the kubelet's seccomp directory).
+    #[arg(long, value_name = "PROFILE")]
+    pub seccomp_localhost: Option<String>,
+    /// The directory to write the base into.
+    #[arg(long, short, default_value = "deploy", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Arguments after the image's entrypoint (after `--`).
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeployCommand {
+    /// Judge manifests against Pod Security "restricted" and buckle's hardening; exit 1 on failure.
+    Lint(DeployLintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployLintArgs {
+    /// Manifest files (multi-document YAML) or directories of them (*.yaml, *.yml).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print SARIF 2.1.0 (for code scanning) instead of text.
+    #[arg(long, conflicts_with = "json")]
+    pub sarif: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FactoryCommand {
+    /// Write the factory's kustomize base (k8s/) and GitHub Actions workflow (github/).
+    #[command(
+        long_about = "Write the image factory for a catalog: k8s/, a kustomize base with a CronJob \
+(concurrencyPolicy Forbid) whose Indexed Job runs COUNT pods, pod i running `buckle update --rebuild \
+--push REGISTRY --shard i/COUNT` on the buckle image (pinned by digest, hardened like any \
+deployment), the catalog as a generated ConfigMap, a NetworkPolicy allowing only DNS, the mirror and \
+the registry; and github/buckle-factory.yml, the same shards as a matrix. The registry is the only \
+shared state; the registry's docker config comes from the Secret `buckle-registry`.\n\n  \
+buckle factory k8s catalog/ --registry registry.example/hardened --buckle-image out/buckle -o factory/"
+    )]
+    K8s(FactoryK8sArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FactoryK8sArgs {
+    /// The catalog directory (specs, locks and the files they name).
+    #[arg(value_name = "CATALOG")]
+    pub catalog: PathBuf,
+    /// Where images are pushed: HOST[:PORT]/PATH.
+    #[arg(long, value_name = "PREFIX")]
+    pub registry: String,
+    /// The buckle image the pods run (an OCI layout).
+    #[arg(long, default_value = "out/buckle", value_name = "IMAGE")]
+    pub buckle_image: PathBuf,
+    /// How many shards (pods, matrix jobs).
+    #[arg(long, default_value_t = 3)]
+    pub shards: u32,
+    /// When to run (cron syntax, UTC).
+    #[arg(long, default_value = "0 3 * * *")]
+    pub schedule: String,
+    /// The namespace.
+    #[arg(long, default_value = "buckle-factory")]
+    pub namespace: String,
+    /// The directory to write into.
+    #[arg(long, short, default_value = "factory", value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub command: Option<CacheCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Remove the layers no lock in DIRS uses, or older than --older-than.
+    #[command(
+        long_about = "Remove layer cache entries made from a .deb that no lock (*.lock) in DIRS pins, \
+and with --older-than those not written for that long; then every blob no remaining entry names, and \
+temporary files a killed build left. Without DIRS and --older-than only the last two go. Running \
+builds are safe: an entry removed under one is built again."
+    )]
+    Prune(CachePruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CachePruneArgs {
+    /// Directories whose *.lock files name the .debs to keep layers of (e.g. catalog).
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Also remove entries not written for this long: 30s, 15m, 6h, 7d.
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct FeedsArgs {
     #[command(subcommand)]
     pub command: FeedsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InitCommand {
+    /// Write buckle.toml (and an ignore file when there is none) for a Python or Node app.
+    #[command(
+        long_about = "Write DIR/buckle.toml, an app spec for the project in DIR, and say what was guessed.\n\n\
+--python reads pyproject.toml, requirements.txt (hashed) or uv.lock, and looks for a package with a \
+__main__.py, else main.py or app.py, for the entrypoint; the base is the catalog's `python`. --node reads \
+package.json (name, engines.node, scripts.start, main) and package-lock.json; the base is the catalog's \
+Node image for engines.node. Without an ignore file, a .buckleignore is written too. Then: \
+`buckle build DIR/buckle.toml`."
+    )]
+    App(InitAppArgs),
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct InitAppArgs {
+    /// A Python project: pyproject.toml, requirements.txt or uv.lock.
+    #[arg(long, value_name = "DIR")]
+    pub python: Option<PathBuf>,
+    /// A Node project: package.json and package-lock.json.
+    #[arg(long, value_name = "DIR")]
+    pub node: Option<PathBuf>,
+    /// Replace an existing buckle.toml.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -346,6 +617,9 @@ pub struct BuildArgs {
     /// More floating tags for --push (repeatable).
     #[arg(long, value_name = "TAG", requires = "push")]
     pub tag: Vec<String>,
+    /// Compress every layer again, neither reading nor writing the layer cache.
+    #[arg(long)]
+    pub no_layer_cache: bool,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -368,10 +642,53 @@ pub struct TestArgs {
     /// this machine can run, natively or through a binfmt_misc emulator].
     #[arg(long, value_name = "ARCH")]
     pub arch: Vec<String>,
+    /// Run a service test's service on this port instead of the spec's `[test]` port
+    /// (`{port}` in its commands follows), e.g. when that one is taken here.
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1024..))]
+    pub port: Option<u16>,
+    /// Run the tested container under this seccomp profile (`buckle seccomp record`
+    /// writes one); a syscall outside it fails with EPERM.
+    #[arg(long, value_name = "PROFILE")]
+    pub seccomp: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeccompCommand {
+    /// Record a seccomp profile from the syscalls a spec's smoke test really makes.
+    #[command(
+        long_about = "Run SPEC's smoke test with runc under `strace -f`, keep the syscalls of \
+the container's own processes (from its command's execve on, and their children), and write an \
+OCI / Kubernetes seccomp profile: everything else fails with EPERM. The smoke test then runs again \
+under the profile and must pass.\n\nThe trace is made on this machine's architecture; the profile \
+also allows the arm64 names of the same calls (arm64 has only the *at forms). Use it with \
+`buckle deploy --seccomp-localhost` (copy it into the kubelet's seccomp directory), Kubernetes' `seccompProfile: {type: Localhost}`, or \
+`buckle test --seccomp`. Needs strace (Debian: `apt-get install strace`).\n\n\
+Example:\n  buckle seccomp record catalog/python.toml -o python.json"
+    )]
+    Record(SeccompRecordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SeccompRecordArgs {
+    /// The spec whose smoke test to record.
+    #[arg(value_name = "SPEC")]
+    pub spec: PathBuf,
+    /// The image to run [default: the build output for the spec].
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+    /// Bind-mount a host file read-only into the container: HOST:CONTAINER.
+    #[arg(long, value_name = "HOST:CONTAINER")]
+    pub mount: Vec<String>,
+    /// Run a service test's service on this port instead of the spec's.
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1024..))]
+    pub port: Option<u16>,
+    /// Where to write the profile [default: NAME.seccomp.json].
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }
 
 /// How to reach a registry.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RegistryArgs {
     /// A PEM file with the CA that signed the registry's certificate (trusted besides
     /// the system's).
@@ -457,6 +774,10 @@ pub struct SbomArgs {
     /// List every file with its SHA-256 and the package it came from.
     #[arg(long)]
     pub files: bool,
+    /// Read every layer, even of a buckle image whose layer indexes would do (the
+    /// same result, slower: for checking the indexes).
+    #[arg(long)]
+    pub read_layers: bool,
     /// The lock the image was built from: adds each .deb's SHA-256 and download URL.
     #[arg(long, value_name = "LOCK")]
     pub lock: Option<PathBuf>,
@@ -475,6 +796,31 @@ pub enum CheckFormatArg {
     Json,
     /// SARIF 2.1.0 for code-scanning dashboards.
     Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct HardenArgs {
+    /// The image: an OCI layout directory, a docker-archive tar, or a registry reference HOST[:PORT]/REPOSITORY[:TAG].
+    pub image: PathBuf,
+    /// Where the hardened OCI layout goes (it must not exist yet).
+    #[arg(long, short = 'o', value_name = "DIR", default_value = "out/app-hardened")]
+    pub output: PathBuf,
+    /// Keep this Debian package too (one the app loads in a way no file shows: Python
+    /// modules from Debian, plugins, data); repeatable.
+    #[arg(long = "keep-package", value_name = "PACKAGE")]
+    pub keep_package: Vec<String>,
+    /// The hardened image's user: `nonroot` (65532), `root` or `UID:GID`.
+    #[arg(long, default_value = "nonroot")]
+    pub user: String,
+    /// The smoke test's command as a JSON array (`["/app/server","--version"])
+    /// [default: the image's entrypoint and cmd].
+    #[arg(long, value_name = "JSON-ARRAY")]
+    pub test: Option<String>,
+    /// Sign the hardened image with this private key (see `buckle sign`).
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -615,6 +961,13 @@ pub struct UpdateArgs {
     /// With --watch: the status file [default: OUT/update-status.json].
     #[arg(long, value_name = "FILE", requires = "watch")]
     pub status: Option<PathBuf>,
+    /// Only shard INDEX of COUNT (0/3, 1/3, 2/3): specs sorted by file name, dealt out in
+    /// turn, so that COUNT workers sharing only the registry never build the same image.
+    #[arg(long, value_name = "INDEX/COUNT")]
+    pub shard: Option<buckle_deploy::Shard>,
+    /// Write new locks into DIR instead of beside their specs (a read-only catalog).
+    #[arg(long, value_name = "DIR")]
+    pub lock_dir: Option<PathBuf>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -627,4 +980,157 @@ pub struct AdvisoriesArgs {
     /// Only this image's advisories.
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
+    /// Only the advisories of rebuilds on or after this day (UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// Folders of built images: an OCI layout, or a folder of layouts (buckle build's out/).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the site [default: site].
+    #[arg(long, short, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// The image every page compares with [default: each image's -dev variant].
+    #[arg(long, value_name = "IMAGE")]
+    pub compare: Option<PathBuf>,
+    /// Folders with the specs the images were built from, for their smoke tests
+    /// (repeatable) [default: the current folder and each DIR's parent].
+    #[arg(long, value_name = "DIR")]
+    pub specs: Vec<PathBuf>,
+    /// Serve the site read-only at ADDRESS (127.0.0.1:8080) and regenerate it when a DIR
+    /// changes, until interrupted.
+    #[arg(long, value_name = "ADDRESS")]
+    pub serve: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// A folder the tools may read (repeatable) [default: the current folder].
+    #[arg(long, value_name = "DIR")]
+    pub root: Vec<PathBuf>,
+    /// Offer the `build` tool, which writes images under a root.
+    #[arg(long)]
+    pub allow_build: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The Dockerfile to migrate.
+    pub dockerfile: PathBuf,
+    /// Where the buckle images are published: FROM lines name PREFIX/<image>.
+    #[arg(long, value_name = "PREFIX", default_value = buckle_migrate::DEFAULT_REGISTRY)]
+    pub registry: String,
+    /// A mapping file (TOML) whose image, package and program rules win over the built-in ones.
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// Where to write the migrated Dockerfile (`-` for stdout) [default: DOCKERFILE.buckle].
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Name of the generated spec [default: from the Dockerfile's name or directory].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_suffixes_and_refuse_the_rest() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("65536"), Ok(65536));
+        for bad in ["", "12Q", "M", "-5M", "0"] {
+            assert!(parse_size(bad).is_err(), "{bad:?} was taken");
+        }
+        assert!(parse_size("99999999999G")
+            .unwrap_err()
+            .contains("not a usable size"));
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// On a connected machine: bundle the suites, indexes, locked .debs, upstream
+    /// artifacts and feeds of specs (each must have a lock).
+    Create(BundleCreateArgs),
+    /// Check a bundle: members, signatures, the Debian chain; show what it holds and how old it is.
+    Verify(BundleVerifyArgs),
+    /// On the disconnected machine: verify a bundle and add it to the cache and feed store.
+    Import(BundleImportArgs),
+    /// Serve a bundle's mirrors as apt repositories (Release files are the archive's own).
+    Serve(BundleServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BundleCreateArgs {
+    /// Specs, or directories of specs (their *.toml); app specs are skipped (bundle their base).
+    #[arg(required = true)]
+    pub specs: Vec<PathBuf>,
+    /// The bundle file to write.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Every component's indexes for the specs' suites and architectures, not only the
+    /// specs' components.
+    #[arg(long)]
+    pub full: bool,
+    /// Write a delta: only what OLD does not hold. Import OLD first, then the delta.
+    #[arg(long, value_name = "OLD")]
+    pub since: Option<PathBuf>,
+    /// Carry the OCI layouts (with their attachments) under this directory.
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+    /// Sign the manifest with this private key (`buckle keygen`); password from BUCKLE_PASSWORD.
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
+    /// Parallel downloads.
+    #[arg(long, short, default_value_t = 8)]
+    pub jobs: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleCheckArgs {
+    /// Require the manifest to be signed by this public key.
+    #[arg(long, value_name = "PUBLIC_KEY")]
+    pub key: Option<PathBuf>,
+    /// OpenPGP keyrings trusted for InRelease besides Debian's (for specs with their own `keyring`).
+    #[arg(long, value_name = "FILE")]
+    pub keyring: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleVerifyArgs {
+    /// The bundle file.
+    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub check: BundleCheckArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleImportArgs {
+    /// The bundle file.
+    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub check: BundleCheckArgs,
+    /// Where to write the OCI layouts the bundle carries (left out without it).
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleServeArgs {
+    /// The bundle file.
+    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub check: BundleCheckArgs,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
 }

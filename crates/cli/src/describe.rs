@@ -2,9 +2,9 @@
 //! image buckle built, each .deb's digest and URL from the lock. `buckle sbom` prints
 //! it; `buckle build` attaches it to the image as OCI 1.1 referrers.
 
-use crate::commands::lock::suite_mirrors;
 use crate::files::SpecFile;
 use crate::image_view;
+use crate::ops::lock::suite_mirrors;
 use crate::session::Session;
 use anyhow::Context;
 use buckle_debian::Arch;
@@ -18,14 +18,16 @@ use buckle_spec::{Lock, Variant};
 pub const SBOM_FORMAT_ANNOTATION: &str = "dev.buckle.sbom.format";
 
 /// The SBOM input of `image`: its packages (and files with [`Detail::Files`]), the
-/// image as the described root, and the lock's .debs when given.
+/// image as the described root, and the lock's .debs when given. With
+/// `use_indexes` the layer indexes a buckle image carries stand in for its layers.
 pub fn sbom_input(
     image: &Image,
     name: &str,
     detail: Detail,
     debs: &[DebOrigin],
+    use_indexes: bool,
 ) -> anyhow::Result<SbomInput> {
-    let (_, mut found) = image_view::packages(image, detail)?;
+    let (_, mut found) = image_view::packages_via(image, detail, use_indexes)?;
     let labels = image.config().config.clone().unwrap_or_default().labels;
     let upstream = crate::upstream::from_labels(&labels)?;
     attach_debs(&mut found.packages, debs).context("the lock does not describe this image")?;
@@ -41,6 +43,7 @@ pub fn sbom_input(
         packages: found.packages,
         files: found.files,
         upstream,
+        app: found.app,
     })
 }
 

@@ -12,6 +12,9 @@ pub fn code_of(err: &(dyn std::error::Error + 'static)) -> Option<Code> {
     if let Some(err) = err.downcast_ref::<buckle_http::Error>() {
         return Some(http_code(err));
     }
+    if let Some(err) = err.downcast_ref::<buckle_app::Error>() {
+        return Some(app_code(err));
+    }
     if let Some(err) = err.downcast_ref::<buckle_image::Error>() {
         return Some(match err {
             buckle_image::Error::Internal { .. } => Code::Internal,
@@ -29,6 +32,9 @@ pub fn code_of(err: &(dyn std::error::Error + 'static)) -> Option<Code> {
     }
     if let Some(err) = err.downcast_ref::<buckle_registry::Error>() {
         return Some(registry_code(err));
+    }
+    if let Some(err) = err.downcast_ref::<buckle_bundle::Error>() {
+        return Some(bundle_code(err));
     }
     if err.is::<buckle_digest::Mismatch>() {
         return Some(Code::Untrusted);
@@ -66,6 +72,15 @@ fn archive_code(err: &buckle_archive::Error) -> Code {
     }
 }
 
+fn bundle_code(err: &buckle_bundle::Error) -> Code {
+    use buckle_bundle::Error as E;
+    match err {
+        E::Archive(source) => archive_code(source),
+        E::Io { .. } | E::MemberPath { .. } => Code::BadInput,
+        _ => Code::Untrusted,
+    }
+}
+
 fn registry_code(err: &buckle_registry::Error) -> Code {
     use buckle_registry::Error as E;
     match err {
@@ -80,15 +95,31 @@ fn registry_code(err: &buckle_registry::Error) -> Code {
     }
 }
 
+fn app_code(err: &buckle_app::Error) -> Code {
+    use buckle_app::Error as E;
+    match err {
+        E::Http(source) => http_code(source),
+        E::HashMismatch { .. } | E::IntegrityMismatch { .. } | E::IndexHash { .. } => Code::Untrusted,
+        E::IndexStatus { .. } => Code::Unreachable,
+        _ => Code::BadInput,
+    }
+}
+
 fn http_code(err: &buckle_http::Error) -> Code {
     match err {
-        buckle_http::Error::Transport { .. } | buckle_http::Error::Status { .. } => Code::Unreachable,
+        buckle_http::Error::Transport { .. }
+        | buckle_http::Error::Status { .. }
+        | buckle_http::Error::TooManyRedirects { .. }
+        | buckle_http::Error::Offline { .. } => Code::Unreachable,
         _ => Code::BadInput,
     }
 }
 
 /// The hint a library error offers, if any.
 pub fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<Cow<'static, str>> {
+    if let Some(err) = err.downcast_ref::<buckle_bundle::Error>() {
+        return err.hint().map(Cow::Owned);
+    }
     macro_rules! hint_from {
         ($($ty:ty),*) => {
             $(if let Some(err) = err.downcast_ref::<$ty>() {
@@ -98,6 +129,7 @@ pub fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<Cow<'static, s
     }
     hint_from!(
         buckle_archive::Error,
+        buckle_app::Error,
         buckle_http::Error,
         buckle_spec::Error,
         buckle_resolve::Error,

@@ -38,6 +38,14 @@ pub fn open_local(arg: &Path, arch: Option<&str>) -> anyhow::Result<Image> {
     open_pulled(arg, None, arch)
 }
 
+/// `--memory-budget`: how much memory reading one image's files may take.
+static MEMORY_BUDGET: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Sets the memory budget of every image opened from now on (once, at startup).
+pub fn set_memory_budget(bytes: u64) {
+    MEMORY_BUDGET.get_or_init(|| bytes);
+}
+
 /// Opens `arg`, or the layout `pulled` for it from a registry.
 pub fn open_pulled(arg: &Path, pulled: Option<PathBuf>, arch: Option<&str>) -> anyhow::Result<Image> {
     let (path, mut selector) = locate(arg, pulled)?;
@@ -52,7 +60,10 @@ pub fn open_pulled(arg: &Path, pulled: Option<PathBuf>, arch: Option<&str>) -> a
         }
         other => other,
     };
-    image.with_context(|| format!("cannot open image `{}`", arg.display()))
+    let budget = *MEMORY_BUDGET.get_or_init(|| buckle_oci::DEFAULT_MEMORY_BUDGET);
+    image
+        .map(|image| image.with_memory_budget(budget))
+        .with_context(|| format!("cannot open image `{}`", arg.display()))
 }
 
 /// The architectures a local IMAGE argument has images for, sorted.
@@ -93,8 +104,25 @@ fn locate(arg: &Path, pulled: Option<PathBuf>) -> anyhow::Result<(PathBuf, buckl
 }
 
 /// The merged file system with the contents dpkg metadata needs, and the packages it lists.
+/// For [`Detail::Packages`] the layer indexes a buckle image carries stand in for its
+/// layers when they check out (the same files, without inflating a layer).
 pub fn packages(image: &Image, detail: Detail) -> anyhow::Result<(BTreeMap<RelPath, MergedFile>, Found)> {
-    let files = merged_files(image, |entry| dpkg::needs_content(entry.path.as_str(), detail))?;
+    packages_via(image, detail, true)
+}
+
+/// [`packages`], reading every layer when `use_indexes` is false.
+pub fn packages_via(
+    image: &Image,
+    detail: Detail,
+    use_indexes: bool,
+) -> anyhow::Result<(BTreeMap<RelPath, MergedFile>, Found)> {
+    let indexed = (use_indexes && detail == Detail::Packages)
+        .then(|| image.indexed_files(dpkg::PACKAGES_CONTENT_RULES))
+        .flatten();
+    let files = match indexed {
+        Some(files) => files,
+        None => merged_files(image, |entry| dpkg::needs_content(entry.path.as_str(), detail))?,
+    };
     let found = installed(&files, detail)?;
     Ok((files, found))
 }
@@ -106,6 +134,14 @@ pub fn merged_files(
 ) -> anyhow::Result<BTreeMap<RelPath, MergedFile>> {
     image
         .merged_files(keep)
+        .with_context(|| format!("cannot read the layers of `{}`", image.path().display()))
+}
+
+/// The final file system of `image` with every file's SHA-256, keeping the contents
+/// dpkg metadata needs at `detail`.
+pub fn merged_files_hashed(image: &Image, detail: Detail) -> anyhow::Result<BTreeMap<RelPath, MergedFile>> {
+    image
+        .merged_files_hashed(|entry| dpkg::needs_content(entry.path.as_str(), detail))
         .with_context(|| format!("cannot read the layers of `{}`", image.path().display()))
 }
 

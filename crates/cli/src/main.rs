@@ -2,10 +2,11 @@
 //!
 //! This crate owns argument parsing, the [`printer::Printer`] that all output goes
 //! through, progress bars, error reporting with hints, and exit codes. The work itself
-//! lives in the library crates; each command in [`commands`] is a short composition
-//! of them.
+//! lives in the library crates, composed into the steps of the factory in [`ops`];
+//! each command in [`commands`] parses its arguments, calls ops and prints.
 
 mod args;
+mod clock;
 mod commands;
 mod describe;
 mod diagnostics;
@@ -13,6 +14,9 @@ mod errors;
 mod exit;
 mod files;
 mod image_view;
+mod keys;
+mod mcp_tools;
+mod ops;
 mod printer;
 mod progress;
 mod registry;
@@ -47,6 +51,7 @@ fn main() -> std::process::ExitCode {
         (false, _) => Verbosity::Verbose,
     };
     init_logging(cli.global.verbose);
+    image_view::set_memory_budget(cli.global.memory_budget);
     let printer = Printer::new(verbosity, cli.global.json);
     match commands::run(cli, &printer) {
         Ok(()) => std::process::ExitCode::SUCCESS,

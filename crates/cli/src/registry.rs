@@ -156,7 +156,7 @@ pub fn rate(bytes: u64, seconds: f64) -> String {
     } else {
         0.0
     };
-    format!("{}/s", crate::commands::inspect::human_size(per_second as u64))
+    format!("{}/s", crate::printer::human_size(per_second as u64))
 }
 
 #[cfg(test)]

@@ -1,67 +1,174 @@
 //! Runs a command in an unpacked image with runc, the way a hardened deployment would:
 //! as the image's user, read-only root, no capabilities, no new privileges, a private
-//! network namespace with only loopback, and a tmpfs on /tmp.
+//! network namespace with only loopback (or, for a service and its client, the host's
+//! network), a tmpfs on /tmp, and a fresh directory on each volume the image declares.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What to run and how.
+#[derive(Clone)]
 pub struct Process {
     pub args: Vec<String>,
     pub env: Vec<String>,
     pub cwd: String,
     pub uid: u32,
     pub gid: u32,
+    /// Mount the image's root read-only, as a hardened deployment does.
+    pub read_only_root: bool,
+    /// A seccomp profile and tracing, for the container under test only.
+    pub confinement: Confinement,
 }
 
-/// A host file bind-mounted read-only into the container.
+/// What `buckle seccomp` adds to a container: a profile it runs under, and a trace of
+/// every syscall runc and the container make.
+#[derive(Clone, Debug, Default)]
+pub struct Confinement {
+    /// An OCI `linux.seccomp` profile.
+    pub seccomp: Option<Value>,
+    /// Run runc under `strace -f`, writing the trace to this file.
+    pub trace: Option<PathBuf>,
+}
+
+/// A host file or directory bind-mounted into the container.
 pub struct BindMount {
     pub host: PathBuf,
     pub container: String,
 }
 
+/// How a container sees the image and the network.
+pub struct Sandbox<'a> {
+    /// Host files bind-mounted read-only.
+    pub mounts: &'a [BindMount],
+    /// Host directories bind-mounted read-write: the image's declared volumes.
+    pub volumes: &'a [BindMount],
+    /// The host's network (a service and its client meet on 127.0.0.1), else a private
+    /// one with only loopback.
+    pub host_network: bool,
+}
+
 /// What the command printed and how it ended.
 pub struct Outcome {
     pub success: bool,
+    /// The exit code; `None` when a signal ended the command.
+    pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
 
 /// Writes `config.json` into `bundle` (whose `rootfs/` holds the unpacked image) and runs
-/// it with `runc --rootless true run`.
-pub fn run(bundle: &Path, process: &Process, mounts: &[BindMount]) -> anyhow::Result<Outcome> {
-    let config = runtime_config(process, mounts);
-    let path = bundle.join("config.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&config)?)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    let id = format!("buckle-test-{}", std::process::id());
-    let output = Command::new("runc")
-        .args(["--rootless", "true", "run", "--bundle"])
-        .arg(bundle)
-        .arg(&id)
-        .stdin(std::process::Stdio::null())
-        .output();
-    let output = match output {
-        Ok(output) => output,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            bail!(crate::exit::UserError::with_hint(
-                "`runc` is not installed",
-                "install it (Debian: `apt-get install runc`) to run smoke tests"
-            ))
-        }
-        Err(err) => return Err(err).context("cannot start runc"),
-    };
+/// it with `runc --rootless true run` to its end.
+pub fn run(bundle: &Path, process: &Process, sandbox: &Sandbox<'_>) -> anyhow::Result<Outcome> {
+    let id = prepare(bundle, process, sandbox)?;
+    let output = runc_command(bundle, &id, &process.confinement)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(not_installed)?;
     Ok(Outcome {
         success: output.status.success(),
+        code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     })
 }
 
+/// A container started by [`start`], running until [`Running::stop`].
+pub struct Running {
+    id: String,
+    child: Child,
+    log: PathBuf,
+}
+
+/// Starts the container like [`run`] but returns at once; its output goes to a log in
+/// the bundle.
+pub fn start(bundle: &Path, process: &Process, sandbox: &Sandbox<'_>) -> anyhow::Result<Running> {
+    let id = prepare(bundle, process, sandbox)?;
+    let log = bundle.join("container.log");
+    let file = std::fs::File::create(&log).with_context(|| format!("cannot create `{}`", log.display()))?;
+    let child = runc_command(bundle, &id, &process.confinement)
+        .stdin(Stdio::null())
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        .spawn()
+        .map_err(not_installed)?;
+    Ok(Running { id, child, log })
+}
+
+impl Running {
+    /// Whether the container's process has ended.
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Kills the container and returns what it printed.
+    pub fn stop(mut self) -> String {
+        self.kill();
+        std::fs::read(&self.log)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default()
+    }
+
+    fn kill(&mut self) {
+        if !self.exited() {
+            // runc removes the container once its process is gone.
+            let _ = Command::new("runc")
+                .args(["--rootless", "true", "kill", &self.id, "KILL"])
+                .output();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Writes the bundle's `config.json`; returns a container id unique on this machine.
+fn prepare(bundle: &Path, process: &Process, sandbox: &Sandbox<'_>) -> anyhow::Result<String> {
+    static CONTAINERS: AtomicUsize = AtomicUsize::new(0);
+    let config = runtime_config(process, sandbox);
+    let path = bundle.join("config.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&config)?)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    let n = CONTAINERS.fetch_add(1, Ordering::Relaxed);
+    Ok(format!("buckle-test-{}-{n}", std::process::id()))
+}
+
+fn runc_command(bundle: &Path, id: &str, confinement: &Confinement) -> Command {
+    let mut command = match &confinement.trace {
+        Some(trace) => {
+            let mut strace = Command::new("strace");
+            strace.args(["-f", "-qq", "-o"]).arg(trace).args(["--", "runc"]);
+            strace
+        }
+        None => Command::new("runc"),
+    };
+    command
+        .args(["--rootless", "true", "run", "--bundle"])
+        .arg(bundle)
+        .arg(id);
+    command
+}
+
+fn not_installed(err: std::io::Error) -> anyhow::Error {
+    if err.kind() == std::io::ErrorKind::NotFound {
+        crate::exit::UserError::with_hint(
+            "`runc` (or, to record a seccomp profile, `strace`) is not installed",
+            "install it (Debian: `apt-get install runc strace`) to run smoke tests",
+        )
+        .into()
+    } else {
+        anyhow::Error::new(err).context("cannot start runc")
+    }
+}
+
 /// The OCI runtime config: hardened defaults, nothing the image could loosen.
-fn runtime_config(process: &Process, mounts: &[BindMount]) -> Value {
+fn runtime_config(process: &Process, sandbox: &Sandbox<'_>) -> Value {
     let no_caps = json!({"bounding": [], "effective": [], "permitted": [], "ambient": []});
     let mut all_mounts = vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc"}),
@@ -76,14 +183,28 @@ fn runtime_config(process: &Process, mounts: &[BindMount]) -> Value {
         json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
                "options": ["nosuid", "nodev", "mode=1777", "size=65536k"]}),
     ];
-    for mount in mounts {
+    for volume in sandbox.volumes {
+        all_mounts.push(json!({"destination": volume.container, "type": "none",
+            "source": volume.host, "options": ["bind", "rw", "nosuid", "nodev"]}));
+    }
+    for mount in sandbox.mounts {
         all_mounts.push(json!({"destination": mount.container, "type": "none",
             "source": mount.host, "options": ["bind", "ro", "nosuid", "nodev"]}));
+    }
+    let mut namespaces = vec![
+        json!({"type": "pid"}),
+        json!({"type": "ipc"}),
+        json!({"type": "uts"}),
+        json!({"type": "mount"}),
+        json!({"type": "user"}),
+    ];
+    if !sandbox.host_network {
+        namespaces.push(json!({"type": "network"}));
     }
     // Root on the host is root in the container's user namespace; the range covers
     // uid/gid 65532 so the image's nonroot user exists.
     let id_map = json!([{"containerID": 0, "hostID": 0, "size": 65536 * 2}]);
-    json!({
+    let mut config = json!({
         "ociVersion": "1.0.2",
         "process": {
             "terminal": false,
@@ -95,19 +216,22 @@ fn runtime_config(process: &Process, mounts: &[BindMount]) -> Value {
             "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
             "noNewPrivileges": true,
         },
-        "root": {"path": "rootfs", "readonly": true},
+        "root": {"path": "rootfs", "readonly": process.read_only_root},
         "hostname": "buckle-test",
         "mounts": all_mounts,
         "linux": {
             "uidMappings": id_map,
             "gidMappings": id_map,
-            "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"},
-                           {"type": "user"}, {"type": "network"}],
+            "namespaces": namespaces,
             "maskedPaths": ["/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                             "/proc/timer_list", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
             "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
         },
-    })
+    });
+    if let Some(profile) = &process.confinement.seccomp {
+        config["linux"]["seccomp"] = profile.clone();
+    }
+    config
 }
 
 /// Whether this machine can run binaries of an OCI architecture.

@@ -6,7 +6,10 @@ use crate::args::Global;
 use crate::exit::UserError;
 use crate::files::SpecFile;
 use anyhow::Context;
-use buckle_archive::{Archive, Cache, Keyring, ReleaseDate, VerifiedRelease};
+use buckle_archive::{
+    verify_inrelease, Archive, Cache, Keyring, ReleaseChecks, ReleaseDate, VerifiedRelease,
+};
+use buckle_bundle::imported::Imports;
 use buckle_debian::{Arch, BinaryPackage, Component, MirrorUrl, Suite};
 use buckle_resolve::Universe;
 use buckle_spec::{Mirror, Source};
@@ -15,16 +18,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Where an index came from: mirror, suite, component and architecture.
-type IndexKey = (MirrorUrl, Suite, Component, Arch);
+pub type IndexKey = (MirrorUrl, Suite, Component, Arch);
 
 /// Shared state of one invocation.
 pub struct Session {
     pub archive: Archive,
+    offline: bool,
     mirror_override: Option<MirrorUrl>,
     security_override: Option<MirrorUrl>,
     apt_dir: PathBuf,
     now: ReleaseDate,
     npm_registry: std::sync::OnceLock<Result<String, String>>,
+    python_index: std::sync::OnceLock<Result<String, String>>,
+    http: buckle_http::Client,
     releases: Mutex<BTreeMap<(MirrorUrl, Suite), Arc<VerifiedRelease>>>,
     indexes: Mutex<BTreeMap<IndexKey, Arc<Vec<Arc<BinaryPackage>>>>>,
     universes: Mutex<BTreeMap<String, Arc<Universe>>>,
@@ -46,15 +52,17 @@ impl Session {
                 })
                 .transpose()
         };
+        // The host's CA store, as for registries: upstream artifacts, package indexes
+        // and https mirrors are reached through whatever CAs the host trusts.
+        let http = buckle_http::Client::builder()
+            .tls_roots(buckle_http::TlsRoots::system())
+            .offline(global.offline)
+            .build();
         Ok(Session {
-            // The host's CA store, as for registries: upstream artifacts and https
-            // mirrors are reached through whatever CAs the host trusts.
-            archive: Archive::new(
-                buckle_http::Client::builder()
-                    .tls_roots(buckle_http::TlsRoots::system())
-                    .build(),
-                Cache::new(cache_dir),
-            ),
+            archive: Archive::new(http.clone(), Cache::new(cache_dir)),
+            offline: global.offline,
+            http,
+            python_index: std::sync::OnceLock::new(),
             mirror_override: parse_url(&global.mirror, "--mirror / BUCKLE_MIRROR")?,
             security_override: parse_url(
                 &global.security_mirror,
@@ -81,6 +89,60 @@ impl Session {
             )
             .into()),
         }
+    }
+
+    /// The Python package index pip would use: `PIP_INDEX_URL`, else pip's configured
+    /// `global.index-url`, else pip's own default. Asked once, when needed.
+    pub fn python_index(&self) -> anyhow::Result<&str> {
+        match self.python_index.get_or_init(python_index) {
+            Ok(index) => Ok(index),
+            Err(why) => Err(crate::exit::UserError::with_hint(
+                format!("no Python package index is configured: {why}"),
+                "set PIP_INDEX_URL or the app spec's `python.index` to the index's simple API URL, or install pip (its configuration names one)",
+            )
+            .into()),
+        }
+    }
+
+    /// The HTTP client (the host's CAs), for package indexes and registries.
+    pub fn http(&self) -> &buckle_http::Client {
+        &self.http
+    }
+
+    /// The layer cache beside the downloads: `<cache>/layers`.
+    pub fn layer_cache(&self) -> buckle_image::cache::LayerCache {
+        buckle_image::cache::LayerCache::new(self.archive.cache().root().join("layers"))
+    }
+
+    /// The vulnerability feed store, in the cache directory.
+    pub fn feed_store(&self) -> buckle_feeds::Store {
+        buckle_feeds::Store::new(self.archive.cache().root())
+    }
+
+    /// The bundles imported into the cache.
+    pub fn imports(&self) -> Imports {
+        Imports::new(self.archive.cache().root())
+    }
+
+    /// For an offline build from `lock`: the imported bundle its suites came from,
+    /// and whether that bundle's Releases are past `Valid-Until` now. None online.
+    pub fn offline_build(
+        &self,
+        lock: &buckle_spec::Lock,
+    ) -> anyhow::Result<Option<buckle_sign::provenance::OfflineBuild>> {
+        if !self.offline {
+            return Ok(None);
+        }
+        let inreleases: Vec<_> = lock.archive.iter().map(|s| s.inrelease_sha256).collect();
+        let record = self.imports().holding(&inreleases)?;
+        Ok(Some(buckle_sign::provenance::OfflineBuild {
+            stale: record.as_ref().is_some_and(|r| {
+                r.suites
+                    .iter()
+                    .any(|s| inreleases.contains(&s.inrelease) && s.expired_at(self.now))
+            }),
+            bundle: record.map(|r| (r.digest, r.created.to_string())),
+        }))
     }
 
     /// The time this invocation checks signatures at.
@@ -131,13 +193,48 @@ impl Session {
         if let Some(found) = lock(&self.releases).get(&key) {
             return Ok(found.clone());
         }
-        let release = self
-            .archive
-            .open_suite(mirror, suite, keyring, self.now, not_before)
-            .with_context(|| format!("cannot open suite `{suite}`"))?;
+        let release = if self.offline {
+            self.imported_release(mirror, suite, keyring, not_before)
+        } else {
+            Ok(self
+                .archive
+                .open_suite(mirror, suite, keyring, self.now, not_before)?)
+        }
+        .with_context(|| format!("cannot open suite `{suite}`"))?;
         let release = Arc::new(release);
         lock(&self.releases).insert(key, release.clone());
         Ok(release)
+    }
+
+    /// The InRelease of `suite` from the newest imported bundle holding it, verified as
+    /// online. Offline, a bundle is judged as of the day it was made: a Release past
+    /// `Valid-Until` now is accepted if it was valid then (and builds say so).
+    fn imported_release(
+        &self,
+        mirror: &MirrorUrl,
+        suite: &Suite,
+        keyring: &Keyring,
+        not_before: Option<ReleaseDate>,
+    ) -> anyhow::Result<VerifiedRelease> {
+        let (record, found) = self.imports().suite(mirror.as_str(), suite.as_str())?.ok_or_else(|| {
+            UserError::with_hint(
+                format!("--offline: no imported bundle holds suite `{suite}`"),
+                "on a connected machine, `buckle bundle create` a bundle of the specs that use it; then `buckle bundle import` it here",
+            )
+        })?;
+        let bytes = self.archive.cache().read(&found.inrelease)?;
+        let now = if found.expired_at(self.now) {
+            record.created
+        } else {
+            self.now
+        };
+        Ok(verify_inrelease(
+            mirror,
+            suite,
+            &bytes,
+            keyring,
+            &ReleaseChecks { now, not_before },
+        )?)
     }
 
     /// The packages of one index (arch plus `all`), read once per invocation.
@@ -184,6 +281,19 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Forgets the universe `key` and every index not in `keep`, freeing their memory
+    /// now: a lock of many specs holds one universe at a time.
+    pub fn release_universe(&self, key: &str, keep: &std::collections::BTreeSet<IndexKey>) {
+        let universe = lock(&self.universes).remove(key);
+        let mut indexes = lock(&self.indexes);
+        let dropped: Vec<_> = indexes.keys().filter(|k| !keep.contains(*k)).cloned().collect();
+        let freed: Vec<_> = dropped.iter().filter_map(|k| indexes.remove(k)).collect();
+        drop(indexes);
+        drop((universe, freed));
+    }
+}
+
 impl Drop for Session {
     /// Freeing millions of parsed index entries takes longer than a warm `buckle lock`
     /// itself: a thread frees them, so the command's result is not held up (when the
@@ -223,6 +333,31 @@ fn npm_registry() -> Result<String, String> {
         ));
     }
     Ok(registry)
+}
+
+/// pip's index as pip reads it from the environment, else as pip itself reports it:
+/// buckle names no index of its own.
+fn python_index() -> Result<String, String> {
+    if let Some(index) = std::env::var("PIP_INDEX_URL").ok().filter(|v| !v.is_empty()) {
+        return Ok(index);
+    }
+    let ask = |args: &[&str]| -> Option<String> {
+        let output = std::process::Command::new("python3")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        (output.status.success() && text.contains("://")).then_some(text)
+    };
+    ask(&["-m", "pip", "config", "get", "global.index-url"])
+        .or_else(|| {
+            ask(&[
+                "-c",
+                "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
+            ])
+        })
+        .ok_or_else(|| "PIP_INDEX_URL is not set and `python3 -m pip` names no index".to_owned())
 }
 
 pub fn resolve(dir: &Path, path: &Path) -> PathBuf {

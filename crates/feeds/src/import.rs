@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::store::{FeedInfo, FeedKind, Store};
-use buckle_vuln::{epss, kev, osv, tracker, Advisory, Epss, Kev};
+use buckle_vuln::{epss, kev, osv, packages, tracker, Advisory, Epss, Kev, PackageAdvisory};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use tracing::info;
 /// What one file turned out to hold.
 enum Parsed {
     Tracker(Vec<Advisory>),
-    Osv(Vec<Advisory>),
+    Osv(Vec<Advisory>, Vec<PackageAdvisory>),
     Kev(Kev),
     Epss(Epss),
 }
@@ -22,11 +22,21 @@ enum Parsed {
 pub fn import(store: &Store, paths: &[PathBuf], now: u64) -> Result<Vec<FeedInfo>> {
     let mut advisories: BTreeMap<FeedKind, (Vec<String>, Vec<Advisory>)> = BTreeMap::new();
     let mut singles: Vec<(FeedInfo, Parsed)> = Vec::new();
+    let mut package_sources: Vec<String> = Vec::new();
+    let mut package_advisories: Vec<PackageAdvisory> = Vec::new();
     for path in paths {
         let source = path.display().to_string();
         match read_feed(path)? {
             Parsed::Tracker(list) => add(&mut advisories, FeedKind::Tracker, source, list),
-            Parsed::Osv(list) => add(&mut advisories, FeedKind::Osv, source, list),
+            Parsed::Osv(list, packages) => {
+                if !packages.is_empty() {
+                    package_sources.push(source.clone());
+                    package_advisories.extend(packages);
+                }
+                if !list.is_empty() || package_sources.last() != Some(&source) {
+                    add(&mut advisories, FeedKind::Osv, source, list);
+                }
+            }
             parsed @ Parsed::Kev(_) | parsed @ Parsed::Epss(_) => {
                 let (kind, records, data_date) = match &parsed {
                     Parsed::Kev(kev) => (FeedKind::Kev, kev.entries.len(), Some(kev.released.clone())),
@@ -59,11 +69,23 @@ pub fn import(store: &Store, paths: &[PathBuf], now: u64) -> Result<Vec<FeedInfo
         store.put(info.clone(), &list)?;
         stored.push(info);
     }
+    if !package_sources.is_empty() {
+        let info = FeedInfo {
+            kind: FeedKind::OsvPackages,
+            source: package_sources,
+            stored_at: now,
+            data_date: None,
+            records: package_advisories.len(),
+            release: None,
+        };
+        store.put(info.clone(), &package_advisories)?;
+        stored.push(info);
+    }
     for (info, parsed) in singles {
         match &parsed {
             Parsed::Kev(kev) => store.put(info.clone(), kev)?,
             Parsed::Epss(epss) => store.put(info.clone(), epss)?,
-            Parsed::Tracker(_) | Parsed::Osv(_) => {}
+            Parsed::Tracker(_) | Parsed::Osv(..) => {}
         }
         stored.push(info);
     }
@@ -110,7 +132,7 @@ fn read_feed(path: &Path) -> Result<Parsed> {
         source,
     };
     if bytes.starts_with(b"PK\x03\x04") {
-        return osv_zip(path, &bytes).map(Parsed::Osv);
+        return osv_zip(path, &bytes);
     }
     let head = String::from_utf8_lossy(bytes.get(..4096).unwrap_or(&bytes)).into_owned();
     let trimmed = head.trim_start();
@@ -118,7 +140,9 @@ fn read_feed(path: &Path) -> Result<Parsed> {
         return if head.contains("\"catalogVersion\"") {
             kev::parse(&origin, &bytes).map(Parsed::Kev).map_err(import_err)
         } else if head.contains("\"affected\"") || head.contains("\"schema_version\"") {
-            osv::parse(&origin, &bytes).map(Parsed::Osv).map_err(import_err)
+            osv_record(&origin, &bytes)
+                .map(|(debian, packages)| Parsed::Osv(debian, packages))
+                .map_err(import_err)
         } else {
             tracker::parse(&origin, &bytes)
                 .map(Parsed::Tracker)
@@ -134,14 +158,21 @@ fn read_feed(path: &Path) -> Result<Parsed> {
     })
 }
 
-/// Every `.json` record in a zip of OSV records (as OSV publishes per ecosystem).
-fn osv_zip(path: &Path, bytes: &[u8]) -> Result<Vec<Advisory>> {
+/// One OSV record: its Debian advisories and its PyPI and npm ones.
+fn osv_record(origin: &str, bytes: &[u8]) -> buckle_vuln::Result<(Vec<Advisory>, Vec<PackageAdvisory>)> {
+    Ok((osv::parse(origin, bytes)?, packages::parse_osv(origin, bytes)?))
+}
+
+/// Every `.json` record in a zip of OSV records (as OSV publishes per ecosystem:
+/// Debian, PyPI, npm, …).
+fn osv_zip(path: &Path, bytes: &[u8]) -> Result<Parsed> {
     let zip_err = |source| Error::Zip {
         path: path.to_owned(),
         source,
     };
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(zip_err)?;
     let mut out = Vec::new();
+    let mut package_advisories = Vec::new();
     for index in 0..archive.len() {
         let mut file = archive.by_index(index).map_err(zip_err)?;
         if !file.name().ends_with(".json") {
@@ -154,10 +185,12 @@ fn osv_zip(path: &Path, bytes: &[u8]) -> Result<Vec<Advisory>> {
             path: PathBuf::from(&name),
             source,
         })?;
-        out.extend(osv::parse(&name, &record).map_err(|source| Error::Import {
+        let (debian, packages) = osv_record(&name, &record).map_err(|source| Error::Import {
             path: PathBuf::from(&name),
             source,
-        })?);
+        })?;
+        out.extend(debian);
+        package_advisories.extend(packages);
     }
-    Ok(out)
+    Ok(Parsed::Osv(out, package_advisories))
 }

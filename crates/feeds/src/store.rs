@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use buckle_digest::Sha256;
-use buckle_vuln::{Advisory, Changelog, Database, Epss, Kev, Release, SourceHistory};
+use buckle_vuln::{Advisory, Changelog, Database, Epss, Kev, PackageAdvisory, Release, SourceHistory};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -26,6 +26,8 @@ pub enum FeedKind {
     Tracker,
     /// OSV Debian advisories.
     Osv,
+    /// OSV advisories about application packages (PyPI, npm).
+    OsvPackages,
     /// CISA's Known Exploited Vulnerabilities catalog.
     Kev,
     /// FIRST's EPSS scores.
@@ -34,10 +36,11 @@ pub enum FeedKind {
 
 impl FeedKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [FeedKind; 5] = [
+    pub const ALL: [FeedKind; 6] = [
         FeedKind::Archive,
         FeedKind::Tracker,
         FeedKind::Osv,
+        FeedKind::OsvPackages,
         FeedKind::Kev,
         FeedKind::Epss,
     ];
@@ -48,6 +51,7 @@ impl FeedKind {
             FeedKind::Archive => "archive",
             FeedKind::Tracker => "tracker",
             FeedKind::Osv => "osv",
+            FeedKind::OsvPackages => "osv-packages",
             FeedKind::Kev => "kev",
             FeedKind::Epss => "epss",
         }
@@ -59,6 +63,7 @@ impl FeedKind {
             FeedKind::Archive => "Debian archive changelogs",
             FeedKind::Tracker => "Debian security tracker",
             FeedKind::Osv => "OSV Debian advisories",
+            FeedKind::OsvPackages => "OSV PyPI and npm advisories",
             FeedKind::Kev => "CISA KEV catalog",
             FeedKind::Epss => "EPSS scores",
         }
@@ -83,6 +88,22 @@ pub struct FeedInfo {
     /// feeds that cover every release.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<Release>,
+}
+
+/// `CISA KEV catalog: 1404 records (data of 2025-08-25) from kev.json`,
+/// `Debian archive changelogs for bookworm: 12 records …`.
+impl std::fmt::Display for FeedInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.kind.title())?;
+        if let Some(release) = &self.release {
+            write!(f, " for {release}")?;
+        }
+        write!(f, ": {} records", self.records)?;
+        if let Some(date) = &self.data_date {
+            write!(f, " (data of {date})")?;
+        }
+        write!(f, " from {}", self.source.join(", "))
+    }
 }
 
 impl FeedInfo {
@@ -166,6 +187,9 @@ impl Store {
                 }
                 FeedKind::Tracker | FeedKind::Osv => {
                     database.add_advisories(self.read_required::<Vec<Advisory>>(&path)?);
+                }
+                FeedKind::OsvPackages => {
+                    database.add_package_advisories(self.read_required::<Vec<PackageAdvisory>>(&path)?);
                 }
                 FeedKind::Kev => database.set_kev(self.read_required::<Kev>(&path)?),
                 FeedKind::Epss => database.set_epss(self.read_required::<Epss>(&path)?),

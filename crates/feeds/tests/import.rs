@@ -114,3 +114,52 @@ fn a_damaged_store_file_is_an_error_that_says_how_to_rebuild() {
     assert!(matches!(err, Error::Stored { .. }), "{err}");
     assert!(err.hint().unwrap().contains("buckle feeds update"));
 }
+
+/// OSV's PyPI and npm zips hold records like these (written for the tests from the
+/// advisories' facts, in OSV's schema).
+fn osv_packages_zip() -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for id in [
+        "GHSA-cpwx-vrp4-4pq7",
+        "GHSA-pxg6-pf52-xh8x",
+        "GHSA-qwcr-r2fm-qrc7",
+    ] {
+        zip.start_file(format!("{id}.json"), options).unwrap();
+        let record = std::fs::read(format!(
+            "{}/../vuln/testdata/osv/{id}.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        zip.write_all(&record).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+#[test]
+fn pypi_and_npm_osv_zips_are_stored_as_package_advisories_beside_the_debian_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(&dir.path().join("cache"));
+    let debian = write(dir.path(), "osv-debian.zip", &osv_zip());
+    import(&store, &[debian], 1_790_000_000).unwrap();
+    let packages = write(dir.path(), "osv-pypi-npm.zip", &osv_packages_zip());
+    let stored = import(&store, &[packages], 1_790_000_100).unwrap();
+    let kinds: Vec<(FeedKind, usize)> = stored.iter().map(|i| (i.kind, i.records)).collect();
+    assert_eq!(
+        kinds,
+        [(FeedKind::OsvPackages, 3)],
+        "a zip without Debian records keeps the Debian feed"
+    );
+    let loaded = store.load().unwrap();
+    assert_eq!(
+        loaded.feeds.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        [FeedKind::Osv, FeedKind::OsvPackages]
+    );
+    let ids: Vec<&str> = loaded
+        .database
+        .package_advisories()
+        .iter()
+        .map(|a| a.id.as_str())
+        .collect();
+    assert_eq!(ids, ["CVE-2025-27516", "CVE-2024-47764", "CVE-2024-45590"]);
+}

@@ -1,6 +1,7 @@
 //! The blocking [`Client`]: kept-alive connections, timeouts, retries with backoff.
 
 use crate::error::{Error, Result};
+use crate::pace::MinRate;
 use crate::reporter::{NoReporter, Reporter};
 use crate::request::{Body, Method, Request, Response};
 use crate::sink::Sink;
@@ -12,17 +13,23 @@ use tracing::debug;
 /// How many bytes of an error response body are kept for the error message.
 const SNIPPET_CHARS: usize = 200;
 
+/// Redirects followed before giving up: enough for a mirror or a registry sending
+/// clients to a CDN, short of a loop.
+const MAX_REDIRECTS: u32 = 10;
+
 /// Settings for a [`Client`].
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     connect_timeout: Duration,
     read_timeout: Duration,
+    min_rate: u64,
     attempts: u32,
     backoff: Duration,
     max_backoff: Duration,
     user_agent: String,
     max_idle_per_host: usize,
     roots: TlsRoots,
+    offline: bool,
 }
 
 impl Default for ClientBuilder {
@@ -30,12 +37,14 @@ impl Default for ClientBuilder {
         ClientBuilder {
             connect_timeout: Duration::from_secs(15),
             read_timeout: Duration::from_secs(30),
+            min_rate: 1024,
             attempts: 4,
             backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
             user_agent: concat!("buckle/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_idle_per_host: 16,
             roots: TlsRoots::default(),
+            offline: false,
         }
     }
 }
@@ -50,6 +59,15 @@ impl ClientBuilder {
     /// Time allowed for any single read from the server, headers or body (default 30 s).
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
+        self
+    }
+
+    /// The slowest body accepted, in bytes per second averaged over each read timeout
+    /// (default 1 KiB/s; 0 accepts any pace). A slower body is a stall, retried like a
+    /// timeout: without it, a server sending a byte now and then would hold a
+    /// download forever.
+    pub fn min_rate(mut self, bytes_per_second: u64) -> Self {
+        self.min_rate = bytes_per_second;
         self
     }
 
@@ -85,6 +103,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Refuse every request with [`Error::Offline`] (default false): nothing leaves
+    /// the machine, and what would have been fetched is named in the error.
+    pub fn offline(mut self, offline: bool) -> Self {
+        self.offline = offline;
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Client {
         let tls = ureq::tls::TlsConfig::builder()
@@ -98,6 +123,10 @@ impl ClientBuilder {
             .user_agent(self.user_agent.as_str())
             // Ask for the bytes as stored: digests are over exactly those bytes.
             .accept_encoding("")
+            // Credentials are for the host they were given to: a redirect elsewhere
+            // (a CDN, or a hostile server) never receives them.
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
+            .max_redirects(MAX_REDIRECTS)
             .max_idle_connections(self.max_idle_per_host.max(10))
             .max_idle_connections_per_host(self.max_idle_per_host)
             .build();
@@ -106,6 +135,11 @@ impl ClientBuilder {
             attempts: self.attempts,
             backoff: self.backoff,
             max_backoff: self.max_backoff,
+            offline: self.offline,
+            min_rate: MinRate {
+                bytes_per_second: self.min_rate,
+                window: self.read_timeout,
+            },
         }
     }
 }
@@ -125,6 +159,8 @@ pub struct Client {
     attempts: u32,
     backoff: Duration,
     max_backoff: Duration,
+    offline: bool,
+    min_rate: MinRate,
 }
 
 impl Default for Client {
@@ -188,7 +224,7 @@ impl Client {
             }
             let response = self.send_once(request, attempt, &NoReporter)?;
             let response = success_or_failure(response, request.method, attempt)?;
-            stream_body(url, response.into_inner(), sink, reporter, &mut written)
+            stream_body(url, response, sink, reporter, &mut written)
         });
         if result.is_ok() {
             reporter.on_done(url);
@@ -266,6 +302,9 @@ impl Client {
         reporter: &dyn Reporter,
         mut attempt: impl FnMut(u32) -> Result<T, Failure>,
     ) -> Result<T> {
+        if self.offline {
+            return Err(Error::Offline { url: url.to_owned() });
+        }
         let mut delay = self.backoff;
         for n in 1.. {
             match attempt(n) {
@@ -329,7 +368,7 @@ impl Client {
             }
         };
         let response = sent.map_err(|e| transport_failure(url, attempt, e))?;
-        Ok(Response::new(url, response))
+        Ok(Response::new(url, response, self.min_rate))
     }
 }
 
@@ -396,14 +435,13 @@ fn status_error(response: Response, method: Method, attempt: u32) -> Error {
 
 fn stream_body<S: Sink + ?Sized>(
     url: &str,
-    mut response: ureq::http::Response<ureq::Body>,
+    response: Response,
     sink: &mut S,
     reporter: &dyn Reporter,
     written: &mut u64,
 ) -> Result<u64, Failure> {
-    let len = response.body().content_length();
-    reporter.on_start(url, len);
-    let mut reader = response.body_mut().with_config().limit(u64::MAX).reader();
+    reporter.on_start(url, response.content_length());
+    let mut reader = response.into_reader();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match reader.read(&mut buf) {
@@ -440,6 +478,12 @@ pub(crate) fn transport(
 
 /// Transport errors worth retrying: the network, not the request.
 fn transport_failure(url: &str, attempt: u32, e: ureq::Error) -> Failure {
+    if matches!(e, ureq::Error::TooManyRedirects) {
+        return Failure::Fatal(Error::TooManyRedirects {
+            url: url.to_owned(),
+            limit: MAX_REDIRECTS,
+        });
+    }
     let transient = matches!(
         e,
         ureq::Error::Io(_)
@@ -464,9 +508,8 @@ fn retry_after(response: &Response) -> Option<Duration> {
 }
 
 /// The start of an error response's body, made printable and cut short.
-pub(crate) fn body_snippet(response: &mut ureq::http::Response<ureq::Body>) -> String {
+pub(crate) fn body_snippet(reader: impl Read) -> String {
     let mut raw = Vec::new();
-    let reader = response.body_mut().with_config().limit(4096).reader();
     let _ = reader.take(4096).read_to_end(&mut raw);
     truncate_snippet(&String::from_utf8_lossy(&raw))
 }

@@ -5,6 +5,12 @@ use std::borrow::Cow;
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The client is offline: nothing is sent.
+    #[error("not fetching `{url}`: working offline")]
+    Offline {
+        /// The URL that would have been fetched.
+        url: String,
+    },
     /// The server answered 404 (or 410): the resource is not there.
     #[error("`{url}` was not found (HTTP 404)")]
     NotFound {
@@ -34,6 +40,14 @@ pub enum Error {
         /// The last failure.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The server redirected more times than the client follows (a redirect loop).
+    #[error("`{url}` redirected more than {limit} times")]
+    TooManyRedirects {
+        /// The URL asked for.
+        url: String,
+        /// How many redirects were followed.
+        limit: u32,
     },
     /// Writing the body to its destination failed (this is never retried).
     #[error("cannot store the body of `{url}`")]
@@ -92,8 +106,10 @@ impl Error {
     pub fn url(&self) -> Option<&str> {
         match self {
             Error::NotFound { url }
+            | Error::Offline { url }
             | Error::Status { url, .. }
             | Error::Transport { url, .. }
+            | Error::TooManyRedirects { url, .. }
             | Error::Sink { url, .. }
             | Error::Unauthorized { url, .. }
             | Error::Body { url, .. }
@@ -118,12 +134,19 @@ impl Error {
     /// What the user can do about it, when there is something.
     pub fn hint(&self) -> Option<Cow<'static, str>> {
         match self {
+            Error::Offline { .. } => Some(
+                "it is not in the cache: on a connected machine, `buckle bundle create` a bundle that holds it, then `buckle bundle import` it here"
+                    .into(),
+            ),
             Error::Transport { .. } => {
                 Some("check the network and the mirror URL; the request was retried".into())
             }
             Error::Status { status, .. } if *status >= 500 || *status == 429 => {
                 Some("the server is overloaded or failing; retry later or use another mirror".into())
             }
+            Error::TooManyRedirects { .. } => Some(
+                "the server sends clients round in circles; check the URL, or tell the server's operators".into(),
+            ),
             Error::CaFile { .. } => {
                 Some("give a PEM file with the CA certificate that signed the server's".into())
             }

@@ -5,10 +5,13 @@
 //! [`Request`] with headers and a restartable [`Body`] through [`Client::send`] and
 //! [`Client::fetch_to`]), [`TlsRoots`] (the bundled CA set, or the host's store plus a
 //! private CA), the [`Error`] type that names the URL, the status and the start of an
-//! error body, and the [`Reporter`] progress callbacks. Transient failures (connect errors, timeouts,
-//! a connection cut mid-body, HTTP 5xx, 429 and 408) are retried; 404 is
-//! [`Error::NotFound`] at once and other 4xx fail at once. It knows nothing about
-//! digests or Debian: `buckle-archive` verifies what it downloads.
+//! error body, and the [`Reporter`] progress callbacks. Transient failures (connect
+//! errors, timeouts, a connection cut mid-body, a body slower than the minimum rate,
+//! HTTP 5xx, 429 and 408) are retried; 404 is [`Error::NotFound`] at once and other
+//! 4xx fail at once. Redirects are followed up to 10 deep ([`Error::TooManyRedirects`]
+//! past that), never carrying `Authorization` along. It knows nothing about digests or
+//! Debian: `buckle-archive` verifies what it downloads, and callers bound what they
+//! accept ([`Client::get_bytes`] takes a limit; a [`Sink`] refuses what is too much).
 //!
 //! # Example
 //!
@@ -25,6 +28,7 @@
 
 mod client;
 mod error;
+mod pace;
 mod reporter;
 mod request;
 mod sink;

@@ -2,6 +2,7 @@
 //! send again from the start.
 
 use crate::error::{Error, Result};
+use crate::pace::{MinRate, Paced};
 use std::io::Read;
 
 /// The HTTP methods buckle sends.
@@ -134,13 +135,15 @@ impl<'a> Request<'a> {
 pub struct Response {
     url: String,
     inner: ureq::http::Response<ureq::Body>,
+    min_rate: MinRate,
 }
 
 impl Response {
-    pub(crate) fn new(url: &str, inner: ureq::http::Response<ureq::Body>) -> Self {
+    pub(crate) fn new(url: &str, inner: ureq::http::Response<ureq::Body>, min_rate: MinRate) -> Self {
         Response {
             url: url.to_owned(),
             inner,
+            min_rate,
         }
     }
 
@@ -170,25 +173,27 @@ impl Response {
     }
 
     /// Reads the body into memory, failing with [`Error::TooLarge`] past `limit` bytes.
-    pub fn into_bytes(mut self, limit: u64) -> Result<Vec<u8>> {
+    pub fn into_bytes(self, limit: u64) -> Result<Vec<u8>> {
+        let url = self.url.clone();
         let mut out = Vec::new();
-        let reader = self.inner.body_mut().with_config().limit(u64::MAX).reader();
-        reader
+        self.into_reader()
             .take(limit + 1)
             .read_to_end(&mut out)
-            .map_err(|e| crate::client::transport(&self.url, 1, e))?;
+            .map_err(|e| crate::client::transport(&url, 1, e))?;
         if out.len() as u64 > limit {
-            return Err(Error::TooLarge { url: self.url, limit });
+            return Err(Error::TooLarge { url, limit });
         }
         Ok(out)
     }
 
     /// The start of the body, flattened and cut short, for an error message.
-    pub fn into_snippet(mut self) -> String {
-        crate::client::body_snippet(&mut self.inner)
+    pub fn into_snippet(self) -> String {
+        crate::client::body_snippet(self.into_reader())
     }
 
-    pub(crate) fn into_inner(self) -> ureq::http::Response<ureq::Body> {
-        self.inner
+    /// The body, failing when it arrives slower than the client's minimum rate.
+    pub(crate) fn into_reader(self) -> Paced<ureq::BodyReader<'static>> {
+        let reader = self.inner.into_body().into_with_config().limit(u64::MAX).reader();
+        Paced::new(reader, self.min_rate)
     }
 }

@@ -75,6 +75,16 @@ pub enum Error {
         /// The package that ships it, or `buckle`.
         owner: String,
     },
+    /// An extra layer would replace what a package (or buckle) put in the image.
+    #[error("layer `{name}` would replace `/{path}`, which `{owner}` puts in the image")]
+    LayerConflict {
+        /// The layer's name.
+        name: String,
+        /// The path both have.
+        path: RelPath,
+        /// The package that ships it, or `buckle`.
+        owner: String,
+    },
     /// A device node or FIFO in a package.
     #[error("`{deb}` contains `{path}`, a {kind}: device nodes and fifos are not allowed in images")]
     ForbiddenEntry {
@@ -212,11 +222,36 @@ pub enum Error {
         #[source]
         source: Box<buckle_oci::Error>,
     },
+    /// A symlink of the spec's `[image] links` leads to nothing in the image.
+    #[error("the link `/{link}` -> `{target}` of `[image] links` leads to nothing in the image")]
+    DanglingLink {
+        /// The link's path.
+        link: RelPath,
+        /// Its target, `{arch}` filled in.
+        target: String,
+    },
+    /// A CA certificate that cannot go into the Java truststore.
+    #[error("cannot put `{certificate}` in the Java truststore: {problem}")]
+    Truststore {
+        /// The certificate's file, or `[image] certificates`.
+        certificate: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// A broken invariant inside buckle: a bug, never bad input.
     #[error("internal error (please report it): {what}")]
     Internal {
         /// What went wrong.
         what: String,
+    },
+    /// The layer cache could not be read or written.
+    #[error("cannot use the layer cache at `{}`; check its permissions and free space, or build with --no-layer-cache", path.display())]
+    LayerCache {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
     },
 }
 
@@ -233,8 +268,14 @@ impl Error {
             Error::Conflict { .. } => Some(Cow::Borrowed(
                 "exclude one of the packages in the spec, or declare a diversion for the path",
             )),
+            Error::LayerConflict { .. } => Some(Cow::Borrowed(
+                "leave the path out of the layer, or exclude the package that ships it",
+            )),
             Error::UpstreamConflict { .. } => Some(Cow::Borrowed(
                 "give the artifact another `prefix` or `links` path, or exclude the package that ships the file",
+            )),
+            Error::DanglingLink { .. } => Some(Cow::Borrowed(
+                "check the target's path in the package's file list (`dpkg -L` in the -dev image); `{arch}` stands for the Debian architecture",
             )),
             Error::ShellInRuntime { package, .. } => Some(Cow::Owned(format!(
                 "add `{package}` to `exclude` in the spec (with the reason), or build the dev variant if the image needs it"

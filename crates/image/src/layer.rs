@@ -31,8 +31,8 @@ use crate::deb::FileKind;
 use crate::error::{Error, Result};
 use crate::tree::{Node, Tree};
 use buckle_debian::PackageName;
-use buckle_digest::Sha256;
-use buckle_oci::tar::{Entry, LayerWriter};
+use buckle_digest::{Hasher, Sha256};
+use buckle_oci::tar::{Compression, Entry, LayerWriter};
 use buckle_oci::RelPath;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -193,10 +193,12 @@ fn plan(name: String, sources: Vec<PackageName>, paths: BTreeSet<RelPath>) -> La
     }
 }
 
-/// Appends the entries of `plan` to `out`, in path order.
-pub fn write_layer<W: Write>(tree: &Tree, plan: &LayerPlan, out: &mut LayerWriter<W>) -> Result<()> {
+/// The tar entries of `plan`, in path order, each file with its content (`None` for
+/// every other kind, and for a path written as a hard link to an earlier one).
+pub fn layer_entries<'t>(tree: &'t Tree, plan: &LayerPlan) -> Result<Vec<(Entry, Option<&'t Content>)>> {
     // The first path written for each hard-linked file, by content digest.
     let mut written: BTreeMap<Sha256, Vec<(&Node, &RelPath)>> = BTreeMap::new();
+    let mut entries = Vec::with_capacity(plan.paths.len());
     for path in &plan.paths {
         let node = tree.get(path).ok_or_else(|| Error::Internal {
             what: format!("layer `{}` lists `{path}`, which is not in the tree", plan.name),
@@ -214,21 +216,58 @@ pub fn write_layer<W: Write>(tree: &Tree, plan: &LayerPlan, out: &mut LayerWrite
                         same.push((node, path));
                         (
                             Entry::file(path.clone(), node.mode, content.size()),
-                            Some(content.bytes()),
+                            Some(content),
                         )
                     }
                 }
             }
         };
-        let entry = entry.with_owner(node.uid, node.gid);
-        out.append(&entry, content.unwrap_or_default())
+        entries.push((entry.with_owner(node.uid, node.gid), content));
+    }
+    Ok(entries)
+}
+
+/// Appends `entries` (from [`layer_entries`]) to `out`.
+pub fn write_layer<W: Write>(
+    name: &str,
+    entries: &[(Entry, Option<&Content>)],
+    out: &mut LayerWriter<W>,
+) -> Result<()> {
+    for (entry, content) in entries {
+        out.append(entry, content.map(|c| c.bytes()).unwrap_or_default())
             .map_err(|source| Error::LayerWrite {
-                layer: plan.name.clone(),
+                layer: name.to_owned(),
                 source: Box::new(source),
             })?;
     }
-    tracing::debug!(layer = %plan.name, entries = plan.paths.len(), "layer written");
+    tracing::debug!(layer = %name, entries = entries.len(), "layer written");
     Ok(())
+}
+
+/// The layer cache's key for `entries` written with `compression` at
+/// `source_date_epoch`, with a layer index under `index_rules` (see [`crate::cache`]):
+/// the same key means the same blob and index.
+pub fn layer_key(
+    entries: &[(Entry, Option<&Content>)],
+    compression: Compression,
+    source_date_epoch: u64,
+    index_rules: Option<&str>,
+) -> Sha256 {
+    let mut hasher = Hasher::new();
+    let head = format!(
+        "{}\n{compression:?} level {}\nSOURCE_DATE_EPOCH {source_date_epoch}\nindex {index_rules:?}\n",
+        crate::cache::builder_id(),
+        compression.level()
+    );
+    hasher.update(head.as_bytes());
+    for (entry, content) in entries {
+        hasher.update(format!("{entry:?}").as_bytes());
+        if let Some(content) = content {
+            hasher.update(content.digest().as_bytes());
+        }
+        hasher.update(b"\n");
+    }
+    hasher.finish().0
 }
 
 /// Whether two file nodes are paths of one hard-linked file: one buffer, one mode,

@@ -10,11 +10,13 @@
 //! - [`harden`]: the seatbelt defaults (nonroot, no setuid, no docs, CA bundle,
 //!   ld.so.cache, dpkg status.d, no shell in runtime images);
 //! - [`layer`]: deterministic layers grouped by source package;
-//! - [`build`]: all of the above into an OCI layout, and the multi-arch index.
+//! - [`build`]: all of the above into an OCI layout, and the multi-arch index;
+//! - [`cache`]: finished layers by what went into them, so a rebuild compresses only
+//!   what changed.
 //!
-//! It does no I/O of its own: `.deb` bytes come in as readers (the CLI opens the
-//! verified cache files that `buckle-archive` fills), blobs go out through
-//! `buckle_oci`'s layout writer, and `SOURCE_DATE_EPOCH` is a parameter. Resolving
+//! Apart from [`cache`] it does no I/O of its own: `.deb` bytes come in as readers
+//! (the CLI opens the verified cache files that `buckle-archive` fills), blobs go out
+//! through `buckle_oci`'s layout writer, and `SOURCE_DATE_EPOCH` is a parameter. Resolving
 //! which packages to install is `buckle-resolve`'s job.
 //!
 //! # Example
@@ -50,6 +52,7 @@
 #![deny(missing_docs)]
 
 pub mod build;
+pub mod cache;
 mod content;
 pub mod deb;
 mod error;

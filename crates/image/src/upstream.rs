@@ -168,7 +168,18 @@ fn file_mode(mode: u32) -> u32 {
 /// where the image has a file or symlink (such as merged `/usr`'s `/lib`). Shared
 /// directories take the image's mode and owner, so the layer does not change them.
 pub fn merge_check(tree: &Tree, layer: &mut UpstreamLayer) -> Result<()> {
-    for (path, node) in layer.tree.nodes_mut() {
+    adopt_directories(tree, &mut layer.tree).map_err(|(path, owner)| Error::UpstreamConflict {
+        name: layer.name.clone(),
+        path,
+        owner,
+    })
+}
+
+/// Gives each directory of `layer` that `tree` has too the tree's mode and owner. A
+/// path both have that is not a directory in both is a conflict: that path and who
+/// puts it in `tree` (a package, or `buckle`).
+pub(crate) fn adopt_directories(tree: &Tree, layer: &mut Tree) -> std::result::Result<(), (RelPath, String)> {
+    for (path, node) in layer.nodes_mut() {
         if path.is_root() {
             continue;
         }
@@ -177,13 +188,10 @@ pub fn merge_check(tree: &Tree, layer: &mut UpstreamLayer) -> Result<()> {
         };
         let both_dirs = existing.kind == FileKind::Directory && node.kind == FileKind::Directory;
         if !both_dirs {
-            return Err(Error::UpstreamConflict {
-                name: layer.name.clone(),
-                path: path.clone(),
-                owner: existing
-                    .first_owner()
-                    .map_or_else(|| "buckle".to_owned(), ToString::to_string),
-            });
+            let owner = existing
+                .first_owner()
+                .map_or_else(|| "buckle".to_owned(), ToString::to_string);
+            return Err((path.clone(), owner));
         }
         node.mode = existing.mode;
         node.uid = existing.uid;

@@ -96,6 +96,19 @@ impl DockerArchiveWriter {
         Ok(())
     }
 
+    /// Adds a blob besides the layers and the config (`blobs/sha256/<hex>`), such as a
+    /// layer index.
+    pub fn add_blob(&mut self, bytes: &[u8]) -> Result<()> {
+        let digest = Sha256::of(bytes);
+        if self.written.insert(digest) {
+            self.tar.append(
+                &Entry::file(blob_member(&digest), 0o644, bytes.len() as u64),
+                bytes,
+            )?;
+        }
+        Ok(())
+    }
+
     /// Writes the config (`config` is its exact JSON, whose digest becomes the image
     /// id) and `manifest.json` naming `repo_tags` (`name:tag`), then renames the
     /// archive into place. The config's `rootfs.diff_ids` must list the added layers.

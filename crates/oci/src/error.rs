@@ -20,6 +20,10 @@ pub enum PathProblem {
     NulByte,
     /// Is not valid UTF-8.
     NotUtf8,
+    /// Longer than Linux's PATH_MAX allows: no runtime could create it.
+    TooLong,
+    /// Has a component longer than Linux's NAME_MAX.
+    ComponentTooLong,
 }
 
 impl fmt::Display for PathProblem {
@@ -30,6 +34,10 @@ impl fmt::Display for PathProblem {
             PathProblem::ParentComponent => "`..` component",
             PathProblem::NulByte => "NUL byte",
             PathProblem::NotUtf8 => "not UTF-8",
+            PathProblem::TooLong => {
+                "longer than Linux's PATH_MAX (4096 bytes with the leading `/` and the NUL)"
+            }
+            PathProblem::ComponentTooLong => "a component longer than 255 bytes (Linux's NAME_MAX)",
         })
     }
 }
@@ -76,6 +84,16 @@ impl fmt::Display for EntryProblem {
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Reading an image's files would take more memory than allowed.
+    #[error("reading the files of `{}` takes more than its memory budget of {} MiB (at `{path}`)", image.display(), budget >> 20)]
+    MemoryBudget {
+        /// The image.
+        image: PathBuf,
+        /// The budget in bytes.
+        budget: u64,
+        /// The entry that went past it.
+        path: String,
+    },
     /// A path that cannot be a path inside an image.
     #[error("`{path}` is not a valid path in an image: {problem}")]
     BadPath {
@@ -322,6 +340,10 @@ impl Error {
     pub fn hint(&self) -> Option<Cow<'static, str>> {
         match self {
             Error::AmbiguousImage { .. } => Some("name one image by tag (`dir:tag`) or by platform".into()),
+            Error::MemoryBudget { .. } => Some(
+                "for an image you trust, raise the budget with --memory-budget (or BUCKLE_MEMORY_BUDGET)"
+                    .into(),
+            ),
             Error::BlobDigest { .. } | Error::BlobSize { .. } => {
                 Some("the image was modified or damaged after it was written; rebuild or re-fetch it".into())
             }

@@ -48,6 +48,34 @@ pub struct Image {
     manifest_descriptor: Descriptor,
     ref_name: Option<String>,
     layers: Vec<ImageLayer>,
+    memory_budget: u64,
+}
+
+/// How much memory reading an image's files may take unless told otherwise: the
+/// entries' metadata and the contents kept (docs/SECURITY.md).
+pub const DEFAULT_MEMORY_BUDGET: u64 = 512 << 20;
+
+/// What one entry's metadata is charged against the budget, besides its path.
+const ENTRY_COST: u64 = 160;
+
+/// The memory [`Image::merged_files`] may still use, shared by its reader threads.
+struct Budget {
+    limit: u64,
+    spent: std::sync::atomic::AtomicU64,
+}
+
+impl Budget {
+    fn charge(&self, bytes: u64, path: &RelPath, image: &Path) -> Result<()> {
+        let before = self.spent.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        if before.saturating_add(bytes) > self.limit {
+            return Err(Error::MemoryBudget {
+                image: image.to_owned(),
+                budget: self.limit,
+                path: path.to_string(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Splits an IMAGE argument into a path and a selector: `dir:tag` names the image
@@ -100,6 +128,7 @@ fn open_layout(path: &Path, selector: &Selector) -> Result<Image> {
         manifest_descriptor: found.descriptor,
         ref_name: found.ref_name,
         layers,
+        memory_budget: DEFAULT_MEMORY_BUDGET,
     })
 }
 
@@ -138,6 +167,7 @@ fn open_docker_archive(path: &Path, selector: &Selector) -> Result<Image> {
         manifest_descriptor,
         ref_name,
         layers,
+        memory_budget: DEFAULT_MEMORY_BUDGET,
     })
 }
 
@@ -235,16 +265,42 @@ impl Image {
         })
     }
 
+    /// The most memory [`Image::merged_files`] may use for this image (entries'
+    /// metadata and the contents it keeps): past it, reading fails with
+    /// [`Error::MemoryBudget`] instead of growing without bound on a hostile image.
+    pub fn with_memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = bytes;
+        self
+    }
+
     /// Walks all layers bottom first, applying whiteouts (OCI image spec, `layer.md`),
     /// and returns the files of the final filesystem. The content of the files for
     /// which `keep_content` returns true is read into memory. Layers are decompressed
-    /// in parallel (one thread per core) and applied in order.
+    /// in parallel (one thread per core) and applied in order. Everything kept counts
+    /// against the image's memory budget ([`Image::with_memory_budget`]).
     pub fn merged_files(
         &self,
         keep_content: impl Fn(&Entry) -> bool + Sync,
     ) -> Result<BTreeMap<RelPath, MergedFile>> {
+        self.merge(&keep_content, false)
+    }
+
+    /// Like [`Image::merged_files`], and every regular file's SHA-256 besides, computed
+    /// as it streams by (whether or not its content is kept).
+    pub fn merged_files_hashed(
+        &self,
+        keep_content: impl Fn(&Entry) -> bool + Sync,
+    ) -> Result<BTreeMap<RelPath, MergedFile>> {
+        self.merge(&keep_content, true)
+    }
+
+    fn merge(
+        &self,
+        keep_content: &(impl Fn(&Entry) -> bool + Sync),
+        hash: bool,
+    ) -> Result<BTreeMap<RelPath, MergedFile>> {
         let mut files = BTreeMap::new();
-        for layer in self.read_all_layers(&keep_content)? {
+        for layer in self.read_all_layers(keep_content, hash)? {
             let (entries, whiteouts) = layer?;
             for whiteout in &whiteouts {
                 match whiteout {
@@ -263,7 +319,15 @@ impl Image {
     }
 
     /// Every layer's entries and whiteouts, in layer order, read by a few threads.
-    fn read_all_layers(&self, keep_content: &(impl Fn(&Entry) -> bool + Sync)) -> Result<Vec<LayerRead>> {
+    fn read_all_layers(
+        &self,
+        keep_content: &(impl Fn(&Entry) -> bool + Sync),
+        hash: bool,
+    ) -> Result<Vec<LayerRead>> {
+        let budget = Budget {
+            limit: self.memory_budget,
+            spent: std::sync::atomic::AtomicU64::new(0),
+        };
         let count = self.layers.len();
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -280,7 +344,13 @@ impl Image {
                             if index >= count {
                                 return done;
                             }
-                            done.push((index, self.read_layer_entries(index, keep_content)));
+                            let read = self.read_layer_entries(index, keep_content, hash, &budget);
+                            let failed = read.is_err();
+                            done.push((index, read));
+                            if failed {
+                                // The others stop too: the budget is shared.
+                                next.store(count, std::sync::atomic::Ordering::Relaxed);
+                            }
                         }
                     })
                 })
@@ -291,35 +361,65 @@ impl Image {
                 }
             }
         });
+        // After a failure the readers stop, so later layers may be unread: the failure
+        // is the answer.
+        if let Some(failed) = read.iter().position(|layer| matches!(layer, Some(Err(_)))) {
+            if let Some(Err(err)) = read.swap_remove(failed) {
+                return Err(err);
+            }
+        }
         Ok(read
             .into_iter()
             .map(|layer| layer.expect("every layer was read"))
             .collect())
     }
 
-    fn read_layer_entries(&self, index: usize, keep_content: &impl Fn(&Entry) -> bool) -> LayerRead {
+    fn read_layer_entries(
+        &self,
+        index: usize,
+        keep_content: &impl Fn(&Entry) -> bool,
+        hash: bool,
+        budget: &Budget,
+    ) -> LayerRead {
         let mut entries = Vec::new();
         let mut whiteouts = Vec::new();
         let mut reader = Reader::new(self.open_layer(index)?);
         for item in reader.entries()? {
             let (entry, mut content) = item?;
+            budget.charge(
+                ENTRY_COST + entry.path.as_str().len() as u64,
+                &entry.path,
+                &self.path,
+            )?;
             if let Some(whiteout) = Whiteout::of(&entry.path) {
                 whiteouts.push(whiteout);
                 continue;
             }
-            let kept = if matches!(entry.kind, EntryKind::File { .. }) && keep_content(&entry) {
-                let mut bytes = Vec::new();
-                content
-                    .read_to_end(&mut bytes)
+            let (mut kept, mut sha256) = (None, None);
+            if let EntryKind::File { size } = entry.kind {
+                let keep = keep_content(&entry);
+                if keep {
+                    budget.charge(size, &entry.path, &self.path)?;
+                }
+                if keep || hash {
+                    let mut reader = buckle_digest::HashingReader::new(&mut content);
+                    let mut bytes = Vec::new();
+                    if keep {
+                        reader.read_to_end(&mut bytes)
+                    } else {
+                        io::copy(&mut reader, &mut io::sink()).map(|n| n as usize)
+                    }
                     .map_err(|e| from_io(&self.path, e))?;
-                Some(bytes)
-            } else {
-                None
-            };
+                    let (digest, _, _) = reader.finish();
+                    sha256 = hash.then_some(digest);
+                    kept = keep.then_some(bytes);
+                }
+            }
             entries.push(MergedFile {
                 entry,
                 layer: index,
                 content: kept,
+                sha256,
             });
         }
         reader.finish().map_err(|e| match e {
@@ -329,8 +429,26 @@ impl Image {
         Ok((entries, whiteouts))
     }
 
+    /// The blob `digest` stored beside the image's own (`blobs/sha256/<hex>` of the
+    /// layout or the archive), checked against its digest; `None` when it is absent
+    /// or does not match.
+    pub(crate) fn read_extra_blob(&self, digest: &Sha256) -> Option<Vec<u8>> {
+        let bytes = match &self.source {
+            Source::Layout(layout) => std::fs::read(layout.blob_path(digest)).ok()?,
+            Source::DockerArchive { archive, .. } => {
+                let name = RelPath::normalise(&format!("blobs/sha256/{}", digest.hex())).ok()?;
+                let (mut reader, size) = archive.open_member(&name).ok()?;
+                let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                reader.read_to_end(&mut bytes).ok()?;
+                bytes
+            }
+        };
+        (Sha256::of(&bytes) == *digest).then_some(bytes)
+    }
+
     /// Writes this image as a docker archive at `target` tagged `repo_tags`, with the
-    /// same config bytes and layers (uncompressed).
+    /// same config bytes and layers (uncompressed), and the layer indexes the config
+    /// names (see [`crate::layer_index`]).
     pub fn write_docker_archive(
         &self,
         target: &Path,
@@ -343,12 +461,17 @@ impl Image {
                 .map_err(|e| from_io(&self.path, e))?;
             writer.add_layer(layer.diff_id, size, self.open_layer(index)?)?;
         }
+        for digest in self.layer_index_digests() {
+            if let Some(bytes) = self.read_extra_blob(&digest) {
+                writer.add_blob(&bytes)?;
+            }
+        }
         writer.finish(&self.config_bytes, repo_tags)
     }
 }
 
 /// Removes `path`'s descendants from `files`, and `path` itself when `itself`.
-fn remove_tree(files: &mut BTreeMap<RelPath, MergedFile>, path: &RelPath, itself: bool) {
+pub(crate) fn remove_tree(files: &mut BTreeMap<RelPath, MergedFile>, path: &RelPath, itself: bool) {
     let doomed: Vec<RelPath> = files
         .range(path.clone()..)
         .map(|(p, _)| p)
@@ -370,6 +493,8 @@ pub struct MergedFile {
     pub layer: usize,
     /// The content, when it was asked for (files only).
     pub content: Option<Vec<u8>>,
+    /// The content's SHA-256, from [`Image::merged_files_hashed`] (files only).
+    pub sha256: Option<buckle_digest::Sha256>,
 }
 
 /// The uncompressed tar of one layer, checked against its diff_id at the end.

@@ -47,6 +47,7 @@ pub mod docker_archive;
 mod error;
 mod image;
 mod json;
+pub mod layer_index;
 pub mod layout;
 mod manifest;
 pub mod media_type;
@@ -59,7 +60,9 @@ pub use blob::{BlobReader, BlobWriter};
 pub use config::{rfc3339_utc, ContainerConfig, EmptyObject, History, ImageConfig, RootFs};
 pub use descriptor::{annotation, oci_digest, Descriptor, Platform};
 pub use error::{EntryProblem, Error, PathProblem, Result};
-pub use image::{open_image, parse_image_arg, Image, ImageLayer, LayerReader, MergedFile};
+pub use image::{
+    open_image, parse_image_arg, Image, ImageLayer, LayerReader, MergedFile, DEFAULT_MEMORY_BUDGET,
+};
 pub use json::canonical_json;
 pub use manifest::{ImageIndex, ImageManifest};
 pub use output::{write_file, FileOutput};

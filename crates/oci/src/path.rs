@@ -14,6 +14,10 @@ use std::str::FromStr;
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct RelPath(String);
 
+/// Linux's limits (linux/limits.h): a path with its terminating NUL, one name.
+const PATH_MAX: usize = 4096;
+const NAME_MAX: usize = 255;
+
 impl RelPath {
     /// The root directory (the empty path).
     pub fn root() -> Self {
@@ -21,8 +25,9 @@ impl RelPath {
     }
 
     /// Normalises a path as found in a tar or a spec: `./usr//bin/` gives `usr/bin`,
-    /// `.` and `./` give the root. Rejects absolute paths, `..` components, NUL bytes
-    /// and the empty string.
+    /// `.` and `./` give the root. Rejects absolute paths, `..` components, NUL bytes,
+    /// the empty string, and names Linux could not create (longer than PATH_MAX, or
+    /// with a component longer than NAME_MAX).
     pub fn new(raw: &str) -> Result<Self> {
         Self::normalise(raw).map_err(|problem| Error::BadPath {
             path: raw.to_owned(),
@@ -45,6 +50,7 @@ impl RelPath {
             match component {
                 "" | "." => continue,
                 ".." => return Err(PathProblem::ParentComponent),
+                name if name.len() > NAME_MAX => return Err(PathProblem::ComponentTooLong),
                 name => {
                     if !out.is_empty() {
                         out.push('/');
@@ -52,6 +58,10 @@ impl RelPath {
                     out.push_str(name);
                 }
             }
+        }
+        // The absolute path in the container, with its terminating NUL, must fit.
+        if out.len() + 2 > PATH_MAX {
+            return Err(PathProblem::TooLong);
         }
         Ok(RelPath(out))
     }
@@ -179,6 +189,8 @@ mod tests {
             ("..", PathProblem::ParentComponent),
             ("a\0b", PathProblem::NulByte),
             ("", PathProblem::Empty),
+            (&format!("usr/{}", "a".repeat(256)), PathProblem::ComponentTooLong),
+            (&format!("{}/x", "a/".repeat(2100)), PathProblem::TooLong),
         ];
         for (raw, problem) in cases {
             assert_eq!(RelPath::normalise(raw), Err(problem), "{raw:?}");

@@ -23,6 +23,9 @@ pub struct Options {
     pub credentials: CredentialStore,
     /// Attempts per request, the first included.
     pub attempts: u32,
+    /// Time allowed for any single read from the registry; a body must also arrive
+    /// at 1 KiB/s or more averaged over this time, or it is a stall and retried.
+    pub read_timeout: Duration,
     /// Blobs larger than this are uploaded in chunks of this size.
     pub chunk_size: u64,
     /// Blobs moved at once.
@@ -39,6 +42,7 @@ impl Default for Options {
             ca_file: None,
             credentials: CredentialStore::anonymous(),
             attempts: 4,
+            read_timeout: Duration::from_secs(120),
             chunk_size: 32 << 20,
             jobs: 4,
             upload_state: None,
@@ -104,7 +108,7 @@ impl Registry {
         let http = Client::builder()
             .attempts(options.attempts)
             .backoff(Duration::from_millis(200), Duration::from_secs(4))
-            .read_timeout(Duration::from_secs(120))
+            .read_timeout(options.read_timeout)
             .tls_roots(roots)
             .build();
         let registry = Registry {

@@ -249,8 +249,23 @@ fn fetch_blobs(
         let mut sink = BlobSink {
             layout,
             writer: Some(layout.blob_writer()?),
+            expected: blob.size,
+            written: 0,
         };
-        registry.fetch_blob(repository, &blob.digest, &mut sink, reporter)?;
+        registry
+            .fetch_blob(repository, &blob.digest, &mut sink, reporter)
+            .map_err(|e| match e {
+                Error::Http(buckle_http::Error::Sink { source, .. })
+                    if source.kind() == std::io::ErrorKind::FileTooLarge =>
+                {
+                    Error::BlobDigest {
+                        repository: format!("{}/{repository}", registry.host()),
+                        digest: blob.digest.oci(),
+                        reason: format!("it sent more than the {} bytes its descriptor gives", blob.size),
+                    }
+                }
+                other => other,
+            })?;
         let writer = sink
             .writer
             .take()
@@ -275,18 +290,26 @@ fn fetch_blobs(
     })
 }
 
-/// A blob being received: a retry starts a new temporary file.
+/// A blob being received: a retry starts a new temporary file. It refuses a byte past
+/// the size the descriptor gives, so that an endless body stops there.
 struct BlobSink<'a> {
     layout: &'a LayoutWriter,
     writer: Option<BlobWriter>,
+    expected: u64,
+    written: u64,
 }
 
 impl std::io::Write for BlobSink<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match &mut self.writer {
-            Some(writer) => writer.write(buf),
-            None => Err(std::io::Error::other("blob writer closed")),
+        if self.written + buf.len() as u64 > self.expected {
+            return Err(std::io::ErrorKind::FileTooLarge.into());
         }
+        let n = match &mut self.writer {
+            Some(writer) => writer.write(buf)?,
+            None => return Err(std::io::Error::other("blob writer closed")),
+        };
+        self.written += n as u64;
+        Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
         match &mut self.writer {
@@ -299,6 +322,7 @@ impl std::io::Write for BlobSink<'_> {
 impl buckle_http::Sink for BlobSink<'_> {
     fn restart(&mut self) -> std::io::Result<()> {
         self.writer = None;
+        self.written = 0;
         self.writer = Some(self.layout.blob_writer().map_err(std::io::Error::other)?);
         Ok(())
     }

@@ -10,6 +10,7 @@
 //! `serialNumber` is a name-based (version 5) UUID of the image digest and the SHA256 of
 //! the document written without it, so the same input always gives the same bytes.
 
+use crate::app::{AppFacts, AppPackageFacts};
 use crate::error::Result;
 use crate::json;
 use crate::model::{self, FileFacts, PackageFacts, SbomInput, Sha1, UpstreamFacts};
@@ -168,6 +169,10 @@ fn bom(input: &SbomInput) -> Result<Bom> {
         })
         .collect();
     components.extend(input.upstream.iter().map(upstream));
+    if let Some(app) = &input.app {
+        components.push(app_component(app));
+        components.extend(app.packages.iter().map(app_dependency));
+    }
     components.extend(top_level_files);
     Ok(Bom {
         bom_format: "CycloneDX",
@@ -298,6 +303,53 @@ fn upstream(upstream: &UpstreamFacts) -> Component {
     }
 }
 
+fn app_component(app: &AppFacts) -> Component {
+    Component {
+        kind: "application",
+        bom_ref: Some(app_ref(app)),
+        name: app.name.clone(),
+        properties: vec![Property::new("buckle:app", "true")],
+        ..Component::default()
+    }
+}
+
+/// The application's `bom-ref`.
+fn app_ref(app: &AppFacts) -> String {
+    format!("buckle:app:{}", app.name)
+}
+
+fn app_dependency(package: &AppPackageFacts) -> Component {
+    let mut hashes = vec![Hash {
+        alg: "SHA-256",
+        content: package.sha256.clone(),
+    }];
+    hashes.extend(package.sha512.iter().map(|hex| Hash {
+        alg: "SHA-512",
+        content: hex.clone(),
+    }));
+    Component {
+        kind: "library",
+        bom_ref: Some(package.purl.clone()),
+        name: package.name.clone(),
+        version: Some(package.version.clone()),
+        hashes,
+        licenses: package
+            .declared_license()
+            .map(|expression| License {
+                expression,
+                acknowledgement: "declared",
+            })
+            .into_iter()
+            .collect(),
+        purl: Some(package.purl.clone()),
+        external_references: vec![ExternalReference {
+            kind: "distribution",
+            url: package.download_location.clone(),
+        }],
+        ..Component::default()
+    }
+}
+
 /// File components grouped under their one owning package, and those to list at top
 /// level (no owner, or several, named in `buckle:deb:package` properties).
 fn files_by_owner(files: &[FileFacts]) -> (BTreeMap<PackageName, Vec<Component>>, Vec<Component>) {
@@ -345,6 +397,9 @@ fn dependencies(input: &SbomInput, purls: &[String]) -> Vec<Dependency> {
     }
     let mut all: Vec<String> = purls.to_vec();
     all.extend(input.upstream.iter().map(|u| u.purl.clone()));
+    if let Some(app) = &input.app {
+        all.push(app_ref(app));
+    }
     all.sort();
     let mut out = vec![Dependency {
         reference: input.image.purl(),
@@ -362,6 +417,15 @@ fn dependencies(input: &SbomInput, purls: &[String]) -> Vec<Dependency> {
         depends_on.dedup();
         out.push(Dependency {
             reference: purl.clone(),
+            depends_on,
+        });
+    }
+    if let Some(app) = &input.app {
+        let mut depends_on: Vec<String> = app.packages.iter().map(|p| p.purl.clone()).collect();
+        depends_on.sort();
+        depends_on.dedup();
+        out.push(Dependency {
+            reference: app_ref(app),
             depends_on,
         });
     }

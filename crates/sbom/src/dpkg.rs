@@ -13,6 +13,7 @@
 //! keep only what is read in memory) or a map of paths to bytes. This module does no I/O
 //! of its own.
 
+use crate::app::AppFacts;
 use crate::error::{Duplicate, Error, ReadError, Result};
 use crate::license::LicenseInfo;
 use crate::model::{FileFacts, OsRelease, PackageFacts, PackageKey};
@@ -23,7 +24,7 @@ use tracing::{debug, info, instrument};
 
 mod merged;
 
-pub use merged::needs_content;
+pub use merged::{needs_content, needs_package_content, PACKAGES_CONTENT_RULES};
 
 const STATUS: &str = "/var/lib/dpkg/status";
 const STATUS_D: &str = "/var/lib/dpkg/status.d";
@@ -90,6 +91,8 @@ pub struct Found {
     pub file_lists: Option<BTreeMap<PackageName, String>>,
     /// The image's os-release facts (all `None` when it has no os-release file).
     pub os_release: OsRelease,
+    /// The application's packages, when the image is an app image.
+    pub app: Option<AppFacts>,
 }
 
 /// A regular file of the image and the packages whose dpkg file lists name it.
@@ -126,6 +129,7 @@ pub fn collect(image: &impl ImageFiles, detail: Detail) -> Result<Found> {
         }
     };
     let os_release = os_release(image)?;
+    let app = AppFacts::read(image)?;
     info!(
         packages = packages.len(),
         files = files.as_ref().map(Vec::len),
@@ -137,6 +141,7 @@ pub fn collect(image: &impl ImageFiles, detail: Detail) -> Result<Found> {
         owners,
         file_lists,
         os_release,
+        app,
     })
 }
 

@@ -17,6 +17,14 @@ pub enum Error {
         #[source]
         source: ReadError,
     },
+    /// An app image's package record that cannot be read.
+    #[error("`{path}` is not a valid app package record: {problem}")]
+    AppPackages {
+        /// The path inside the image.
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// A dpkg database file that is not deb822.
     #[error("`{path}` is not a valid dpkg control file")]
     Control {

@@ -99,5 +99,39 @@ pub(crate) fn input(files: bool) -> SbomInput {
         packages,
         files,
         upstream: Vec::new(),
+        app: None,
+    }
+}
+
+/// An app image's record: one PyPI package with an SPDX license, one npm package whose
+/// license is free text.
+pub(crate) fn app() -> crate::AppFacts {
+    use crate::{AppEcosystem, AppPackageFacts};
+    crate::AppFacts {
+        name: "myapp".to_owned(),
+        packages: vec![
+            AppPackageFacts {
+                ecosystem: AppEcosystem::Pypi,
+                name: "MarkupSafe".to_owned(),
+                version: "3.0.2".to_owned(),
+                purl: "pkg:pypi/markupsafe@3.0.2".to_owned(),
+                sha256: Sha256::of(b"markupsafe wheel").hex(),
+                sha512: None,
+                license: Some("BSD-3-Clause".to_owned()),
+                download_location: "https://index.invalid/markupsafe-3.0.2.whl".to_owned(),
+                file_name: "markupsafe-3.0.2.whl".to_owned(),
+            },
+            AppPackageFacts {
+                ecosystem: AppEcosystem::Npm,
+                name: "@scope/left-pad".to_owned(),
+                version: "1.3.0".to_owned(),
+                purl: "pkg:npm/%40scope/left-pad@1.3.0".to_owned(),
+                sha256: Sha256::of(b"left-pad tarball").hex(),
+                sha512: Some("ab".repeat(64)),
+                license: Some("WTFPL license, see file".to_owned()),
+                download_location: "https://registry.invalid/left-pad-1.3.0.tgz".to_owned(),
+                file_name: "left-pad-1.3.0.tgz".to_owned(),
+            },
+        ],
     }
 }

@@ -43,6 +43,7 @@
 //!     packages: found.packages,
 //!     files: found.files,
 //!     upstream: Vec::new(),
+//!     app: None,
 //! };
 //! let document = String::from_utf8(spdx::write(&input)?)?;
 //! assert!(document.contains("pkg:deb/debian/tzdata@2025b-4?arch=all&distro=debian-13"));
@@ -51,6 +52,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod app;
 pub mod cyclonedx;
 pub mod dpkg;
 mod error;
@@ -64,6 +66,7 @@ mod purl;
 pub mod read;
 pub mod spdx;
 
+pub use app::{AppEcosystem, AppFacts, AppPackageFacts, APP_PACKAGES};
 pub use error::{Duplicate, Error, ReadError, Result};
 pub use format::Format;
 pub use license::{LicenseExpression, LicenseInfo};

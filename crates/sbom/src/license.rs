@@ -373,6 +373,40 @@ fn exception_id(license: &str, words: &str) -> Option<&'static str> {
     })
 }
 
+/// `text` as an SPDX expression when it is one: license identifiers of the SPDX list
+/// joined by `AND`/`OR`, with parentheses, as a package's metadata declares it
+/// (`MIT`, `Apache-2.0 OR MIT`). Free text (`BSD License`) is `None`: never guessed at.
+pub(crate) fn spdx_expression(text: &str) -> Option<String> {
+    let spaced = text.replace('(', " ( ").replace(')', " ) ");
+    let mut out: Vec<String> = Vec::new();
+    let mut expect_operand = true;
+    let mut depth = 0usize;
+    for token in spaced.split_whitespace() {
+        match token {
+            "(" if expect_operand => depth += 1,
+            ")" if !expect_operand && depth > 0 => depth -= 1,
+            _ if !expect_operand
+                && (token.eq_ignore_ascii_case("and") || token.eq_ignore_ascii_case("or")) =>
+            {
+                expect_operand = true;
+                out.push(token.to_ascii_uppercase());
+                continue;
+            }
+            _ if expect_operand => {
+                out.push(lookup(token)?.to_owned());
+                expect_operand = false;
+                continue;
+            }
+            _ => return None,
+        }
+        out.push(token.to_owned());
+    }
+    if expect_operand || depth != 0 {
+        return None;
+    }
+    Some(out.join(" ").replace("( ", "(").replace(" )", ")"))
+}
+
 /// The canonical spelling of an SPDX license identifier, matched ignoring case.
 fn lookup(name: &str) -> Option<&'static str> {
     let index = spdx_ids::LICENSES

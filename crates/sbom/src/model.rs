@@ -19,6 +19,8 @@ pub struct SbomInput {
     pub files: Option<Vec<FileFacts>>,
     /// Artifacts from outside Debian (the spec's `[[upstream]]`), from the lock.
     pub upstream: Vec<UpstreamFacts>,
+    /// The application and its packages, for an app image.
+    pub app: Option<crate::app::AppFacts>,
 }
 
 /// An artifact installed from its upstream rather than from a `.deb`.

@@ -12,6 +12,7 @@
 //! `.invalid` top-level domain is reserved (RFC 2606): the namespace is a unique name,
 //! never a place to fetch from.
 
+use crate::app::{AppEcosystem, AppFacts, AppPackageFacts};
 use crate::error::Result;
 use crate::json;
 use crate::license::LicenseInfo;
@@ -80,7 +81,8 @@ struct Package {
     #[serde(rename = "SPDXID")]
     spdx_id: String,
     name: String,
-    version_info: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version_info: Option<String>,
     supplier: String,
     download_location: String,
     files_analyzed: bool,
@@ -173,6 +175,10 @@ fn document(input: &SbomInput) -> Result<Document> {
             .map(|package| deb_package(input, package, files)),
     );
     packages.extend(input.upstream.iter().map(upstream_package));
+    if let Some(app) = &input.app {
+        packages.push(app_package(app));
+        packages.extend(app.packages.iter().map(app_dependency));
+    }
     Ok(Document {
         spdx_version: "SPDX-2.3",
         data_license: "CC0-1.0",
@@ -196,7 +202,7 @@ fn image_package(input: &SbomInput, files: Option<&[FileFacts]>) -> Package {
     Package {
         spdx_id: IMAGE_ID.to_owned(),
         name: image.name.clone(),
-        version_info: image.digest.oci(),
+        version_info: Some(image.digest.oci()),
         supplier: NOASSERTION.to_owned(),
         download_location: NOASSERTION.to_owned(),
         files_analyzed: files.is_some(),
@@ -227,7 +233,7 @@ fn deb_package(input: &SbomInput, package: &PackageFacts, files: Option<&[FileFa
     Package {
         spdx_id: package_id(&package.name, package.arch.as_str()),
         name: package.name.to_string(),
-        version_info: package.version.to_string(),
+        version_info: Some(package.version.to_string()),
         supplier,
         download_location: package
             .download_location
@@ -269,7 +275,7 @@ fn upstream_package(upstream: &UpstreamFacts) -> Package {
     Package {
         spdx_id: upstream_id(&upstream.name),
         name: upstream.name.clone(),
-        version_info: upstream.version.clone(),
+        version_info: Some(upstream.version.clone()),
         supplier: NOASSERTION.to_owned(),
         download_location: upstream
             .download_location
@@ -287,6 +293,88 @@ fn upstream_package(upstream: &UpstreamFacts) -> Package {
         external_refs: vec![purl_ref(upstream.purl.clone())],
         primary_package_purpose: Some("APPLICATION"),
     }
+}
+
+fn app_package(app: &AppFacts) -> Package {
+    Package {
+        spdx_id: app_id(&app.name),
+        name: app.name.clone(),
+        version_info: None,
+        supplier: NOASSERTION.to_owned(),
+        download_location: NOASSERTION.to_owned(),
+        files_analyzed: false,
+        package_verification_code: None,
+        checksums: Vec::new(),
+        homepage: None,
+        source_info: Some("the application, from its project files".to_owned()),
+        license_concluded: NOASSERTION,
+        license_declared: NOASSERTION.to_owned(),
+        copyright_text: NOASSERTION,
+        external_refs: Vec::new(),
+        primary_package_purpose: Some("APPLICATION"),
+    }
+}
+
+fn app_dependency(package: &AppPackageFacts) -> Package {
+    let mut checksums = vec![Checksum {
+        algorithm: "SHA256",
+        checksum_value: package.sha256.clone(),
+    }];
+    checksums.extend(package.sha512.iter().map(|hex| Checksum {
+        algorithm: "SHA512",
+        checksum_value: hex.clone(),
+    }));
+    Package {
+        spdx_id: app_dependency_id(package),
+        name: package.name.clone(),
+        version_info: Some(package.version.clone()),
+        supplier: NOASSERTION.to_owned(),
+        download_location: Some(package.download_location.clone())
+            .filter(|url| is_http_url(url))
+            .unwrap_or_else(|| NOASSERTION.to_owned()),
+        files_analyzed: false,
+        package_verification_code: None,
+        checksums,
+        homepage: None,
+        source_info: Some(format!("{} from the application's lockfile", package.file_name)),
+        license_concluded: NOASSERTION,
+        license_declared: package
+            .declared_license()
+            .unwrap_or_else(|| NOASSERTION.to_owned()),
+        copyright_text: NOASSERTION,
+        external_refs: vec![purl_ref(package.purl.clone())],
+        primary_package_purpose: Some("LIBRARY"),
+    }
+}
+
+/// `SPDXRef-Package-app-<name>` (app names are lowercase letters, digits and `-`).
+fn app_id(name: &str) -> String {
+    format!("SPDXRef-Package-app-{}", id_safe(name))
+}
+
+/// `SPDXRef-Package-pypi-<name>-<version>`, other characters than SPDX ids allow as `-`.
+fn app_dependency_id(package: &AppPackageFacts) -> String {
+    let ecosystem = match package.ecosystem {
+        AppEcosystem::Pypi => "pypi",
+        AppEcosystem::Npm => "npm",
+    };
+    format!(
+        "SPDXRef-Package-{ecosystem}-{}-{}",
+        id_safe(&package.name),
+        id_safe(&package.version)
+    )
+}
+
+fn id_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// `SPDXRef-Package-upstream-<name>` (names are lowercase letters, digits and `-`).
@@ -361,6 +449,15 @@ fn relationships(input: &SbomInput) -> Vec<Relationship> {
             "CONTAINS",
             &upstream_id(&upstream.name),
         ));
+    }
+    if let Some(app) = &input.app {
+        let app_ref = app_id(&app.name);
+        out.push(Relationship::new(IMAGE_ID, "CONTAINS", &app_ref));
+        for package in &app.packages {
+            let id = app_dependency_id(package);
+            out.push(Relationship::new(IMAGE_ID, "CONTAINS", &id));
+            out.push(Relationship::new(&app_ref, "DEPENDS_ON", &id));
+        }
     }
     for package in &input.packages {
         let id = package_id(&package.name, package.arch.as_str());

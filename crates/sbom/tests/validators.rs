@@ -11,7 +11,9 @@
 
 use buckle_digest::Sha256;
 use buckle_sbom::dpkg::{self, Detail};
-use buckle_sbom::{attach_debs, spdx, DebOrigin, Format, ImageSubject, SbomInput};
+use buckle_sbom::{
+    attach_debs, spdx, AppEcosystem, AppFacts, AppPackageFacts, DebOrigin, Format, ImageSubject, SbomInput,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -217,6 +219,7 @@ fn input(detail: Detail) -> SbomInput {
         packages,
         files: found.files,
         upstream: Vec::new(),
+        app: Some(app()),
     }
 }
 
@@ -311,4 +314,38 @@ fn validators_reject_a_broken_document() {
         !output.status.success(),
         "an unknown component type must fail validation"
     );
+}
+
+/// An application with one PyPI and one scoped npm package, one license free text.
+fn app() -> AppFacts {
+    let package = |ecosystem, name: &str, version: &str, purl: &str, license: Option<&str>| AppPackageFacts {
+        ecosystem,
+        name: name.into(),
+        version: version.into(),
+        purl: purl.into(),
+        sha256: Sha256::of(name.as_bytes()).hex(),
+        sha512: (ecosystem == AppEcosystem::Npm).then(|| "ab".repeat(64)),
+        license: license.map(str::to_owned),
+        download_location: format!("https://registry.invalid/{name}-{version}.tgz"),
+        file_name: format!("{name}-{version}.tgz"),
+    };
+    AppFacts {
+        name: "myapp".into(),
+        packages: vec![
+            package(
+                AppEcosystem::Pypi,
+                "Flask",
+                "3.1.0",
+                "pkg:pypi/flask@3.1.0",
+                Some("BSD License"),
+            ),
+            package(
+                AppEcosystem::Npm,
+                "@types/node",
+                "22.0.0",
+                "pkg:npm/%40types/node@22.0.0",
+                Some("MIT"),
+            ),
+        ],
+    }
 }

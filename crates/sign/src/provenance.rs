@@ -16,6 +16,7 @@
 use crate::package_set::{PackageId, PackageSet};
 use buckle_debian::{Arch, MirrorUrl, Suite};
 use buckle_digest::Sha256;
+use buckle_sbom::{AppEcosystem, AppFacts, AppPackageFacts};
 use buckle_spec::{IndexFile, Lock, LockedUpstream, SuiteState, Variant};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -53,6 +54,116 @@ pub struct ProvenanceInput<'a> {
     pub mirrors: BTreeMap<Suite, MirrorUrl>,
     /// Start and finish of the build (RFC 3339), when this is a build.
     pub invocation: Option<Invocation>,
+    /// For an app image: the app spec and the packages installed from its lockfile
+    /// (the spec and lock above are then its base's).
+    pub app: Option<AppProvenance<'a>>,
+    /// For a build with `--offline`: where its archive came from.
+    pub offline: Option<OfflineBuild>,
+}
+
+/// An image built with no network, from an imported air-gap bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfflineBuild {
+    /// The bundle the lock's suites came from (its digest and creation time), when
+    /// one was imported.
+    pub bundle: Option<(Sha256, String)>,
+    /// Whether that bundle's Releases are past `Valid-Until` at build time.
+    pub stale: bool,
+}
+
+impl Provenance {
+    /// For an image built with `--offline`: the bundle it was built from and whether
+    /// that bundle was stale, in words.
+    pub fn offline_note(&self) -> Option<String> {
+        let offline = self
+            .build_definition
+            .internal_parameters
+            .as_ref()?
+            .get("offline")?;
+        let bundle = match (offline["bundle"].as_str(), offline["bundleCreated"].as_str()) {
+            (Some(digest), Some(created)) => format!("bundle {digest} made {created}"),
+            _ => "no recorded bundle".to_owned(),
+        };
+        let stale = if offline["stale"].as_bool() == Some(true) {
+            ", STALE: its Releases were past Valid-Until at build time"
+        } else {
+            ""
+        };
+        Some(format!("built offline from {bundle}{stale}"))
+    }
+}
+
+/// The media type of an air-gap bundle dependency.
+pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.buckle.bundle.v1.tar+zstd";
+
+/// `internalParameters.offline`, and the bundle as a dependency.
+fn offline_parameters(offline: &OfflineBuild) -> (serde_json::Value, Option<ResourceDescriptor>) {
+    let (digest, created) = match &offline.bundle {
+        Some((digest, created)) => (Some(digest.oci()), Some(created.clone())),
+        None => (None, None),
+    };
+    let parameters = serde_json::json!({
+        "offline": {
+            "bundle": digest,
+            "bundleCreated": created,
+            "stale": offline.stale,
+        }
+    });
+    let dependency = offline
+        .bundle
+        .as_ref()
+        .map(|(digest, created)| ResourceDescriptor {
+            name: Some("air-gap bundle".to_owned()),
+            digest: sha256_map(digest),
+            media_type: Some(BUNDLE_MEDIA_TYPE.to_owned()),
+            annotations: BTreeMap::from([
+                ("created".to_owned(), text(created)),
+                ("stale".to_owned(), serde_json::Value::from(offline.stale)),
+            ]),
+            ..ResourceDescriptor::default()
+        });
+    (parameters, dependency)
+}
+
+/// What an app image adds to its base's provenance.
+#[derive(Debug, Clone, Copy)]
+pub struct AppProvenance<'a> {
+    /// The app spec as the user named it.
+    pub spec_path: &'a str,
+    /// Its text.
+    pub spec_text: &'a str,
+    /// Every installed wheel and tarball.
+    pub facts: &'a AppFacts,
+}
+
+/// The media type of a resolved wheel.
+pub const WHEEL_MEDIA_TYPE: &str = "application/zip";
+/// The media type of a resolved npm tarball.
+pub const NPM_TARBALL_MEDIA_TYPE: &str = "application/gzip";
+
+fn app_dependency(package: &AppPackageFacts) -> ResourceDescriptor {
+    let mut digest = BTreeMap::from([("sha256".to_owned(), package.sha256.clone())]);
+    if let Some(sha512) = &package.sha512 {
+        digest.insert("sha512".to_owned(), sha512.clone());
+    }
+    ResourceDescriptor {
+        uri: Some(package.download_location.clone()),
+        digest,
+        name: Some(package.file_name.clone()),
+        media_type: Some(
+            match package.ecosystem {
+                AppEcosystem::Pypi => WHEEL_MEDIA_TYPE,
+                AppEcosystem::Npm => NPM_TARBALL_MEDIA_TYPE,
+            }
+            .to_owned(),
+        ),
+        annotations: BTreeMap::from([
+            ("package".to_owned(), text(&package.name)),
+            ("version".to_owned(), text(&package.version)),
+            ("purl".to_owned(), text(&package.purl)),
+        ]),
+        ..ResourceDescriptor::default()
+    }
 }
 
 /// `runDetails.metadata`.
@@ -214,7 +325,7 @@ fn upstream_dependency(upstream: &LockedUpstream) -> ResourceDescriptor {
 /// The provenance of an image built from `input`.
 pub fn provenance(input: &ProvenanceInput<'_>) -> Provenance {
     let spec_sha256 = Sha256::of(input.spec_text.as_bytes());
-    let external_parameters = serde_json::json!({
+    let mut external_parameters = serde_json::json!({
         "spec": {
             "path": input.spec_path,
             "sha256": spec_sha256.hex(),
@@ -224,6 +335,13 @@ pub fn provenance(input: &ProvenanceInput<'_>) -> Provenance {
         "architectures": input.architectures.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "sourceDateEpoch": input.source_date_epoch,
     });
+    if let Some(app) = &input.app {
+        external_parameters["app"] = serde_json::json!({
+            "path": app.spec_path,
+            "sha256": Sha256::of(app.spec_text.as_bytes()).hex(),
+            "content": app.spec_text,
+        });
+    }
     let mut dependencies: Vec<ResourceDescriptor> = Vec::new();
     for suite in &input.lock.archive {
         dependencies.push(release_dependency(input, suite));
@@ -262,12 +380,20 @@ pub fn provenance(input: &ProvenanceInput<'_>) -> Provenance {
             dependencies.push(upstream_dependency(upstream));
         }
     }
+    if let Some(app) = &input.app {
+        dependencies.extend(app.facts.packages.iter().map(app_dependency));
+    }
+    let internal_parameters = input.offline.as_ref().map(|offline| {
+        let (parameters, dependency) = offline_parameters(offline);
+        dependencies.extend(dependency);
+        parameters
+    });
     let lock_text = input.lock.to_toml();
     Provenance {
         build_definition: BuildDefinition {
             build_type: BUILD_TYPE.to_owned(),
             external_parameters,
-            internal_parameters: None,
+            internal_parameters,
             resolved_dependencies: dependencies,
         },
         run_details: RunDetails {
@@ -360,7 +486,41 @@ runtime = [
             source_date_epoch: 1_700_000_000,
             mirrors,
             invocation: None,
+            app: None,
+            offline: None,
         }
+    }
+
+    #[test]
+    fn an_offline_build_names_its_bundle_and_whether_it_was_stale() {
+        let lock = Lock::parse(LOCK, "test.lock").unwrap();
+        let online = serde_json::to_value(provenance(&amd64_input(&lock, BTreeMap::new()))).unwrap();
+        assert!(
+            online["buildDefinition"].get("internalParameters").is_none(),
+            "{online:#}"
+        );
+        let bundle = Sha256::of(b"manifest");
+        let mut input = amd64_input(&lock, BTreeMap::new());
+        input.offline = Some(OfflineBuild {
+            bundle: Some((bundle, "Sun, 22 Nov 2026 06:00:00 UTC".into())),
+            stale: true,
+        });
+        let json = serde_json::to_value(provenance(&input)).unwrap();
+        let offline = &json["buildDefinition"]["internalParameters"]["offline"];
+        assert_eq!(offline["bundle"], bundle.oci());
+        assert_eq!(offline["stale"], true);
+        let dependencies = json["buildDefinition"]["resolvedDependencies"]
+            .as_array()
+            .unwrap();
+        let listed = dependencies
+            .iter()
+            .find(|d| d["mediaType"] == BUNDLE_MEDIA_TYPE)
+            .unwrap();
+        assert_eq!(listed["digest"]["sha256"], bundle.hex());
+        assert_eq!(listed["annotations"]["created"], "Sun, 22 Nov 2026 06:00:00 UTC");
+        let parsed: Provenance = serde_json::from_value(json).unwrap();
+        let note = parsed.offline_note().unwrap();
+        assert!(note.contains(&bundle.oci()) && note.contains("STALE"), "{note}");
     }
 
     #[test]

@@ -384,10 +384,15 @@ fn check_predicate(
                 "the builder is `{builder}`, the policy requires `{wanted}`"
             ));
         }
-        (
+        let compared = matches_image(
             "the provenance's .deb dependencies",
-            provenance.debian_packages()?,
-        )
+            &provenance.debian_packages()?,
+            packages,
+        )?;
+        return Ok(match provenance.offline_note() {
+            Some(note) => format!("{compared}; {note}"),
+            None => compared,
+        });
     } else if let Some(format) = sbom_predicate::format_of(&statement.predicate_type) {
         (
             "the SBOM",

@@ -36,6 +36,10 @@ pub struct ImageConfig {
     /// `files`: files added to the image (path in the image -> file on the host,
     /// relative to the spec's directory), replacing what a package put there.
     pub files: BTreeMap<String, PathBuf>,
+    /// `links`: symlinks added to the image (absolute path in the image -> target),
+    /// for what maintainer scripts would have linked (update-alternatives, enabled
+    /// modules); `{arch}` in a target is the image's Debian architecture.
+    pub links: BTreeMap<String, String>,
 }
 
 impl ImageConfig {
@@ -43,7 +47,18 @@ impl ImageConfig {
     pub fn working_dir(&self) -> &str {
         self.workdir.as_deref().unwrap_or_else(|| self.user.home())
     }
+
+    /// `links` for the image of `arch`: link path -> target with `{arch}` filled in.
+    pub fn links_for(&self, arch: &buckle_debian::Arch) -> BTreeMap<String, String> {
+        self.links
+            .iter()
+            .map(|(link, target)| (link.clone(), target.replace(ARCH, arch.as_str())))
+            .collect()
+    }
 }
+
+/// The placeholder [`ImageConfig::links_for`] fills in.
+const ARCH: &str = "{arch}";
 
 /// Who the image's process runs as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -131,30 +146,111 @@ impl FromStr for User {
     }
 }
 
-/// `[test]`: a command run in the built image and a substring its output must contain.
+/// `[test]`: what `buckle test` runs in the built image and what it checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmokeTest {
-    /// `command`: argv, the first element an absolute path.
+    /// `command`: argv, the first element an absolute path. Empty only for a service
+    /// test, which then runs the image's entrypoint and cmd.
     pub command: Vec<String>,
-    /// `expect`: text the combined output must contain.
-    pub expect: String,
+    /// `env`: variables set for `command` (the service) on top of the image's, with
+    /// the same placeholders filled in (see [`SmokeTest::fill_in`]).
+    pub env: BTreeMap<String, String>,
+    /// `init`: for a service test, a command run to its end in the spec's `-dev` image
+    /// before the service starts, on the same volumes (e.g. `initdb`); empty for none.
+    pub init: Vec<String>,
+    /// How the test decides it passed.
+    pub check: Check,
+}
+
+/// How a smoke test passes: by its command's output, or, for a service, by a probe
+/// answered while it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// `expect` alone: the command runs to its end and its output contains this.
+    Output {
+        /// Text the combined output must contain.
+        expect: String,
+    },
+    /// `port`, `client` and `expect`: the command is a service listening on `port`;
+    /// `client` runs in the spec's `-dev` image and its output contains `expect`.
+    Client {
+        /// The TCP port the service listens on.
+        port: u16,
+        /// The client's argv, the first element an absolute path.
+        command: Vec<String>,
+        /// Text the client's output must contain.
+        expect: String,
+    },
+    /// `http = { port, path, expect }`: the command is a service listening on `port`;
+    /// `GET path` answers with a response whose status line or body contains `expect`.
+    Http {
+        /// The TCP port the service listens on.
+        port: u16,
+        /// The request path, starting with `/`.
+        path: String,
+        /// Text the status line or body must contain.
+        expect: String,
+    },
 }
 
 impl SmokeTest {
-    /// Where the command's arguments say `{multiarch}`, this architecture's multiarch
-    /// tuple goes (`/usr/lib/{multiarch}/libc.so.6` is `/usr/lib/aarch64-linux-gnu/libc.so.6`
-    /// in the arm64 image), so one test serves every architecture.
+    /// The port a service test waits for, `None` for a plain command.
+    pub fn port(&self) -> Option<u16> {
+        match self.check {
+            Check::Output { .. } => None,
+            Check::Client { port, .. } | Check::Http { port, .. } => Some(port),
+        }
+    }
+
+    /// The text the test's output (a command's, a client's or an HTTP response) must
+    /// contain.
+    pub fn expect(&self) -> &str {
+        match &self.check {
+            Check::Output { expect } | Check::Client { expect, .. } | Check::Http { expect, .. } => expect,
+        }
+    }
+
+    /// The same test with the service on `port` instead (a plain command is unchanged).
+    pub fn on_port(mut self, new: u16) -> SmokeTest {
+        if let Check::Client { port, .. } | Check::Http { port, .. } = &mut self.check {
+            *port = new;
+        }
+        self
+    }
+
+    /// The command's argv for `arch`, see [`SmokeTest::fill_in`].
     pub fn command_for(&self, arch: &buckle_debian::Arch) -> Vec<String> {
+        self.fill_in(&self.command, arch)
+    }
+
+    /// The test's `env` for `arch` as `NAME=value` entries, see [`SmokeTest::fill_in`].
+    pub fn env_for(&self, arch: &buckle_debian::Arch) -> Vec<String> {
+        let entries: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        self.fill_in(&entries, arch)
+    }
+
+    /// Where an argument says `{multiarch}`, this architecture's multiarch tuple goes
+    /// (`/usr/lib/{multiarch}/libc.so.6` is `/usr/lib/aarch64-linux-gnu/libc.so.6` in the
+    /// arm64 image), so one test serves every architecture; `{port}` becomes the
+    /// service's port, so the port can change without editing the commands.
+    pub fn fill_in(&self, args: &[String], arch: &buckle_debian::Arch) -> Vec<String> {
         let tuple = arch.multiarch_tuple().unwrap_or(arch.as_str());
-        self.command
-            .iter()
-            .map(|argument| argument.replace(MULTIARCH, tuple))
+        let port = self.port().map(|p| p.to_string());
+        args.iter()
+            .map(|argument| {
+                let argument = argument.replace(MULTIARCH, tuple);
+                match &port {
+                    Some(port) => argument.replace(PORT, port),
+                    None => argument,
+                }
+            })
             .collect()
     }
 }
 
-/// The placeholder [`SmokeTest::command_for`] fills in.
+/// The placeholders [`SmokeTest::fill_in`] fills in.
 const MULTIARCH: &str = "{multiarch}";
+const PORT: &str = "{port}";
 
 #[cfg(test)]
 mod tests {
@@ -164,7 +260,11 @@ mod tests {
     fn smoke_test_command_names_each_architectures_library_directory() {
         let test = SmokeTest {
             command: vec!["/usr/lib/{multiarch}/libc.so.6".into(), "--version".into()],
-            expect: "GNU C Library".into(),
+            env: BTreeMap::new(),
+            init: Vec::new(),
+            check: Check::Output {
+                expect: "GNU C Library".into(),
+            },
         };
         let arm64: buckle_debian::Arch = "arm64".parse().unwrap();
         let amd64: buckle_debian::Arch = "amd64".parse().unwrap();
@@ -173,6 +273,35 @@ mod tests {
             ["/usr/lib/aarch64-linux-gnu/libc.so.6", "--version"]
         );
         assert_eq!(test.command_for(&amd64)[0], "/usr/lib/x86_64-linux-gnu/libc.so.6");
+    }
+
+    #[test]
+    fn service_test_commands_name_the_port_which_can_change() {
+        let test = SmokeTest {
+            command: vec!["/usr/bin/valkey-server".into(), "--port".into(), "{port}".into()],
+            env: BTreeMap::from([("BIND".to_owned(), "127.0.0.1:{port}".to_owned())]),
+            init: Vec::new(),
+            check: Check::Client {
+                port: 16379,
+                command: vec![
+                    "/usr/bin/valkey-cli".into(),
+                    "-p".into(),
+                    "{port}".into(),
+                    "PING".into(),
+                ],
+                expect: "PONG".into(),
+            },
+        };
+        let amd64: buckle_debian::Arch = "amd64".parse().unwrap();
+        assert_eq!(test.command_for(&amd64)[2], "16379");
+        let moved = test.on_port(20000);
+        assert_eq!(moved.port(), Some(20000));
+        let Check::Client { command, .. } = &moved.check else {
+            unreachable!("on_port keeps the kind of check")
+        };
+        assert_eq!(moved.fill_in(command, &amd64)[2], "20000");
+        assert_eq!(moved.command_for(&amd64)[2], "20000");
+        assert_eq!(moved.env_for(&amd64), ["BIND=127.0.0.1:20000"]);
     }
 
     #[test]

@@ -28,6 +28,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod app;
 mod config;
 pub mod diff;
 mod error;
@@ -39,8 +40,9 @@ mod parse;
 mod suggest;
 mod upstream;
 
+pub use app::{App, AppFiles, AppImage, AppSpec, AppTest, BaseRef, Dependencies, HttpProbe, SpecKind};
 pub use buckle_debian::{Component, MirrorUrl, NameError, PoolPath, Suite};
-pub use config::{ImageConfig, SmokeTest, User, NONROOT_ID};
+pub use config::{Check, ImageConfig, SmokeTest, User, NONROOT_ID};
 pub use error::{Error, Location, Result};
 pub use lock::{IndexFile, IndexPath, Lock, LockedPackage, LockedUpstream, SuiteState, LOCK_VERSION};
 pub use model::{Distribution, Exclude, Keyring, Mirror, Source, Spec, Variant};

@@ -1,7 +1,7 @@
 //! spec text -> [`Spec`]: TOML read with spans, then every value checked and turned
 //! into its type, with errors at the value's `file:line:column`.
 
-use crate::config::{ImageConfig, SmokeTest, User};
+use crate::config::{Check, ImageConfig, SmokeTest, User};
 use crate::error::Result;
 use crate::input::Input;
 use crate::model::{Distribution, Exclude, Keyring, Mirror, Source, Spec};
@@ -31,7 +31,7 @@ struct RawSpec {
     image: RawImage,
     #[serde(default)]
     dev: RawDev,
-    test: Option<RawTest>,
+    test: Option<Spanned<RawTest>>,
     eol: Option<Spanned<String>>,
     #[serde(default)]
     upstream: Vec<Spanned<RawUpstream>>,
@@ -100,6 +100,8 @@ struct RawImage {
     volumes: Vec<Spanned<String>>,
     #[serde(default)]
     files: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    links: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -112,7 +114,21 @@ struct RawDev {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTest {
-    command: Spanned<Vec<Spanned<String>>>,
+    command: Option<Spanned<Vec<Spanned<String>>>>,
+    expect: Option<Spanned<String>>,
+    port: Option<Spanned<u16>>,
+    init: Option<Spanned<Vec<Spanned<String>>>>,
+    client: Option<Spanned<Vec<Spanned<String>>>>,
+    http: Option<Spanned<RawHttp>>,
+    #[serde(default)]
+    env: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    port: Spanned<u16>,
+    path: Spanned<String>,
     expect: Spanned<String>,
 }
 
@@ -158,7 +174,13 @@ impl Spec {
             sources,
             image: image(&input, raw.image)?,
             dev_packages,
-            test: raw.test.map(|t| smoke_test(&input, t)).transpose()?,
+            test: raw
+                .test
+                .map(|t| {
+                    let span = t.span();
+                    smoke_test(&input, t.into_inner(), span)
+                })
+                .transpose()?,
             eol: raw
                 .eol
                 .as_ref()
@@ -362,20 +384,9 @@ fn image(input: &Input<'_>, raw: RawImage) -> Result<ImageConfig> {
     if let Some(first) = raw.entrypoint.first().filter(|e| e.get_ref().is_empty()) {
         return Err(input.invalid(&first.span(), "image.entrypoint", "the program is empty", None));
     }
-    let mut volumes: Vec<String> = Vec::with_capacity(raw.volumes.len());
-    for (i, v) in raw.volumes.iter().enumerate() {
-        let path = absolute("image.volumes", v)?;
-        if let Some(first) = raw
-            .volumes
-            .get(..i)
-            .unwrap_or_default()
-            .iter()
-            .find(|f| f.get_ref() == v.get_ref())
-        {
-            return Err(input.duplicate("image.volumes", v, &first.span()));
-        }
-        volumes.push(path);
-    }
+    let volumes = volume_paths(input, "image.volumes", &raw.volumes, |v| {
+        absolute("image.volumes", v)
+    })?;
     let certificates = raw
         .certificates
         .iter()
@@ -403,8 +414,33 @@ fn image(input: &Input<'_>, raw: RawImage) -> Result<ImageConfig> {
         }
         files.insert(target.clone(), PathBuf::from(source.get_ref()));
     }
+    let mut links = BTreeMap::new();
+    for (link, target) in &raw.links {
+        let escapes = link.split('/').any(|segment| segment == "..");
+        if !link.starts_with('/') || link.len() < 2 || escapes {
+            return Err(input.invalid(
+                &target.span(),
+                "image.links",
+                format!("`{link}` is not an absolute path inside the image"),
+                Some("name the link's path in the image, e.g. \"/usr/bin/java\"".into()),
+            ));
+        }
+        if files.contains_key(link) {
+            return Err(input.invalid(
+                &target.span(),
+                "image.links",
+                format!("`{link}` is both a file and a link"),
+                Some("keep one of them".into()),
+            ));
+        }
+        if target.get_ref().is_empty() {
+            return Err(input.invalid(&target.span(), "image.links", "the link's target is empty", None));
+        }
+        links.insert(link.clone(), target.get_ref().clone());
+    }
     Ok(ImageConfig {
         files,
+        links,
         user: raw
             .user
             .as_ref()
@@ -427,41 +463,190 @@ fn image(input: &Input<'_>, raw: RawImage) -> Result<ImageConfig> {
     })
 }
 
-fn is_env_name(name: &str) -> bool {
+pub(crate) fn is_env_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn smoke_test(input: &Input<'_>, raw: RawTest) -> Result<SmokeTest> {
-    match raw.command.get_ref().first() {
-        None => return Err(input.invalid(&raw.command.span(), "test.command", "the command is empty", None)),
+fn smoke_test(input: &Input<'_>, raw: RawTest, span: std::ops::Range<usize>) -> Result<SmokeTest> {
+    let RawTest {
+        command,
+        expect,
+        port,
+        init,
+        client,
+        http,
+        env,
+    } = raw;
+    for (name, value) in &env {
+        if !is_env_name(name) {
+            return Err(input.invalid(
+                &value.span(),
+                "test.env",
+                format!("`{name}` is not a valid environment variable name"),
+                Some("use letters, digits and `_`, not starting with a digit".into()),
+            ));
+        }
+    }
+    let env = env.into_iter().map(|(k, v)| (k, v.into_inner())).collect();
+    let service = client.is_some() || http.is_some();
+    let init = match init {
+        Some(init) if !service => {
+            return Err(input.invalid(
+                &init.span(),
+                "test.init",
+                "`init` prepares a service's volumes: it needs a probe (`client` or `http`)",
+                None,
+            ))
+        }
+        Some(init) => argv(input, "test.init", init)?,
+        None => Vec::new(),
+    };
+    let command = match command {
+        Some(command) => argv(input, "test.command", command)?,
+        None if service => Vec::new(),
+        None => {
+            return Err(input.invalid(
+                &span,
+                "test.command",
+                "a smoke test needs a `command`, or a probe (`client` or `http`) for a service",
+                Some("add command = [\"/usr/bin/program\", \"--version\"] and expect = \"...\"".into()),
+            ))
+        }
+    };
+    let expect = expect.map(|e| expected(input, "test.expect", e)).transpose()?;
+    let check = match (client, http) {
+        (Some(_), Some(http)) => {
+            return Err(input.invalid(
+                &http.span(),
+                "test.http",
+                "a service test has one probe: `client` or `http`, not both",
+                None,
+            ))
+        }
+        (None, None) => {
+            if let Some(port) = &port {
+                return Err(input.invalid(
+                    &port.span(),
+                    "test.port",
+                    "`port` is for a service test, which has a probe (`client` or `http`)",
+                    None,
+                ));
+            }
+            let expect = expect.ok_or_else(|| {
+                input.invalid(&span, "test.expect", "the test says no `expect`ed output", None)
+            })?;
+            Check::Output { expect }
+        }
+        (Some(client), None) => {
+            let port = port.ok_or_else(|| {
+                input.invalid(
+                    &span,
+                    "test.port",
+                    "a `client` probe needs the `port` the service listens on",
+                    Some("add port = <a port >= 1024 no other service here uses>".into()),
+                )
+            })?;
+            let expect = expect.ok_or_else(|| {
+                input.invalid(
+                    &span,
+                    "test.expect",
+                    "the `client` probe says no `expect`ed output",
+                    None,
+                )
+            })?;
+            Check::Client {
+                port: listening_port(input, "test.port", &port)?,
+                command: argv(input, "test.client", client)?,
+                expect,
+            }
+        }
+        (None, Some(http)) => {
+            let span = http.span();
+            let RawHttp {
+                port: http_port,
+                path,
+                expect: http_expect,
+            } = http.into_inner();
+            if let Some(port) = &port {
+                return Err(input.invalid(
+                    &port.span(),
+                    "test.port",
+                    "an `http` probe names its port itself",
+                    Some("use http = { port = ..., path = \"/\", expect = \"...\" }".into()),
+                ));
+            }
+            if expect.is_some() {
+                return Err(input.invalid(
+                    &span,
+                    "test.expect",
+                    "an `http` probe names what it expects itself",
+                    Some("move it into http = { ..., expect = \"...\" }".into()),
+                ));
+            }
+            if !path.get_ref().starts_with('/') {
+                return Err(input.invalid(
+                    &path.span(),
+                    "test.http.path",
+                    format!("`{}` is not a request path", path.get_ref()),
+                    Some("start it with `/`, e.g. \"/\"".into()),
+                ));
+            }
+            Check::Http {
+                port: listening_port(input, "test.http.port", &http_port)?,
+                path: path.into_inner(),
+                expect: expected(input, "test.http.expect", http_expect)?,
+            }
+        }
+    };
+    Ok(SmokeTest {
+        command,
+        env,
+        init,
+        check,
+    })
+}
+/// An argv: not empty, its program an absolute path.
+fn argv(input: &Input<'_>, key: &str, raw: Spanned<Vec<Spanned<String>>>) -> Result<Vec<String>> {
+    match raw.get_ref().first() {
+        None => return Err(input.invalid(&raw.span(), key, "the command is empty", None)),
         Some(program) if !program.get_ref().starts_with('/') => {
             return Err(input.invalid(
                 &program.span(),
-                "test.command",
+                key,
                 format!("`{}` is not an absolute path", program.get_ref()),
                 Some("images have no shell to search PATH: name the program by its full path".into()),
             ))
         }
         Some(_) => {}
     }
-    if raw.expect.get_ref().is_empty() {
+    Ok(raw.into_inner().into_iter().map(Spanned::into_inner).collect())
+}
+
+fn expected(input: &Input<'_>, key: &str, raw: Spanned<String>) -> Result<String> {
+    if raw.get_ref().is_empty() {
         return Err(input.invalid(
-            &raw.expect.span(),
-            "test.expect",
+            &raw.span(),
+            key,
             "the expected output is empty, so any output would pass",
             None,
         ));
     }
-    Ok(SmokeTest {
-        command: raw
-            .command
-            .into_inner()
-            .into_iter()
-            .map(Spanned::into_inner)
-            .collect(),
-        expect: raw.expect.into_inner(),
-    })
+    Ok(raw.into_inner())
+}
+
+/// A port a non-root service can listen on.
+fn listening_port(input: &Input<'_>, key: &str, raw: &Spanned<u16>) -> Result<u16> {
+    let port = *raw.get_ref();
+    if port < 1024 {
+        return Err(input.invalid(
+            &raw.span(),
+            key,
+            format!("port {port} is below 1024, which only root may listen on"),
+            Some("images run as uid 65532 without capabilities: pick a port from 1024 up".into()),
+        ));
+    }
+    Ok(port)
 }
 
 fn upstreams(input: &Input<'_>, raw: &[Spanned<RawUpstream>], arches: &[Arch]) -> Result<Vec<Upstream>> {
@@ -711,6 +896,24 @@ fn url_origin(
         sha256,
         checksums,
     })
+}
+
+/// `key`'s volume paths, each checked by `path` and named only once.
+pub(crate) fn volume_paths(
+    input: &Input<'_>,
+    key: &str,
+    values: &[Spanned<String>],
+    path: impl Fn(&Spanned<String>) -> Result<String>,
+) -> Result<Vec<String>> {
+    let mut volumes = Vec::with_capacity(values.len());
+    for (i, value) in values.iter().enumerate() {
+        let checked = path(value)?;
+        if let Some(first) = values[..i].iter().find(|f| f.get_ref() == value.get_ref()) {
+            return Err(input.duplicate(key, value, &first.span()));
+        }
+        volumes.push(checked);
+    }
+    Ok(volumes)
 }
 
 #[cfg(test)]

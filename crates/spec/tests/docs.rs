@@ -1,6 +1,6 @@
 //! Every example in docs/spec.md parses, and the lock example is byte-stable.
 
-use buckle_spec::{Lock, Spec};
+use buckle_spec::{AppSpec, Lock, Spec};
 
 const DOC: &str = include_str!("../../../docs/spec.md");
 
@@ -38,6 +38,20 @@ fn every_spec_example_in_the_docs_parses() {
         specs += 1;
     }
     assert!(specs >= 10, "expected an example per section, found {specs}");
+}
+
+#[test]
+fn app_spec_example_in_the_docs_parses() {
+    let apps: Vec<_> = fenced_blocks()
+        .into_iter()
+        .filter(|(info, _, _)| info == "toml app")
+        .collect();
+    assert_eq!(apps.len(), 1);
+    for (_, line, body) in apps {
+        let spec = AppSpec::parse(&body, format!("docs/spec.md block at line {line}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spec.image.ports, [8080]);
+    }
 }
 
 #[test]
@@ -102,6 +116,15 @@ fn docs_describe_every_key_the_parser_accepts() {
         "links",
         "checksums",
         "integrity",
+        "base",
+        "python",
+        "node",
+        "requirements",
+        "index",
+        "lockfile",
+        "allow-prebuilt",
+        "ports",
+        "http",
     ];
     for key in keys {
         let key = key.trim_start_matches('[').trim_end_matches(']');

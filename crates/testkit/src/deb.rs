@@ -87,7 +87,7 @@ enum DataEntry {
     },
     /// A header written verbatim: the name bytes are not checked or normalised.
     Raw {
-        name: String,
+        name: Vec<u8>,
         kind: tar::EntryType,
         declared_size: u64,
         content: Vec<u8>,
@@ -104,6 +104,7 @@ pub struct DebBuilder {
     entries: Vec<DataEntry>,
     conffiles: Vec<String>,
     scripts: Vec<(String, Vec<u8>)>,
+    control_members: Vec<(String, Vec<u8>)>,
     data_compression: Compression,
     control_compression: Compression,
     debian_binary: Vec<u8>,
@@ -130,6 +131,7 @@ impl DebBuilder {
             entries: Vec::new(),
             conffiles: Vec::new(),
             scripts: Vec::new(),
+            control_members: Vec::new(),
             data_compression: Compression::Xz,
             control_compression: Compression::Xz,
             debian_binary: b"2.0\n".to_vec(),
@@ -222,7 +224,7 @@ impl DebBuilder {
     /// `./../../etc/cron.d/x`), with no parent directories added.
     pub fn raw_file(mut self, name: &str, content: &[u8]) -> Self {
         self.entries.push(DataEntry::Raw {
-            name: name.into(),
+            name: name.as_bytes().to_vec(),
             kind: tar::EntryType::Regular,
             declared_size: content.len() as u64,
             content: content.to_vec(),
@@ -231,13 +233,26 @@ impl DebBuilder {
     }
 
     /// A character device node named `name` (major/minor 0).
-    pub fn char_device(mut self, name: &str) -> Self {
+    pub fn char_device(self, name: &str) -> Self {
+        self.raw_entry(name.as_bytes(), tar::EntryType::Char, b"")
+    }
+
+    /// An entry of any kind whose stored name is exactly the bytes `name` (at most 100:
+    /// the header's own field; they need not be UTF-8).
+    pub fn raw_entry(mut self, name: &[u8], kind: tar::EntryType, content: &[u8]) -> Self {
         self.entries.push(DataEntry::Raw {
-            name: name.into(),
-            kind: tar::EntryType::Char,
-            declared_size: 0,
-            content: Vec::new(),
+            name: name.to_vec(),
+            kind,
+            declared_size: content.len() as u64,
+            content: content.to_vec(),
         });
+        self
+    }
+
+    /// One more member of `control.tar`, besides control, md5sums, conffiles and the
+    /// maintainer scripts.
+    pub fn control_member(mut self, name: &str, content: &[u8]) -> Self {
+        self.control_members.push((name.into(), content.to_vec()));
         self
     }
 
@@ -245,7 +260,7 @@ impl DebBuilder {
     /// ends right after the header).
     pub fn huge_file(mut self, name: &str, declared_size: u64) -> Self {
         self.entries.push(DataEntry::Raw {
-            name: name.into(),
+            name: name.as_bytes().to_vec(),
             kind: tar::EntryType::Regular,
             declared_size,
             content: Vec::new(),
@@ -333,6 +348,9 @@ impl DebBuilder {
         }
         for (name, content) in &self.scripts {
             append_file(&mut tar, &format!("./{name}"), content, 0o755);
+        }
+        for (name, content) in &self.control_members {
+            append_file(&mut tar, name, content, 0o644);
         }
         tar.into_inner().expect("writing to a Vec does not fail")
     }
@@ -429,8 +447,8 @@ fn put(tar: &mut tar::Builder<Vec<u8>>, mut h: tar::Header, name: &str, link: Op
     tar.append(&h, content).expect("entry");
 }
 
-fn set_raw(field: &mut [u8; 100], value: &str) {
-    let bytes = value.as_bytes();
+fn set_raw(field: &mut [u8; 100], value: impl AsRef<[u8]>) {
+    let bytes = value.as_ref();
     assert!(bytes.len() <= field.len(), "raw names must fit in 100 bytes");
     field.fill(0);
     field[..bytes.len()].copy_from_slice(bytes);

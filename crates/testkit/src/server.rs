@@ -1,11 +1,13 @@
 //! A small threaded HTTP/1.1 server on loopback that serves a path -> bytes map.
 //!
-//! It keeps connections alive, logs every request so that tests can assert what was
-//! (not) downloaded, and can be told to misbehave per path: answer with a status code
-//! a given number of times, or cut a body short.
+//! It keeps connections alive, logs every request (with its headers) so that tests can
+//! assert what was (not) downloaded and sent, adds given headers to a path's answers,
+//! and can be told to misbehave per path: answer with a status code a given number of
+//! times, cut a body short, lie about its length, never end it, stall or dribble it,
+//! or redirect.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,6 +21,21 @@ pub enum Fault {
     Status(u16, String),
     /// Announce the full length but send only this many bytes, then close.
     Truncate(usize),
+    /// Announce this `Content-Length` but send the file as it is, and keep the
+    /// connection open: a longer claim leaves the client waiting, a shorter one leaves
+    /// the rest of the file on the connection where the next answer should start.
+    ClaimLength(usize),
+    /// Send the file again and again without end (no `Content-Length`, as a body
+    /// delimited by closing the connection), until the client hangs up.
+    Endless,
+    /// Announce the full length, send this many bytes, then send nothing more while
+    /// the client keeps the connection open (a stall mid-body).
+    Stall(usize),
+    /// Announce the full length, send this many bytes at once, then the rest one byte
+    /// at a time with this pause before each (a slow loris).
+    Drip(usize, Duration),
+    /// Answer `302 Found` with this `Location`.
+    Redirect(String),
 }
 
 /// One logged request.
@@ -28,6 +45,19 @@ pub struct Request {
     pub method: String,
     /// The request path, e.g. `/dists/trixie/InRelease`.
     pub path: String,
+    /// The headers, names in lower case, in the order sent.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Request {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Default)]
@@ -37,6 +67,8 @@ struct State {
     once: BTreeMap<String, VecDeque<Fault>>,
     /// Faults used for every request to the path.
     always: BTreeMap<String, Fault>,
+    /// Headers added to every answer for the path.
+    headers: BTreeMap<String, Vec<(String, String)>>,
     log: Vec<Request>,
     connections: usize,
 }
@@ -96,6 +128,20 @@ impl Server {
     /// Answers every request for `path` with `fault`.
     pub fn fail_always(&self, path: &str, fault: Fault) {
         self.lock().always.insert(path.to_owned(), fault);
+    }
+
+    /// Forgets the faults set for `path`, so that it is served normally again.
+    pub fn heal(&self, path: &str) {
+        let mut state = self.lock();
+        state.once.remove(path);
+        state.always.remove(path);
+    }
+
+    /// Adds the header `name: value` to every answer for `path`, faults included.
+    pub fn add_header(&self, path: &str, name: &str, value: &str) {
+        let mut state = self.lock();
+        let headers = state.headers.entry(path.to_owned()).or_default();
+        headers.push((name.to_owned(), value.to_owned()));
     }
 
     /// Every request so far, in arrival order.
@@ -177,13 +223,21 @@ fn read_request(reader: &mut impl BufRead) -> std::io::Result<Option<Request>> {
     let mut parts = line.split_whitespace();
     let method = parts.next().unwrap_or_default().to_owned();
     let path = parts.next().unwrap_or_default().to_owned();
+    let mut headers = Vec::new();
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
             break;
         }
+        if let Some((name, value)) = header.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
     }
-    Ok(Some(Request { method, path }))
+    Ok(Some(Request {
+        method,
+        path,
+        headers,
+    }))
 }
 
 enum Answer {
@@ -192,7 +246,7 @@ enum Answer {
     NotFound,
 }
 
-fn answer(state: &Mutex<State>, request: &Request) -> Answer {
+fn answer(state: &Mutex<State>, request: &Request) -> (Answer, Vec<(String, String)>) {
     let mut state = state.lock().expect("server state lock is never poisoned");
     state.log.push(request.clone());
     let file = state.files.get(&request.path).cloned();
@@ -201,59 +255,132 @@ fn answer(state: &Mutex<State>, request: &Request) -> Answer {
         .get_mut(&request.path)
         .and_then(VecDeque::pop_front)
         .or_else(|| state.always.get(&request.path).cloned());
-    match (fault, file) {
+    let headers = state.headers.get(&request.path).cloned().unwrap_or_default();
+    let answer = match (fault, file) {
         (Some(fault), file) => Answer::Fault(fault, file.unwrap_or_default()),
         (None, Some(file)) => Answer::File(file),
         (None, None) => Answer::NotFound,
-    }
+    };
+    (answer, headers)
 }
 
 /// Writes the answer; returns whether the connection stays open.
-fn write_answer(w: &mut TcpStream, request: &Request, answer: Answer) -> std::io::Result<bool> {
+fn write_answer(
+    w: &mut TcpStream,
+    request: &Request,
+    (answer, headers): (Answer, Vec<(String, String)>),
+) -> std::io::Result<bool> {
     let head_only = request.method == "HEAD";
+    let head = |w: &mut TcpStream, code: u16, len: Option<usize>| write_head(w, code, len, &headers);
     match answer {
-        Answer::File(body) => write_response(w, 200, &body, head_only).map(|()| true),
-        Answer::NotFound => write_response(w, 404, b"not found\n", head_only).map(|()| true),
+        Answer::File(body) => write_response(w, 200, &body, head_only, &headers).map(|()| true),
+        Answer::NotFound => write_response(w, 404, b"not found\n", head_only, &headers).map(|()| true),
         Answer::Fault(Fault::Status(code, body), _) => {
-            write_response(w, code, body.as_bytes(), head_only).map(|()| true)
+            write_response(w, code, body.as_bytes(), head_only, &headers).map(|()| true)
+        }
+        Answer::Fault(Fault::Redirect(location), _) => {
+            let mut headers = headers.clone();
+            headers.push(("Location".to_owned(), location));
+            write_response(w, 302, b"", head_only, &headers).map(|()| true)
         }
         Answer::Fault(Fault::Truncate(n), body) => {
-            write_head(w, 200, body.len())?;
+            head(w, 200, Some(body.len()))?;
             w.write_all(body.get(..n).unwrap_or(&body))?;
             w.flush()?;
             Ok(false)
         }
+        Answer::Fault(Fault::ClaimLength(claimed), body) => {
+            head(w, 200, Some(claimed))?;
+            w.write_all(&body)?;
+            w.flush()?;
+            Ok(true)
+        }
+        Answer::Fault(Fault::Endless, body) => {
+            head(w, 200, None)?;
+            let unit = if body.is_empty() { vec![0] } else { body };
+            let chunk = unit.repeat((64 * 1024 / unit.len()).max(1));
+            // Ends when the client hangs up and the write fails.
+            loop {
+                w.write_all(&chunk)?;
+            }
+        }
+        Answer::Fault(Fault::Stall(n), body) => {
+            head(w, 200, Some(body.len()))?;
+            w.write_all(body.get(..n).unwrap_or(&body))?;
+            w.flush()?;
+            // Hold the connection until the client gives up (or the read timeout).
+            let _ = w.read(&mut [0; 1]);
+            Ok(false)
+        }
+        Answer::Fault(Fault::Drip(n, pause), body) => {
+            head(w, 200, Some(body.len()))?;
+            let (start, rest) = body.split_at(n.min(body.len()));
+            w.write_all(start)?;
+            w.flush()?;
+            for byte in rest {
+                thread::sleep(pause);
+                w.write_all(&[*byte])?;
+                w.flush()?;
+            }
+            Ok(true)
+        }
     }
 }
 
-fn write_response(w: &mut TcpStream, code: u16, body: &[u8], head_only: bool) -> std::io::Result<()> {
-    write_head(w, code, body.len())?;
+fn write_response(
+    w: &mut TcpStream,
+    code: u16,
+    body: &[u8],
+    head_only: bool,
+    headers: &[(String, String)],
+) -> std::io::Result<()> {
+    write_head(w, code, Some(body.len()), headers)?;
     if !head_only {
         w.write_all(body)?;
     }
     w.flush()
 }
 
-fn write_head(w: &mut TcpStream, code: u16, len: usize) -> std::io::Result<()> {
+/// The status line and headers; without a length, the body ends when the connection closes.
+fn write_head(
+    w: &mut TcpStream,
+    code: u16,
+    len: Option<usize>,
+    headers: &[(String, String)],
+) -> std::io::Result<()> {
     let reason = match code {
         200 => "OK",
+        302 => "Found",
+        401 => "Unauthorized",
         404 => "Not Found",
         403 => "Forbidden",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
         _ => "Status",
     };
-    write!(
-        w,
-        "HTTP/1.1 {code} {reason}\r\nContent-Length: {len}\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
+    let mut head = format!("HTTP/1.1 {code} {reason}\r\n");
+    match len {
+        Some(len) => head.push_str(&format!("Content-Length: {len}\r\n")),
+        None => head.push_str("Connection: close\r\n"),
+    }
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    {
+        head.push_str("Content-Type: application/octet-stream\r\n");
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    w.write_all(head.as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
 
     fn get(stream: &mut TcpStream, path: &str) -> String {
         write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
@@ -290,5 +417,32 @@ mod tests {
         assert_eq!(get(&mut conn, "/b"), "HTTP/1.1 404 Not Foundnot found\n");
         assert_eq!(server.count("/a"), 2);
         assert_eq!(server.connections(), 1);
+    }
+
+    #[test]
+    fn redirects_with_added_headers_log_request_headers_and_heal() {
+        let server = Server::start(BTreeMap::from([("/a".to_owned(), b"hello".to_vec())]));
+        server.fail_always("/a", Fault::Redirect("/b".into()));
+        server.add_header("/a", "WWW-Authenticate", "Basic realm=\"x\"");
+        let mut conn = TcpStream::connect(server.addr).unwrap();
+        write!(
+            conn,
+            "GET /a HTTP/1.1\r\nHost: x\r\nAuthorization: Basic c2VjcmV0\r\n\r\n"
+        )
+        .unwrap();
+        let mut head = String::new();
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        while !head.ends_with("\r\n\r\n") {
+            reader.read_line(&mut head).unwrap();
+        }
+        assert!(head.starts_with("HTTP/1.1 302 Found\r\n"), "{head}");
+        assert!(head.contains("Location: /b\r\n"), "{head}");
+        assert!(head.contains("WWW-Authenticate: Basic realm=\"x\"\r\n"), "{head}");
+        assert_eq!(
+            server.requests()[0].header("AUTHORIZATION"),
+            Some("Basic c2VjcmV0")
+        );
+        server.heal("/a");
+        assert_eq!(get(&mut conn, "/a"), "HTTP/1.1 200 OKhello");
     }
 }

@@ -13,19 +13,27 @@ use crate::release::Release;
 use buckle_debian::PackageName;
 use serde_json::Value;
 
-/// Reads one OSV record; `origin` names it in errors.
-pub fn parse(origin: &str, bytes: &[u8]) -> Result<Vec<Advisory>> {
+/// One OSV record as JSON, and its `id`; `origin` names it in errors.
+pub(crate) fn record(origin: &str, bytes: &[u8]) -> Result<(Value, String)> {
     let value: Value = serde_json::from_slice(bytes).map_err(|source| Error::Json {
         origin: origin.to_owned(),
         source,
     })?;
-    let raw_id = value
+    let id = value
         .get("id")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::Feed {
             origin: origin.to_owned(),
             problem: "the record has no `id`".to_owned(),
-        })?;
+        })?
+        .to_owned();
+    Ok((value, id))
+}
+
+/// Reads one OSV record; `origin` names it in errors.
+pub fn parse(origin: &str, bytes: &[u8]) -> Result<Vec<Advisory>> {
+    let (value, raw_id) = record(origin, bytes)?;
+    let raw_id = raw_id.as_str();
     let own = raw_id.strip_prefix("DEBIAN-").unwrap_or(raw_id);
     let Ok(own) = own.parse::<VulnId>() else {
         return Ok(Vec::new());

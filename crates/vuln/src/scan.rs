@@ -25,12 +25,26 @@ pub struct Database {
     advisories: BTreeMap<PackageName, Vec<Advisory>>,
     kev: Kev,
     epss: Epss,
+    packages: Vec<crate::packages::PackageAdvisory>,
 }
 
 impl Database {
     /// An empty database.
     pub fn new() -> Database {
         Database::default()
+    }
+
+    /// Adds advisories about application packages (PyPI, npm).
+    pub fn add_package_advisories(
+        &mut self,
+        advisories: impl IntoIterator<Item = crate::packages::PackageAdvisory>,
+    ) {
+        self.packages.extend(advisories);
+    }
+
+    /// The advisories about application packages.
+    pub fn package_advisories(&self) -> &[crate::packages::PackageAdvisory] {
+        &self.packages
     }
 
     /// Adds (or replaces) a source package's history in its release.

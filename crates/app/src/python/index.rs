@@ -22,6 +22,9 @@ use tracing::{debug, info};
 const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
 /// Largest project page read (the biggest projects list tens of thousands of files).
 const PAGE_LIMIT: u64 = 256 << 20;
+/// Largest file downloaded when the index does not give its size (PEP 700 `size`):
+/// a server sending without end is cut off here.
+const FILE_LIMIT: u64 = 4 << 30;
 
 /// One file of a project page.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -33,6 +36,9 @@ pub struct IndexFile {
     /// Digests the index declares, by algorithm name.
     #[serde(default)]
     pub hashes: BTreeMap<String, String>,
+    /// Its size in bytes (PEP 700), when the index gives it.
+    #[serde(default)]
+    pub size: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -133,9 +139,18 @@ impl Index {
             }
             if !self.cache.contains(&declared) {
                 debug!(file = %file.filename, "download");
-                let mut writer = self.cache.writer(declared, None)?;
-                self.client.get_to_writer(&file.url, &mut writer)?;
-                match writer.commit() {
+                let stored = match file.size {
+                    Some(size) => {
+                        let mut writer = self.cache.writer(declared, Some(size))?;
+                        self.client.get_to_writer(&file.url, &mut writer)?;
+                        writer.commit()
+                    }
+                    None => {
+                        let bytes = self.client.get_bytes(&file.url, FILE_LIMIT)?;
+                        self.cache.put_bytes(declared, &bytes)
+                    }
+                };
+                match stored {
                     Err(buckle_archive::Error::CacheMismatch { actual, .. }) => return Err(mismatch(actual)),
                     other => other?,
                 };
@@ -143,8 +158,9 @@ impl Index {
             return Ok((self.cache.read(&declared)?, declared));
         }
         // The index declares no sha256: download, then judge the bytes themselves.
-        let mut bytes = Vec::new();
-        self.client.get_to_writer(&file.url, &mut bytes)?;
+        let bytes = self
+            .client
+            .get_bytes(&file.url, file.size.unwrap_or(FILE_LIMIT))?;
         let actual = Sha256::of(&bytes);
         if !requirement.hashes.contains(&actual) {
             return Err(mismatch(actual));

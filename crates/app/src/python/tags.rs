@@ -107,6 +107,36 @@ impl Target {
         self
     }
 
+    /// The target of a Debian base from its package versions: `python3` (`3.13.5-1`
+    /// is CPython 3.13.5) and `libc6` (`2.41-12` is glibc 2.41).
+    pub fn from_debian(python3: &str, libc6: &str, machine: Machine) -> Result<Target> {
+        let bad = |what: &str, version: &str| Error::BadTarget {
+            target: format!("{what} {version}"),
+            problem: format!("a Debian {what} version starts with `major.minor`"),
+        };
+        let numbers = |version: &str| -> Vec<u32> {
+            let upstream = version.split_once(':').map_or(version, |(_, rest)| rest);
+            upstream
+                .split(['-', '+', '~'])
+                .next()
+                .unwrap_or_default()
+                .split('.')
+                .map_while(|part| part.parse().ok())
+                .collect()
+        };
+        let python = numbers(python3);
+        let glibc = numbers(libc6);
+        let (Some(&major), Some(&minor)) = (python.first(), python.get(1)) else {
+            return Err(bad("python3", python3));
+        };
+        let (Some(&glibc_major), Some(&glibc_minor)) = (glibc.first(), glibc.get(1)) else {
+            return Err(bad("libc6", libc6));
+        };
+        Ok(Target::new(major, minor, machine)
+            .with_micro(python.get(2).copied().unwrap_or(0))
+            .with_glibc(glibc_major, glibc_minor))
+    }
+
     /// `3.13`.
     pub fn python_version(&self) -> String {
         format!("{}.{}", self.major, self.minor)
@@ -345,6 +375,16 @@ mod tests {
         assert_eq!(name.build.as_deref(), Some("1build"));
         assert!(WheelName::parse("pkg-1.0.tar.gz").is_err());
         assert!(WheelName::parse("pkg-1.0-py3-none.whl").is_err());
+    }
+
+    #[test]
+    fn a_debian_base_gives_its_python_and_glibc() {
+        let target = Target::from_debian("3.13.5-1", "2.41-12", Machine::Arm64).unwrap();
+        assert_eq!((target.major, target.minor, target.micro), (3, 13, 5));
+        assert_eq!(target.glibc, (2, 41));
+        let target = Target::from_debian("3.11.2-1+b1", "2.36-9+deb12u10", Machine::Amd64).unwrap();
+        assert_eq!((target.minor, target.glibc), (11, (2, 36)));
+        assert!(Target::from_debian("three", "2.41-12", Machine::Amd64).is_err());
     }
 
     #[test]

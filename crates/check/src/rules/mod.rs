@@ -314,7 +314,7 @@ static CATALOG: [Rule; 28] = [
         severity: Severity::Medium,
         weight: 10,
         cis: None,
-        description: "Some programs write at start-up to fixed paths (nginx: its pid file, temp and log directories; apache2, php-fpm, sshd, postgres: run directories). With a read-only root file system these writes fail unless a volume covers the path. nginx's own `pid`, `*_temp_path` and `access_log` directives in /etc/nginx/nginx.conf are read; other programs are judged by their packaged defaults.",
+        description: "Some programs write at start-up to fixed paths (nginx: its pid file, temp and log directories; apache2, php-fpm, sshd, postgres: run directories). With a read-only root file system these writes fail unless a volume covers the path. nginx's own `pid`, `*_temp_path` and `access_log` directives in /etc/nginx/nginx.conf are read; php-fpm's `pid`, `error_log`, `listen` (a Unix socket), `access.log` and `slowlog` in /etc/php/<version>/fpm/php-fpm.conf and the pool files it includes, or Debian's /run/php without it; other programs are judged by their packaged defaults (apache2's from Debian's /etc/apache2/envvars; postgres's socket directory from `unix_socket_directories=` on the entrypoint or cmd when given).",
         hint: "point the paths at /tmp (and declare /tmp a volume or mount a tmpfs), log to stdout/stderr, or declare a VOLUME for each path",
         check: writes::startup_writes,
     },

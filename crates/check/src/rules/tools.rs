@@ -2,7 +2,7 @@
 
 use super::{Context, Outcome};
 use crate::report::Evidence;
-use crate::view::{absolute, Variant, VARIANT_LABEL};
+use crate::view::{absolute, Variant, DEBUG_LABEL, VARIANT_LABEL};
 use buckle_oci::tar::EntryKind;
 use buckle_oci::RelPath;
 
@@ -136,8 +136,18 @@ const DEV_HINT: &str =
     "use the dev variant only in build stages; build the final stage FROM the runtime variant and copy what you built into it";
 
 pub(super) fn shell(cx: &Context<'_>) -> Outcome {
-    judge(cx, shells(cx), "a shell", "a shell is present")
+    let found = shells(cx);
+    match cx.view.metadata_value(DEBUG_LABEL) {
+        Some(why) if !found.is_empty() => Outcome::fail(
+            format!("this is a debugging image (label `{DEBUG_LABEL}`: {why}): it ships a shell by design"),
+            found.iter().map(Program::evidence).collect(),
+        )
+        .hint(DEBUG_HINT),
+        _ => judge(cx, found, "a shell", "a shell is present"),
+    }
 }
+
+const DEBUG_HINT: &str = "attach it to a running pod for a session (`kubectl debug -it POD --image=... --target=CONTAINER`); never deploy it as a workload";
 
 pub(super) fn package_manager(cx: &Context<'_>) -> Outcome {
     judge(

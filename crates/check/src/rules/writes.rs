@@ -6,7 +6,13 @@
 //! of the build found: Debian's (`/run/nginx.pid`, `/var/lib/nginx/body`, ...) or
 //! nginx.org's when `/var/cache/nginx` exists (`/var/run/nginx.pid`,
 //! `/var/cache/nginx/client_temp`, ...). Included files are not read. The others are
-//! judged by the run directories of their Debian packages. A path is covered when it
+//! judged by the run directories of their Debian packages: apache2's come from Debian's
+//! configuration (`/etc/apache2/envvars`), so an apache2 without it (apache2-bin with its
+//! own configuration) is not judged; php-fpm's are the absolute paths its configuration
+//! names (`pid`, `error_log`, a Unix socket's `listen`, `access.log`, `slowlog`) in
+//! `/etc/php/<version>/fpm/php-fpm.conf` and the `pool.d` files it includes, or Debian's
+//! `/run/php` without that file; postgres's socket directory is the one
+//! `unix_socket_directories=` on the entrypoint or cmd names, if any. A path is covered when it
 //! resolves (links followed) under a `Volumes` entry, or into `/dev` or `/proc` (logs
 //! linked to `/dev/stdout`).
 
@@ -18,13 +24,12 @@ use buckle_oci::RelPath;
 /// (server, how its program is recognised, what it writes at start-up).
 type Server = (&'static str, fn(&str) -> bool, &'static [&'static str]);
 
-const SERVERS: [Server; 4] = [
+const SERVERS: [Server; 3] = [
     (
         "apache2",
-        |p| p == "usr/sbin/apache2",
+        |p| p == "etc/apache2/envvars",
         &["var/run/apache2", "var/lock/apache2", "var/log/apache2"],
     ),
-    ("php-fpm", |p| p.starts_with("usr/sbin/php-fpm"), &["run/php"]),
     ("sshd", |p| p == "usr/sbin/sshd", &["run/sshd"]),
     (
         "postgres",
@@ -78,14 +83,35 @@ pub(super) fn startup_writes(cx: &Context<'_>) -> Outcome {
         servers.push("nginx");
         writes.extend(nginx_writes(view));
     }
+    let config = view.container();
+    let socket_directories = config
+        .entrypoint
+        .iter()
+        .flatten()
+        .chain(config.cmd.iter().flatten())
+        .find_map(|arg| arg.strip_prefix("unix_socket_directories="))
+        .map(|dirs| -> Vec<String> {
+            dirs.split(',')
+                .map(|d| d.trim().trim_start_matches('/').to_owned())
+                .filter(|d| !d.is_empty())
+                .collect()
+        });
+    if view
+        .files
+        .keys()
+        .any(|p| p.as_str().starts_with("usr/sbin/php-fpm"))
+    {
+        servers.push("php-fpm");
+        writes.extend(php_fpm_writes(view));
+    }
     for (name, is_program, paths) in SERVERS {
         if view.files.keys().any(|p| is_program(p.as_str())) {
             servers.push(name);
-            writes.extend(
-                paths
-                    .iter()
-                    .map(|p| ((*p).to_owned(), format!("{name} run directory"))),
-            );
+            let paths: Vec<String> = match (&socket_directories, name) {
+                (Some(dirs), "postgres") => dirs.clone(),
+                _ => paths.iter().map(|p| (*p).to_owned()).collect(),
+            };
+            writes.extend(paths.into_iter().map(|p| (p, format!("{name} run directory"))));
         }
     }
     if servers.is_empty() {
@@ -103,7 +129,7 @@ pub(super) fn startup_writes(cx: &Context<'_>) -> Outcome {
     if uncovered.is_empty() {
         let shown: Vec<String> = volumes.iter().map(absolute).collect();
         let under = if shown.is_empty() {
-            "/dev".to_owned()
+            "/dev, /proc".to_owned()
         } else {
             shown.join(", ")
         };
@@ -144,6 +170,74 @@ fn nginx_writes(view: &ImageView) -> Vec<(String, String)> {
                 "default"
             };
             Some((path, format!("nginx `{directive}` ({source})")))
+        })
+        .collect()
+}
+
+/// PHP-FPM's directives that name a file it writes (or, for `listen`, a Unix socket).
+const FPM_DIRECTIVES: [&str; 5] = ["pid", "error_log", "listen", "access.log", "slowlog"];
+
+/// The paths php-fpm writes at start-up: the absolute paths its configuration gives the
+/// [`FPM_DIRECTIVES`], in each version's `php-fpm.conf` and the pool files an `include`
+/// of it names (`.../pool.d/*.conf`); Debian's run directory when there is no
+/// configuration to read.
+fn php_fpm_writes(view: &ImageView) -> Vec<(String, String)> {
+    let kept = |path: &RelPath| {
+        view.content(path.as_str())
+            .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+    };
+    let configs: Vec<(RelPath, String)> = view
+        .files
+        .keys()
+        .filter(|p| p.as_str().starts_with("etc/php/") && p.as_str().ends_with("/fpm/php-fpm.conf"))
+        .filter_map(|p| Some((p.clone(), kept(p)?)))
+        .collect();
+    if configs.is_empty() {
+        return vec![(
+            "run/php".to_owned(),
+            "php-fpm run directory (Debian's default)".to_owned(),
+        )];
+    }
+    let mut writes = Vec::new();
+    for (path, conf) in configs {
+        let settings = ini_settings(&conf);
+        let mut files = vec![(path.clone(), settings.clone())];
+        for (_, include) in settings.iter().filter(|(key, _)| key == "include") {
+            let Some(dir) = include.strip_suffix("/*.conf") else {
+                continue;
+            };
+            let dir = dir.trim_start_matches('/');
+            files.extend(
+                view.files
+                    .keys()
+                    .filter(|p| {
+                        p.parent().is_some_and(|d| d.as_str() == dir) && p.as_str().ends_with(".conf")
+                    })
+                    .filter_map(|p| Some((p.clone(), ini_settings(&kept(p)?)))),
+            );
+        }
+        for (file, settings) in files {
+            for (key, value) in settings {
+                if FPM_DIRECTIVES.contains(&key.as_str()) && value.starts_with('/') {
+                    let why = format!("php-fpm `{key}` ({})", absolute(&file));
+                    writes.push((value.trim_start_matches('/').to_owned(), why));
+                }
+            }
+        }
+    }
+    writes
+}
+
+/// The `key = value` settings of an ini-style file, comments (`;`, `#`) and sections
+/// dropped, quotes around values removed.
+fn ini_settings(conf: &str) -> Vec<(String, String)> {
+    conf.lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with([';', '#', '[']))
+        .filter_map(|line| line.split_once('='))
+        .map(|(key, value)| {
+            let value = value.trim().trim_matches('"');
+            (key.trim().to_owned(), value.to_owned())
         })
         .collect()
 }

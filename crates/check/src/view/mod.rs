@@ -121,6 +121,10 @@ pub enum Variant {
 /// The label buckle sets on dev variants (`dev.buckle.variant=dev`).
 pub const VARIANT_LABEL: &str = "dev.buckle.variant";
 
+/// The label a debugging image carries (such as buckle's `busybox-debug`, attached with
+/// `kubectl debug`): its value says why the image has a shell and tools by design.
+pub const DEBUG_LABEL: &str = "dev.buckle.debug";
+
 /// Label and annotation naming the date upstream support for what the image ships
 /// ends (`YYYY-MM-DD` or `YYYY-MM`, the spec's `eol`).
 pub const EOL_LABEL: &str = "dev.buckle.eol";

@@ -155,6 +155,23 @@ fn dev_variants_fail_shell_and_package_manager_rules_saying_they_are_dev() {
 }
 
 #[test]
+fn a_debugging_image_fails_the_shell_rule_saying_it_has_one_by_design() {
+    let report = with_shell_and_apt()
+        .label("dev.buckle.debug", "attach with kubectl debug")
+        .report();
+    let shell = finding(&report, "BKL-SHELL");
+    assert_eq!(shell.status, Status::Fail);
+    assert!(
+        shell.message.starts_with(
+            "this is a debugging image (label `dev.buckle.debug`: attach with kubectl debug): it ships a shell by design"
+        ),
+        "{}",
+        shell.message
+    );
+    assert!(shell.hint.contains("kubectl debug"), "{}", shell.hint);
+}
+
+#[test]
 fn setuid_and_setgid_files_are_named_with_owner_but_setgid_directories_are_not() {
     let image = TestImage::hardened().layer(vec![
         dir("usr", 0o755),
@@ -326,6 +343,97 @@ fn nginx_configured_for_tmp_passes_only_with_a_tmp_volume() {
         status(&TestImage::hardened(), "BKL-READONLY-ROOT-WRITES").0,
         Status::NotApplicable
     );
+}
+
+#[test]
+fn apache2_is_judged_with_debians_configuration_and_postgres_by_its_socket_directory() {
+    let apache2 = |envvars: bool| {
+        let mut layer = vec![
+            dir("usr/sbin", 0o755),
+            file("usr/sbin/apache2", 0o755, b"\x7fELF apache2"),
+        ];
+        if envvars {
+            layer.push(dir("etc/apache2", 0o755));
+            layer.push(file(
+                "etc/apache2/envvars",
+                0o644,
+                b"export APACHE_RUN_DIR=/var/run/apache2\n",
+            ));
+        }
+        TestImage::hardened().layer(layer).volume("/tmp")
+    };
+    let (debian, message) = status(&apache2(true), "BKL-READONLY-ROOT-WRITES");
+    assert_eq!(debian, Status::Fail);
+    assert!(
+        message.contains("/var/run/apache2 (apache2 run directory)"),
+        "{message}"
+    );
+    assert_eq!(
+        status(&apache2(false), "BKL-READONLY-ROOT-WRITES").0,
+        Status::NotApplicable
+    );
+    let postgres = || {
+        TestImage::hardened()
+            .layer(vec![
+                dir("usr/lib/postgresql/17/bin", 0o755),
+                file("usr/lib/postgresql/17/bin/postgres", 0o755, b"\x7fELF postgres"),
+            ])
+            .volume("/tmp")
+    };
+    let (default, message) = status(&postgres(), "BKL-READONLY-ROOT-WRITES");
+    assert_eq!(default, Status::Fail);
+    assert!(message.contains("/var/run/postgresql"), "{message}");
+    let moved = postgres().entrypoint(&[
+        "/usr/lib/postgresql/17/bin/postgres",
+        "-c",
+        "unix_socket_directories=/tmp",
+    ]);
+    assert_eq!(
+        status(&moved, "BKL-READONLY-ROOT-WRITES"),
+        (
+            Status::Pass,
+            "every start-up write of postgres is covered (/tmp)".into()
+        )
+    );
+}
+
+#[test]
+fn php_fpm_is_judged_by_the_paths_its_configuration_names() {
+    let fpm = |conf: Option<&[u8]>| {
+        let mut layer = vec![
+            dir("usr/sbin", 0o755),
+            file("usr/sbin/php-fpm8.4", 0o755, b"\x7fELF php-fpm"),
+            dir("etc/php/8.4/fpm/pool.d", 0o755),
+            file(
+                "etc/php/8.4/fpm/pool.d/www.conf",
+                0o644,
+                b"[www]\nuser = www-data\nlisten = /run/php/php8.4-fpm.sock\n",
+            ),
+        ];
+        if let Some(conf) = conf {
+            layer.push(file("etc/php/8.4/fpm/php-fpm.conf", 0o644, conf));
+        }
+        TestImage::hardened().layer(layer)
+    };
+    let debian = b"[global]\npid = /run/php/php8.4-fpm.pid\nerror_log = /var/log/php8.4-fpm.log\ninclude=/etc/php/8.4/fpm/pool.d/*.conf\n";
+    let (status_debian, message) = status(&fpm(Some(debian)), "BKL-READONLY-ROOT-WRITES");
+    assert_eq!(status_debian, Status::Fail);
+    for write in [
+        "/run/php/php8.4-fpm.pid (php-fpm `pid` (/etc/php/8.4/fpm/php-fpm.conf))",
+        "/var/log/php8.4-fpm.log",
+        "/run/php/php8.4-fpm.sock (php-fpm `listen` (/etc/php/8.4/fpm/pool.d/www.conf))",
+    ] {
+        assert!(message.contains(write), "{write}: {message}");
+    }
+    // The catalog's: logs to stderr, TCP, no pid file, pool.d not included.
+    let container = b"[global]\nerror_log = /proc/self/fd/2\n; pid = /run/x.pid\n[www]\nlisten = ${PHP_FPM_LISTEN}\naccess.log = /proc/self/fd/2\n";
+    assert_eq!(
+        status(&fpm(Some(container)), "BKL-READONLY-ROOT-WRITES").0,
+        Status::Pass
+    );
+    let (unread, message) = status(&fpm(None), "BKL-READONLY-ROOT-WRITES");
+    assert_eq!(unread, Status::Fail);
+    assert!(message.contains("/run/php (php-fpm run directory"), "{message}");
 }
 
 #[test]

@@ -2,20 +2,17 @@
 //! oldest first: what changed when, and why.
 
 use crate::args::AdvisoriesArgs;
-use crate::exit::UserError;
+use crate::ops::advisories;
 use crate::printer::Printer;
-use anyhow::Context;
 use buckle_patch::advisory::duration;
-use buckle_patch::Advisory;
-use std::path::{Path, PathBuf};
 
 pub fn run(args: &AdvisoriesArgs, printer: &Printer) -> anyhow::Result<()> {
-    let dir = advisories_dir(&args.dir)?;
-    let mut advisories = read_all(&dir)?;
-    if let Some(image) = &args.image {
-        advisories.retain(|a| &a.image == image);
-    }
-    advisories.sort_by(|a, b| (&a.image, a.built_at).cmp(&(&b.image, b.built_at)));
+    let dir = advisories::advisories_dir(&args.dir)?;
+    let advisories = advisories::read(
+        &dir,
+        args.image.as_deref(),
+        args.since.as_deref().map(advisories::day_start).transpose()?,
+    )?;
     if printer.json {
         return printer.json(&serde_json::to_value(&advisories)?);
     }
@@ -47,38 +44,6 @@ pub fn run(args: &AdvisoriesArgs, printer: &Printer) -> anyhow::Result<()> {
         format!("{} advisories in {}", advisories.len(), dir.display()),
     );
     Ok(())
-}
-
-/// `OUT/advisories`, or the directory itself when it holds the records.
-fn advisories_dir(dir: &Path) -> anyhow::Result<PathBuf> {
-    let nested = dir.join("advisories");
-    if nested.is_dir() {
-        return Ok(nested);
-    }
-    if dir.is_dir() {
-        return Ok(dir.to_owned());
-    }
-    anyhow::bail!(UserError::with_hint(
-        format!("`{}` is not a directory", dir.display()),
-        "name the output directory of `buckle update --rebuild` (default: out)"
-    ))
-}
-
-fn read_all(dir: &Path) -> anyhow::Result<Vec<Advisory>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read `{}`", dir.display()))? {
-        let path = entry
-            .with_context(|| format!("cannot read `{}`", dir.display()))?
-            .path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
-        let advisory = Advisory::from_json(&path.display().to_string(), &bytes)
-            .map_err(|e| UserError::with_hint(e.to_string(), e.hint().unwrap_or_default()))?;
-        out.push(advisory);
-    }
-    Ok(out)
 }
 
 /// `sha256:0123456789ab`.

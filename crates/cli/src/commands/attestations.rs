@@ -3,15 +3,15 @@
 //! is `buckle verify`.
 
 use crate::args::{AttestationsArgs, Global};
-use crate::commands::inspect::human_size;
-use crate::commands::sign::short_type;
 use crate::exit::UserError;
+use crate::ops::attachments::{self, predicate_type};
+use crate::ops::sign::short_type;
+use crate::printer::human_size;
 use crate::printer::Printer;
 use crate::registry::Remote;
 use anyhow::Context;
 use buckle_oci::layout::Layout;
-use buckle_sbom::Format;
-use buckle_sign::attach::{self, Attached, PREDICATE_TYPE_ANNOTATION};
+use buckle_sign::attach;
 use buckle_sign::dsse::Envelope;
 use buckle_sign::policy::predicate_type_named;
 use buckle_sign::sign::targets;
@@ -33,29 +33,8 @@ pub fn run(args: &AttestationsArgs, global: &Global, printer: &Printer) -> anyho
     if let Some(name) = &args.show {
         return show(&layout, selector.ref_name.as_deref(), name, printer);
     }
-    let mut images = Vec::new();
-    for target in targets(&layout, selector.ref_name.as_deref())? {
-        let digest = target.descriptor.digest;
-        let mut items = Vec::new();
-        for attached in attach::signatures(&layout, &digest) {
-            items.push(item("signature", "cosign simple signing", &attached));
-        }
-        for attached in attach::attestations(&layout, &digest) {
-            items.push(item("attestation", predicate_type(&attached), &attached));
-        }
-        for format in Format::ALL {
-            if let Some(document) = attach::sbom_document(&layout, &digest, format.media_type()) {
-                items.push(json!({
-                    "kind": "sbom",
-                    "type": format.media_type(),
-                    "size": document.as_ref().map(|d| d.len()).ok(),
-                    "where": "referrer",
-                    "error": document.err(),
-                }));
-            }
-        }
-        images.push(json!({"image": target.label(), "digest": digest.oci(), "attached": items}));
-    }
+    let images = serde_json::to_value(attachments::list(&layout, selector.ref_name.as_deref())?)?;
+    let images = images.as_array().cloned().unwrap_or_default();
     if printer.json {
         return printer.json(&json!({ "images": images }));
     }
@@ -84,13 +63,6 @@ pub fn run(args: &AttestationsArgs, global: &Global, printer: &Printer) -> anyho
         }
     }
     Ok(())
-}
-
-fn predicate_type(attached: &Attached) -> &str {
-    attached
-        .annotation(PREDICATE_TYPE_ANNOTATION)
-        .or_else(|| attached.annotation(attach::IN_TOTO_PREDICATE_ANNOTATION))
-        .unwrap_or("(unknown)")
 }
 
 /// Prints each attached statement of the named predicate type, one per line, as the
@@ -127,15 +99,4 @@ fn show(layout: &Layout, tag: Option<&str>, name: &str, printer: &Printer) -> an
         "statements shown as attached; `buckle verify IMAGE --key KEY` checks their signatures",
     );
     Ok(())
-}
-
-fn item(kind: &str, predicate_type: &str, attached: &Attached) -> serde_json::Value {
-    json!({
-        "kind": kind,
-        "type": predicate_type,
-        "size": attached.content.as_ref().map(Vec::len).ok(),
-        "where": attached.place.to_string(),
-        "digest": attached.descriptor.as_ref().map(|d| d.digest.oci()),
-        "error": attached.content.as_ref().err(),
-    })
 }

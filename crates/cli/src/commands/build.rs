@@ -1,411 +1,60 @@
 //! `buckle build SPEC...`: lock (when the lock is missing or stale), fetch, and build
-//! each spec's image into an OCI layout or a docker archive.
+//! each spec's image into an OCI layout or a docker archive; `--sign`, `--test` and
+//! `--push` go on from there.
 
-use crate::args::{BuildArgs, CompressionArg, FormatArg, Global};
-use crate::commands::fetch::fetch_lock;
-use crate::commands::lock::resolve_spec;
-use crate::describe::{self, deb_origins};
+use crate::args::{BuildArgs, CompressionArg, Global};
 use crate::exit::UserError;
 use crate::files::{self, SpecFile};
+use crate::keys::read_private_key;
+use crate::ops::build::{build_spec, BuildRequest, PushRequest};
 use crate::printer::Printer;
-use crate::progress::Building;
-use crate::session::{resolve, Session};
+use crate::session::Session;
 use anyhow::Context;
-use buckle_debian::Arch;
-use buckle_image::build::{build, image_index, BuildOptions, BuiltImage, PackageInput};
-use buckle_image::harden::OsRelease;
-use buckle_oci::layout::{Layout, LayoutWriter, Selector};
-use buckle_oci::{annotation, Descriptor, ImageIndex, RelPath};
-use buckle_sbom::dpkg::Detail;
-use buckle_spec::{Distribution, Lock, Variant};
+use buckle_oci::tar::Compression;
 use serde_json::json;
 
-use std::path::{Path, PathBuf};
-
-/// The tag written into layouts (`oci:out/python:latest`) and docker archives.
-const TAG: &str = "latest";
-
-/// Manifest annotation: `runtime` or `dev`.
-pub const VARIANT_ANNOTATION: &str = "dev.buckle.variant";
-
-/// Manifest annotation: the SHA-256 of the lock the image was built from.
-pub const LOCK_ANNOTATION: &str = "dev.buckle.lock.sha256";
-
 pub fn run(args: &BuildArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
-    let session = Session::new(global)?;
-    let variant = files::variant(args.variant);
     if args.output.is_some() && args.specs.len() > 1 {
         anyhow::bail!(UserError::new(
             "--output names one output; build one spec at a time with it"
         ));
     }
+    // The password is asked for before any work is done.
+    let key = args.sign.as_deref().map(read_private_key).transpose()?;
+    let request = BuildRequest {
+        arches: args.arch.clone(),
+        format: args.format,
+        output: args.output.clone(),
+        compression: match args.compression {
+            CompressionArg::Gzip => Compression::Gzip,
+            CompressionArg::Zstd => Compression::Zstd,
+        },
+        source_date_epoch: args.source_date_epoch,
+        test: args.test,
+        layer_cache: !args.no_layer_cache,
+        sign: key.as_ref(),
+        push: args.push.as_ref().map(|reference| PushRequest {
+            reference: reference.clone(),
+            tags: args.tag.clone(),
+            registry: args.registry.clone(),
+        }),
+        ..BuildRequest::layout(files::variant(args.variant))
+    };
+    let session = Session::new(global)?;
     let mut reports = Vec::new();
     for path in &args.specs {
-        let spec = SpecFile::load(path)?;
-        let report = build_spec(&session, &spec, variant, args, printer)
-            .with_context(|| format!("cannot build `{}`", spec.path.display()))?;
+        let report = if crate::ops::app::is_app_spec(path)? {
+            crate::ops::app::build_app(&session, path, &request, printer)
+                .with_context(|| format!("cannot build `{}`", path.display()))?
+        } else {
+            let spec = SpecFile::load(path)?;
+            build_spec(&session, &spec, &request, printer)
+                .with_context(|| format!("cannot build `{}`", spec.path.display()))?
+        };
         reports.push(report);
     }
     if printer.json {
         printer.json(&json!(reports))?;
     }
     Ok(())
-}
-
-/// Where the build goes: `-o`, else `out/<name>`. `-o -` (stdout) is for a docker
-/// archive only, which then streams to stdout; an OCI layout is a directory.
-fn output_path(args: &BuildArgs, spec: &SpecFile, variant: Variant) -> anyhow::Result<PathBuf> {
-    let Some(output) = &args.output else {
-        return Ok(spec.default_output(variant, args.format));
-    };
-    if !files::is_stdout(output) {
-        return Ok(output.clone());
-    }
-    if args.format != FormatArg::DockerArchive || args.test || args.sign.is_some() || args.push.is_some() {
-        anyhow::bail!(UserError::with_hint(
-            "`-o -` (stdout) takes a docker archive only, built without --test, --sign or --push",
-            "an OCI layout is a directory: pass -o DIR, or --format docker-archive -o - | docker load"
-        ));
-    }
-    Ok(PathBuf::from("/dev/stdout"))
-}
-
-/// One spec's build: what to build and where the results go.
-struct Job<'a> {
-    session: &'a Session,
-    spec: &'a SpecFile,
-    lock: Lock,
-    arches: Vec<Arch>,
-    variant: Variant,
-    args: &'a BuildArgs,
-    printer: &'a Printer,
-}
-
-fn build_spec(
-    session: &Session,
-    spec: &SpecFile,
-    variant: Variant,
-    args: &BuildArgs,
-    printer: &Printer,
-) -> anyhow::Result<serde_json::Value> {
-    let lock = current_lock(session, spec, printer)?;
-    build_locked(session, spec, lock, variant, args, printer)
-}
-
-/// Builds `spec` from `lock` as given (`buckle update` builds from a lock it has not
-/// written yet); the rest is `buckle build`'s.
-pub fn build_locked(
-    session: &Session,
-    spec: &SpecFile,
-    lock: Lock,
-    variant: Variant,
-    args: &BuildArgs,
-    printer: &Printer,
-) -> anyhow::Result<serde_json::Value> {
-    let started = crate::commands::feeds::now_seconds();
-    let arches = architectures(spec, &args.arch, args.format)?;
-    fetch_lock(session, spec, &lock, 6, printer)?;
-    let output = output_path(args, spec, variant)?;
-    let job = Job {
-        session,
-        spec,
-        lock,
-        arches,
-        variant,
-        args,
-        printer,
-    };
-    let built = match args.format {
-        FormatArg::Oci => {
-            let built = job.write_layout(&output)?;
-            job.attach_sboms(&output, &built)?;
-            built
-        }
-        FormatArg::DockerArchive => job.write_docker_archive(&output)?,
-    };
-    crate::commands::sign::sign_build(session, spec, &job.lock, &output, started, args, printer)?;
-    let digest = built.first().map(|b| b.manifest.digest.oci()).unwrap_or_default();
-    for image in &built {
-        let size: u64 = image.layers.iter().map(|l| l.descriptor.size).sum();
-        printer.status(
-            "Built",
-            format!(
-                "{} ({}) -> {}: {} packages, {} layers, {}, {}",
-                spec.spec.name,
-                image.config.architecture,
-                output.display(),
-                image.packages.len(),
-                image.layers.len(),
-                crate::commands::inspect::human_size(size),
-                image.manifest.digest.oci()
-            ),
-        );
-    }
-    if args.test {
-        crate::commands::test::smoke_test(spec, &output, None, &[], printer)?;
-    }
-    let pushed = crate::commands::push::push_build(spec, &job.lock, variant, &output, args, printer)?;
-    Ok(json!({
-        "spec": spec.path,
-        "output": output,
-        "variant": variant.as_str(),
-        "digest": digest,
-        "push": pushed,
-        "images": built.iter().map(|b| json!({
-            "architecture": b.config.architecture,
-            "digest": b.manifest.digest.oci(),
-            "packages": b.packages.len(),
-            "layers": b.layers.iter().map(|l| json!({"name": l.name, "digest": l.descriptor.digest.oci(), "size": l.descriptor.size})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    }))
-}
-
-/// The architectures to build: `--arch`, else the spec's (for a docker archive, which
-/// holds one, the host's when the spec lists it).
-fn architectures(spec: &SpecFile, wanted: &[String], format: FormatArg) -> anyhow::Result<Vec<Arch>> {
-    let host: Option<Arch> = crate::image_view::host_arch().parse().ok();
-    let wanted: Vec<String> = match (wanted, format, host) {
-        ([], FormatArg::DockerArchive, Some(host)) if spec.spec.architectures.contains(&host) => {
-            vec![host.to_string()]
-        }
-        ([], _, _) => return Ok(spec.spec.architectures.clone()),
-        (wanted, _, _) => wanted.to_vec(),
-    };
-    wanted
-        .iter()
-        .map(|a| {
-            let arch: Arch = a
-                .parse()
-                .map_err(|e: buckle_debian::Error| UserError::new(e.to_string()))?;
-            if !spec.spec.architectures.contains(&arch) {
-                anyhow::bail!(UserError::with_hint(
-                    format!("`{}` does not list architecture `{arch}`", spec.path.display()),
-                    format!(
-                        "add it to `architectures` in the spec and run `buckle lock {}`",
-                        spec.path.display()
-                    )
-                ));
-            }
-            Ok(arch)
-        })
-        .collect()
-}
-
-/// The lock beside the spec when it is fresh, else a new one (written).
-fn current_lock(session: &Session, spec: &SpecFile, printer: &Printer) -> anyhow::Result<Lock> {
-    let old = spec.read_lock()?;
-    if let Some(lock) = &old {
-        if lock.check_fresh(&spec.spec).is_ok() {
-            return Ok(lock.clone());
-        }
-    }
-    let resolved = resolve_spec(session, spec, old.as_ref(), false)?;
-    files::write_output(&spec.lock_path(), resolved.lock.to_toml().as_bytes())?;
-    printer.status(
-        "Locked",
-        format!("{} -> {}", spec.path.display(), spec.lock_path().display()),
-    );
-    Ok(resolved.lock)
-}
-
-fn build_options(
-    spec: &SpecFile,
-    lock: &Lock,
-    arch: &Arch,
-    variant: Variant,
-    args: &BuildArgs,
-) -> anyhow::Result<BuildOptions> {
-    let version = match spec.spec.distribution {
-        Distribution::Trixie => "13",
-        Distribution::Bookworm => "12",
-    };
-    let codename = spec.spec.distribution.codename();
-    let epoch = args.source_date_epoch.unwrap_or(lock.source_date_epoch);
-    let mut options = BuildOptions::new(
-        arch.clone(),
-        variant,
-        spec.spec.image.clone(),
-        OsRelease::debian(version, codename),
-        epoch,
-    );
-    options.compression = match args.compression {
-        CompressionArg::Gzip => buckle_oci::tar::Compression::Gzip,
-        CompressionArg::Zstd => buckle_oci::tar::Compression::Zstd,
-    };
-    let title = match variant {
-        Variant::Runtime => spec.spec.name.to_string(),
-        Variant::Dev => format!("{}-dev", spec.spec.name),
-    };
-    options.annotations.insert(annotation::TITLE.to_owned(), title);
-    if let Some(description) = &spec.spec.description {
-        options
-            .annotations
-            .insert(annotation::DESCRIPTION.to_owned(), description.clone());
-    }
-    options
-        .annotations
-        .insert(VARIANT_ANNOTATION.to_owned(), variant.as_str().to_owned());
-    options.annotations.insert(
-        LOCK_ANNOTATION.to_owned(),
-        buckle_digest::Sha256::of(lock.to_toml().as_bytes()).hex(),
-    );
-    if let Some(eol) = spec.spec.eol {
-        options
-            .annotations
-            .insert(buckle_check::EOL_LABEL.to_owned(), eol.to_string());
-        options
-            .config
-            .labels
-            .insert(buckle_check::EOL_LABEL.to_owned(), eol.to_string());
-    }
-    for path in &spec.spec.image.certificates {
-        options
-            .extra_certificates
-            .push(files::read_text(&resolve(spec.dir(), path))?);
-    }
-    for (target, source) in &spec.spec.image.files {
-        let source = resolve(spec.dir(), source);
-        let bytes = std::fs::read(&source)
-            .with_context(|| format!("cannot read `{}` for `{target}`", source.display()))?;
-        let path: RelPath = target.trim_start_matches('/').parse()?;
-        options.extra_files.insert(path, bytes);
-    }
-    Ok(options)
-}
-
-impl Job<'_> {
-    fn options(&self, arch: &Arch) -> anyhow::Result<BuildOptions> {
-        build_options(self.spec, &self.lock, arch, self.variant, self.args)
-    }
-
-    /// Builds one image per architecture into `layout` (blobs only).
-    fn build_arches(&self, layout: &LayoutWriter) -> anyhow::Result<Vec<BuiltImage>> {
-        let (spec, variant) = (self.spec, self.variant);
-        let mut built = Vec::new();
-        for arch in &self.arches {
-            let packages = self.lock.packages(arch, variant);
-            if packages.is_empty() {
-                anyhow::bail!(UserError::with_hint(
-                    format!(
-                        "`{}` has no {variant} image for {arch}",
-                        spec.lock_path().display()
-                    ),
-                    format!("run `buckle lock {}`", spec.path.display())
-                ));
-            }
-            let inputs = packages
-                .iter()
-                .map(|p| {
-                    let deb = self.session.archive.cache().open(&p.sha256)?;
-                    Ok(PackageInput {
-                        name: p.path.file_name().to_owned(),
-                        locked: Some(p.clone()),
-                        deb: Box::new(deb),
-                    })
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let mut options = self.options(arch)?;
-            options.upstream = crate::upstream::layers(self.session, spec, &self.lock, arch)?;
-            for locked in self.lock.upstream_for(arch) {
-                let (key, value) = crate::upstream::origin_label(locked);
-                options.config.labels.insert(key.clone(), value.clone());
-                options.annotations.insert(key, value);
-            }
-            let progress = Building::new(self.printer, &format!("{} {arch}", spec.spec.name));
-            let image = build(inputs, &options, layout, &progress);
-            progress.finish();
-            built.push(image.with_context(|| format!("cannot build the {variant} image for {arch}"))?);
-        }
-        Ok(built)
-    }
-
-    fn write_layout(&self, output: &Path) -> anyhow::Result<Vec<BuiltImage>> {
-        let layout = LayoutWriter::create(output)?;
-        let built = self.build_arches(&layout)?;
-        // The immutable tag `buckle push` gives the image, so a layout says which lock made it.
-        let version = crate::commands::push::version_tag(self.spec, &self.lock, self.variant)?;
-        let tags = [TAG.to_owned(), version];
-        let index = top_index(&layout, built.iter().map(|b| b.manifest.clone()).collect(), &tags)?;
-        layout.finish(&index)?;
-        Ok(built)
-    }
-
-    /// Attaches SPDX and CycloneDX SBOMs to each image in the layout at `output`.
-    fn attach_sboms(&self, output: &Path, built: &[BuiltImage]) -> anyhow::Result<()> {
-        let mut layout = Layout::open(output)?;
-        for image in built {
-            let arch: Arch = image.config.architecture.parse()?;
-            let selector = Selector {
-                ref_name: None,
-                platform: image.manifest.platform.clone(),
-            };
-            let opened = buckle_oci::open_image(output, &selector)?;
-            let debs = deb_origins(self.session, self.spec, &self.lock, &arch, self.variant)?;
-            let name = describe::image_name(&opened, &self.spec.spec.name.to_string());
-            let input = describe::sbom_input(&opened, &name, Detail::Packages, &debs)?;
-            describe::attach_sboms(&mut layout, &opened, &input)
-                .with_context(|| format!("cannot attach the SBOMs of the {arch} image"))?;
-        }
-        Ok(())
-    }
-
-    fn write_docker_archive(&self, output: &Path) -> anyhow::Result<Vec<BuiltImage>> {
-        let [arch] = self.arches.as_slice() else {
-            anyhow::bail!(UserError::with_hint(
-                "a docker archive holds one architecture",
-                "pass --arch amd64 (or another one), or build an OCI layout for a multi-arch image"
-            ));
-        };
-        // Beside the output, unless it is written in place (a FIFO, /dev/stdout).
-        let scratch_dir = if std::fs::metadata(output).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-            std::env::temp_dir()
-        } else {
-            parent_dir(output)?
-        };
-        let scratch = tempfile::Builder::new()
-            .prefix(".buckle-build-")
-            .tempdir_in(scratch_dir)?;
-        let layout_path: PathBuf = scratch.path().join("layout");
-        let built = self.write_layout(&layout_path)?;
-        let image = buckle_oci::open_image(&layout_path, &Default::default())?;
-        let options = self.options(arch)?;
-        let title = options
-            .annotations
-            .get(annotation::TITLE)
-            .cloned()
-            .unwrap_or_default();
-        image.write_docker_archive(
-            output,
-            &[format!("buckle/{title}:{TAG}")],
-            options.source_date_epoch,
-        )?;
-        Ok(built)
-    }
-}
-
-/// The layout's full index (`buckle-index.json`) names the image by each of `tags`:
-/// the manifest itself, or for several architectures an image index of them.
-fn top_index(
-    layout: &LayoutWriter,
-    manifests: Vec<Descriptor>,
-    tags: &[String],
-) -> anyhow::Result<ImageIndex> {
-    let top = match manifests.as_slice() {
-        [one] => one.clone(),
-        _ => layout.put_index(&image_index(manifests))?,
-    };
-    Ok(ImageIndex::new(
-        tags.iter()
-            .map(|tag| top.clone().with_annotation(annotation::REF_NAME, tag))
-            .collect(),
-    ))
-}
-
-fn parent_dir(path: &Path) -> anyhow::Result<PathBuf> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
-    Ok(parent.to_owned())
 }

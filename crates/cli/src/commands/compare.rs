@@ -1,8 +1,8 @@
 //! `buckle compare THEIRS OURS`: two images side by side, with the differences that matter.
 
 use crate::args::{CompareArgs, Global};
-use crate::commands::check::{checked, load_policy};
-use crate::commands::inspect::human_size;
+use crate::ops::check::{checked, load_policy};
+use crate::printer::human_size;
 use crate::printer::Printer;
 use crate::registry::Remote;
 use buckle_check::{compare, Summary};
@@ -10,8 +10,8 @@ use buckle_check::{compare, Summary};
 pub fn run(args: &CompareArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
     let policy = load_policy(args.policy.as_deref())?;
     let remote = Remote::new(&args.registry, global, printer);
-    let (theirs, theirs_report) = checked(&args.theirs, &policy, &remote)?;
-    let (ours, ours_report) = checked(&args.ours, &policy, &remote)?;
+    let (theirs, theirs_report) = checked(&args.theirs, None, &policy, &remote)?;
+    let (ours, ours_report) = checked(&args.ours, None, &policy, &remote)?;
     let comparison = compare(&theirs, &theirs_report, &ours, &ours_report);
     if printer.json {
         return printer.json(&serde_json::to_value(&comparison)?);

@@ -33,7 +33,7 @@ fn file_states(files: &BTreeMap<RelPath, MergedFile>) -> BTreeMap<String, FileSt
                 kind,
                 mode: file.entry.mode,
                 owner: (file.entry.uid, file.entry.gid),
-                content: file.content.as_deref().map(Sha256::of),
+                content: file.sha256,
             };
             (format!("/{path}"), state)
         })
@@ -44,8 +44,8 @@ pub fn run(args: &DiffArgs, global: &Global, printer: &Printer) -> anyhow::Resul
     let remote = Remote::new(&args.registry, global, printer);
     let old = image_view::open(&args.old, &remote)?;
     let new = image_view::open(&args.new, &remote)?;
-    let old_files = image_view::merged_files(&old, |_| true)?;
-    let new_files = image_view::merged_files(&new, |_| true)?;
+    let old_files = image_view::merged_files_hashed(&old, Detail::Packages)?;
+    let new_files = image_view::merged_files_hashed(&new, Detail::Packages)?;
     let old_found = image_view::installed(&old_files, Detail::Packages)?;
     let new_found = image_view::installed(&new_files, Detail::Packages)?;
 

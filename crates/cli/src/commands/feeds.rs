@@ -3,6 +3,7 @@
 //! each feed.
 
 use crate::args::{FeedsArgs, FeedsCommand, FeedsImportArgs, FeedsUpdateArgs, Global};
+use crate::clock::now_seconds;
 use crate::printer::Printer;
 use crate::progress::Downloads;
 use crate::session::Session;
@@ -10,10 +11,10 @@ use anyhow::Context;
 use buckle_archive::{Keyring, ReleaseDate};
 use buckle_feeds::archive::{update, ReleaseSuites, UpdateOptions};
 use buckle_feeds::remote::{self, Outcome};
-use buckle_feeds::{FeedInfo, Store};
+
 use buckle_spec::{Mirror, Source};
 use buckle_vuln::Release;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime};
 
 pub fn run(args: &FeedsArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
     match &args.command {
@@ -22,21 +23,9 @@ pub fn run(args: &FeedsArgs, global: &Global, printer: &Printer) -> anyhow::Resu
     }
 }
 
-/// Seconds since 1970 now.
-pub fn now_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// The feed store in the cache directory `buckle` uses.
-pub fn store(session: &Session) -> Store {
-    Store::new(session.archive.cache().root())
-}
-
 fn run_update(args: &FeedsUpdateArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
     let session = Session::new(global)?;
-    let store = store(&session);
+    let store = session.feed_store();
     let debian = |mirror: Mirror| Source {
         mirror,
         suites: Vec::new(),
@@ -104,10 +93,9 @@ fn run_update(args: &FeedsUpdateArgs, global: &Global, printer: &Printer) -> any
         return Ok(());
     }
     let scratch = tempfile::tempdir_in(store.dir()).context("cannot create a download directory")?;
-    for (kind, outcome) in remote::update(&buckle_http::Client::new(), &store, scratch.path(), now_seconds())
-    {
+    for (kind, outcome) in remote::update(session.http(), &store, scratch.path(), now_seconds()) {
         match outcome {
-            Outcome::Stored(info) => printer.status("Updated", describe(&info)),
+            Outcome::Stored(info) => printer.status("Updated", info),
             Outcome::Failed(error) => {
                 let url = remote::URLS
                     .iter()
@@ -127,30 +115,11 @@ fn run_update(args: &FeedsUpdateArgs, global: &Global, printer: &Printer) -> any
 
 fn run_import(args: &FeedsImportArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
     let session = Session::new(global)?;
-    let store = store(&session);
+    let store = session.feed_store();
     let stored =
         buckle_feeds::import(&store, &args.files, now_seconds()).context("cannot import the feeds")?;
     for info in &stored {
-        printer.status("Imported", describe(info));
+        printer.status("Imported", info);
     }
     Ok(())
-}
-
-/// `CISA KEV catalog: 1404 records (data of 2025-08-25) from kev.json`,
-/// `Debian archive changelogs for bookworm: 12 records …`.
-pub fn describe(info: &FeedInfo) -> String {
-    let date = info
-        .data_date
-        .as_deref()
-        .map_or(String::new(), |d| format!(" (data of {d})"));
-    let release = info
-        .release
-        .as_ref()
-        .map_or(String::new(), |r| format!(" for {r}"));
-    format!(
-        "{}{release}: {} records{date} from {}",
-        info.kind.title(),
-        info.records,
-        info.source.join(", ")
-    )
 }

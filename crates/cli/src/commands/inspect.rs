@@ -2,7 +2,7 @@
 
 use crate::args::{Global, InspectArgs};
 use crate::image_view;
-use crate::printer::Printer;
+use crate::printer::{human_size, Printer};
 use crate::registry::Remote;
 use buckle_sbom::dpkg::Detail;
 use serde_json::json;
@@ -43,6 +43,7 @@ pub fn run(args: &InspectArgs, global: &Global, printer: &Printer) -> anyhow::Re
         "cmd": container.cmd,
         "workingDir": container.working_dir,
         "env": container.env,
+        "exposedPorts": container.exposed_ports.keys().collect::<Vec<_>>(),
         "volumes": container.volumes.keys().collect::<Vec<_>>(),
         "labels": container.labels,
         "eol": eol,
@@ -114,7 +115,7 @@ pub fn run(args: &InspectArgs, global: &Global, printer: &Printer) -> anyhow::Re
 
 /// The upstream end of life a label gives, judged against today.
 fn support(text: &str) -> serde_json::Value {
-    let now = crate::commands::feeds::now_seconds();
+    let now = crate::clock::now_seconds();
     match text.parse::<buckle_spec::EndOfLife>() {
         Ok(eol) if eol.is_past(now) => json!({"date": text, "past": true,
             "summary": format!("{eol} (upstream support ended {} days ago)", -eol.days_left(now))}),
@@ -123,21 +124,5 @@ fn support(text: &str) -> serde_json::Value {
         Err(problem) => {
             json!({"date": text, "past": null, "summary": format!("{text} (unreadable: {problem})")})
         }
-    }
-}
-
-/// Bytes as B, KiB, MiB with one decimal.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }

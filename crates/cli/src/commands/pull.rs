@@ -36,7 +36,7 @@ pub fn run(args: &PullArgs, global: &Global, printer: &Printer) -> anyhow::Resul
     printer.result(format!(
         "blobs:      {} verified ({}, {})",
         report.blobs,
-        crate::commands::inspect::human_size(report.bytes),
+        crate::printer::human_size(report.bytes),
         registry::rate(report.bytes, seconds)
     ));
     printer.result(format!("manifests:  {} verified", report.manifests));

@@ -1,21 +1,13 @@
-//! `buckle push LAYOUT REF`: an image with everything attached to it, to a registry;
-//! and `buckle build --push REF`, which tags it with an immutable version tag.
+//! `buckle push LAYOUT REF`: an image with everything attached to it, to a registry.
 
-use crate::args::{BuildArgs, Global, PushArgs};
-use crate::exit::UserError;
-use crate::files::SpecFile;
+use crate::args::{Global, PushArgs};
+use crate::ops::push::show;
 use crate::printer::Printer;
 use crate::registry::{self, with_progress};
 use anyhow::Context;
 use buckle_oci::layout::Layout;
-use buckle_registry::{push, PushOptions, PushReport, Reference};
-use buckle_spec::{Lock, Variant};
-use serde_json::json;
-use std::path::Path;
+use buckle_registry::{push, PushOptions};
 use std::time::Instant;
-
-/// How many hex digits of the lock's digest go into a version tag.
-const LOCK_HASH_DIGITS: usize = 12;
 
 pub fn run(args: &PushArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
     let (path, selector) = buckle_oci::parse_image_arg(&args.layout.to_string_lossy());
@@ -42,129 +34,4 @@ pub fn run(args: &PushArgs, global: &Global, printer: &Printer) -> anyhow::Resul
     })
     .with_context(|| format!("cannot push `{}` to `{target}`", path.display()))?;
     show(&report, &target, started, printer)
-}
-
-/// After `buckle build --push REF`: pushes the layout at `output` to REF's repository
-/// under the version tag `<main package version>-<codename>[-dev]-<lock hash>` (never
-/// moved) and the floating tags (REF's own and `--tag`).
-pub fn push_build(
-    spec: &SpecFile,
-    lock: &Lock,
-    variant: Variant,
-    output: &Path,
-    args: &BuildArgs,
-    printer: &Printer,
-) -> anyhow::Result<Option<serde_json::Value>> {
-    let Some(reference) = &args.push else {
-        return Ok(None);
-    };
-    if args.format != crate::args::FormatArg::Oci {
-        anyhow::bail!(UserError::with_hint(
-            "--push needs an OCI layout",
-            "drop --format docker-archive"
-        ));
-    }
-    let target = registry::reference(reference)?;
-    let version_tag = version_tag(spec, lock, variant)?;
-    let layout = Layout::open(output)?;
-    let options = registry::options(&args.registry, None)?;
-    let client = registry::connect(&target.registry, &options, printer)?;
-    let push_options = PushOptions {
-        tags: args.tag.clone(),
-        immutable_tags: vec![version_tag],
-        mount_from: None,
-    };
-    let started = Instant::now();
-    let report = with_progress(printer, "Pushing", |bar| {
-        push(&client, &layout, None, &target, &push_options, bar)
-    })
-    .with_context(|| format!("cannot push `{}` to `{target}`", output.display()))?;
-    let mut human = *printer;
-    human.json = false;
-    show(&report, &target, started, &human)?;
-    Ok(Some(serde_json::to_value(&report)?))
-}
-
-/// `<main package version>-<codename>[-dev]-<first 12 hex digits of the lock's sha256>`.
-/// The main package is the first the spec lists whose name starts with the image's
-/// name (`python3` for `python`), else `base-files` (the Debian release).
-pub fn version_tag(spec: &SpecFile, lock: &Lock, variant: Variant) -> anyhow::Result<String> {
-    let name = spec.spec.name.to_string();
-    let main = spec
-        .spec
-        .packages
-        .iter()
-        .map(|p| p.as_str())
-        .find(|p| p.starts_with(&name))
-        .unwrap_or("base-files");
-    let version = lock
-        .images
-        .values()
-        .flat_map(|variants| variants.get(&variant))
-        .flatten()
-        .find(|p| p.name.as_str() == main)
-        .map(|p| p.version.to_string())
-        .ok_or_else(|| {
-            UserError::with_hint(
-                format!("the lock has no `{main}` to name a version tag after"),
-                format!("run `buckle lock {}`", spec.path.display()),
-            )
-        })?;
-    let codename = spec.spec.distribution.codename();
-    let dev = match variant {
-        Variant::Runtime => "",
-        Variant::Dev => "-dev",
-    };
-    let lock_hash = buckle_digest::Sha256::of(lock.to_toml().as_bytes()).short(LOCK_HASH_DIGITS);
-    Ok(buckle_registry::sanitize_tag(&format!(
-        "{version}-{codename}{dev}-{lock_hash}"
-    )))
-}
-
-fn show(report: &PushReport, target: &Reference, started: Instant, printer: &Printer) -> anyhow::Result<()> {
-    if printer.json {
-        return printer.json(&json!(report));
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let size = crate::commands::inspect::human_size;
-    printer.status(
-        "Pushed",
-        format!("{} {} in {seconds:.1} s", report.repository, report.digest),
-    );
-    printer.result(format!(
-        "blobs:      {} uploaded ({}, {}), {} resumed, {} mounted, {} skipped ({})",
-        report.blobs_uploaded,
-        size(report.bytes_uploaded),
-        registry::rate(report.bytes_uploaded, seconds),
-        report.blobs_resumed,
-        report.blobs_mounted,
-        report.blobs_skipped,
-        size(report.bytes_skipped),
-    ));
-    printer.result(format!(
-        "manifests:  {} pushed, {} already there",
-        report.manifests_pushed, report.manifests_skipped
-    ));
-    let list = |tags: &[String]| {
-        if tags.is_empty() {
-            "-".to_owned()
-        } else {
-            tags.join(", ")
-        }
-    };
-    printer.result(format!("tags set:   {}", list(&report.tags_set)));
-    printer.result(format!("unchanged:  {}", list(&report.tags_unchanged)));
-    printer.result(format!(
-        "attached:   {} referrers ({} listed under the referrers tag), {} cosign tags",
-        report.referrers.len(),
-        report.referrers_tagged,
-        report.cosign_tags.len()
-    ));
-    if target.tag.is_none() && report.tags_set.is_empty() && report.tags_unchanged.is_empty() {
-        printer.status(
-            "Note",
-            format!("no tag given: pull it as {}@{}", report.repository, report.digest),
-        );
-    }
-    Ok(())
 }

@@ -28,7 +28,13 @@ pub fn run(args: &SbomArgs, global: &Global, printer: &Printer) -> anyhow::Resul
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let input = sbom_input(&image, &image_name(&image, &fallback), detail, &debs)?;
+    let input = sbom_input(
+        &image,
+        &image_name(&image, &fallback),
+        detail,
+        &debs,
+        !args.read_layers,
+    )?;
     let format = match args.format {
         SbomFormatArg::SpdxJson => Format::SpdxJson,
         SbomFormatArg::CyclonedxJson => Format::CycloneDxJson,
@@ -55,13 +61,13 @@ fn lock_debs(
     global: &Global,
 ) -> anyhow::Result<Vec<buckle_sbom::DebOrigin>> {
     let spec = SpecFile::load(lock_path)?;
-    let lock = crate::commands::fetch::require_lock(&spec)?;
+    let lock = crate::ops::lock::require_lock(&spec)?;
     let session = Session::new(global)?;
     let arch: Arch = image.config().architecture.parse()?;
     let variant = match image
         .manifest()
         .annotations
-        .get(crate::commands::build::VARIANT_ANNOTATION)
+        .get(crate::ops::build::VARIANT_ANNOTATION)
     {
         Some(v) if v == Variant::Dev.as_str() => Variant::Dev,
         _ => Variant::Runtime,

@@ -7,11 +7,11 @@
 mod relock;
 mod watch;
 
-use crate::args::{CompressionArg, FormatArg, Global, RegistryArgs, UpdateArgs, VariantArg};
-use crate::commands::build::build_locked;
-use crate::commands::keygen::read_private_key;
+use crate::args::{Global, UpdateArgs};
 use crate::exit::{GateFailed, UserError};
 use crate::files;
+use crate::keys::read_private_key;
+use crate::ops::build::{build_locked, BuildRequest};
 use crate::printer::{Printer, Verbosity};
 use crate::session::Session;
 use anyhow::Context;
@@ -30,7 +30,10 @@ const FLOATING_TAG: &str = "latest";
 
 pub fn run(args: &UpdateArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
     check_flags(args)?;
-    let specs = spec_paths(&args.specs)?;
+    let mut specs = spec_paths(&args.specs)?;
+    if let Some(shard) = &args.shard {
+        specs = shard.select(specs);
+    }
     let stop = Stop::on_signals()?;
     if let Some(interval) = &args.watch {
         let interval = interval.parse().map_err(|e: buckle_patch::Error| {
@@ -229,7 +232,10 @@ pub fn tick(
             args.write_locks
         };
         if written {
-            let path = plan.spec.lock_path();
+            let path = match &args.lock_dir {
+                Some(dir) => dir.join(plan.spec.lock_path().file_name().unwrap_or_default()),
+                None => plan.spec.lock_path(),
+            };
             files::write_output(&path, plan.new.to_toml().as_bytes())?;
             printer.status("Locked", path.display());
             report.locks_written.push(path);
@@ -269,7 +275,7 @@ fn publish(
 ) -> anyhow::Result<Published> {
     std::fs::create_dir_all(&args.output_dir)
         .with_context(|| format!("cannot create `{}`", args.output_dir.display()))?;
-    let scan_key = args.sign.as_deref().map(read_private_key).transpose()?;
+    let key = args.sign.as_deref().map(read_private_key).transpose()?;
     let mut advisories = Vec::new();
     for image in &plan.images {
         if stop.requested() {
@@ -289,17 +295,15 @@ fn publish(
             .tempdir_in(&args.output_dir)
             .with_context(|| format!("cannot write in `{}`", args.output_dir.display()))?;
         let staged = staging.path().join(&image.image);
-        build_locked(
-            session,
-            &plan.spec,
-            plan.new.clone(),
-            image.variant,
-            &build_args(plan, image.variant, &staged, args),
-            printer,
-        )?;
-        if let Some(key) = &scan_key {
+        let request = BuildRequest {
+            output: Some(staged.clone()),
+            sign: key.as_ref(),
+            ..BuildRequest::layout(image.variant)
+        };
+        build_locked(session, &plan.spec, plan.new.clone(), &request, printer)?;
+        if let Some(key) = &key {
             let codename = plan.spec.spec.distribution.codename();
-            crate::commands::scan::attest_rebuilt(session, key, &staged, codename, printer)?;
+            crate::ops::scan::attest_rebuilt(session, key, &staged, codename, printer)?;
         }
         let built_at = now();
         let new_digest = layout_digest(&staged).context("the rebuilt layout has no `latest` image")?;
@@ -308,7 +312,7 @@ fn publish(
         }
         let pushed = match &target {
             Some(target) => {
-                let tag = crate::commands::push::version_tag(&plan.spec, &plan.new, image.variant)?;
+                let tag = crate::ops::push::version_tag(&plan.spec, &plan.new, image.variant)?;
                 target.push(&staged, tag)?;
                 printer.status("Pushed", format!("{} {new_digest}", target.reference));
                 Some((target.reference.to_string(), now()))
@@ -335,29 +339,6 @@ fn publish(
         advisories.push(advisory);
     }
     Ok(Published::Done(advisories))
-}
-
-fn build_args(plan: &SpecPlan, variant: Variant, output: &Path, args: &UpdateArgs) -> crate::args::BuildArgs {
-    crate::args::BuildArgs {
-        specs: vec![plan.spec.path.clone()],
-        variant: match variant {
-            Variant::Runtime => VariantArg::Runtime,
-            Variant::Dev => VariantArg::Dev,
-        },
-        arch: Vec::new(),
-        format: FormatArg::Oci,
-        output: Some(output.to_owned()),
-        compression: CompressionArg::Gzip,
-        source_date_epoch: None,
-        test: false,
-        sign: args.sign.clone(),
-        push: None,
-        tag: Vec::new(),
-        registry: RegistryArgs {
-            ca_file: args.registry.ca_file.clone(),
-            insecure: args.registry.insecure,
-        },
-    }
 }
 
 /// Where one image goes in the registry.

@@ -3,9 +3,9 @@
 //! SBOMs against the image), and exit 1 naming each check that failed.
 
 use crate::args::{Global, VerifyArgs};
-use crate::commands::keygen::read_public_key;
 use crate::exit::{GateFailed, UserError};
 use crate::files;
+use crate::keys::read_public_key;
 use crate::printer::Printer;
 use crate::registry::Remote;
 use buckle_oci::layout::Layout;

@@ -98,6 +98,16 @@ impl AptRoot {
         std::fs::write(self.dir.path().join("var/lib/dpkg/status"), status).unwrap();
     }
 
+    /// `apt-get download PACKAGE` into `into`: apt checks the .deb against the index it
+    /// verified with the Debian keyring.
+    pub fn download(&self, package: &str, into: &Path) -> std::process::Output {
+        self.command("apt-get")
+            .args(["download", "-qq", package])
+            .current_dir(into)
+            .output()
+            .unwrap()
+    }
+
     /// The packages `apt-get install` would install for `roots`, without Recommends.
     pub fn install_set(&self, roots: &[&str]) -> BTreeSet<String> {
         let out = self

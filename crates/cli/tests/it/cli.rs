@@ -77,6 +77,7 @@ impl Buckle {
             .env("BUCKLE_CACHE", &self.cache)
             .env("NO_COLOR", "1")
             .env_remove("BUCKLE_MIRROR")
+            .env_remove("BUCKLE_MEMORY_BUDGET")
             .env_remove("RUST_LOG");
         cmd
     }

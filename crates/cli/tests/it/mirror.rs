@@ -13,16 +13,46 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-const CATALOG: [&str; 9] = [
+/// Every catalog spec but java-21, java-25 and go: their builds (a JDK of 200 MB, Go's
+/// compiler under emulation) would cost minutes each; docs/images.md says how to run
+/// them.
+const CATALOG: [&str; 20] = [
     "static",
     "base",
     "cc",
     "python",
+    "python-3.11",
     "node-20-debian",
     "node-22",
     "node-24",
     "node",
     "nginx",
+    "valkey",
+    "redis",
+    "memcached",
+    "httpd",
+    "ruby-3.3",
+    "busybox-debug",
+    "postgres-17",
+    "haproxy",
+    "php-8.4",
+    "php-fpm-8.4",
+];
+
+/// The debugging image: it has a shell by design, and says so.
+const DEBUG: &str = "busybox-debug";
+
+/// Catalog images whose upstream says no end of life, so `check` judges none.
+const NO_EOL: [&str; 9] = [
+    "static",
+    "base",
+    "cc",
+    "nginx",
+    "valkey",
+    "redis",
+    "memcached",
+    "httpd",
+    "busybox-debug",
 ];
 
 /// The catalog images that ship Node.js from upstream: their smoke test talks HTTPS to
@@ -35,12 +65,12 @@ const VARIANTS: [&str; 2] = ["runtime", "dev"];
 
 /// The catalog copied into a temporary directory, locked and built once (both
 /// variants, every architecture), with a download cache kept between test runs.
-struct Catalog {
+pub(crate) struct Catalog {
     dir: tempfile::TempDir,
     buckle: Buckle,
 }
 
-fn catalog() -> &'static Catalog {
+pub(crate) fn catalog() -> &'static Catalog {
     static CATALOG_BUILT: OnceLock<Catalog> = OnceLock::new();
     CATALOG_BUILT.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
@@ -62,7 +92,7 @@ fn catalog() -> &'static Catalog {
 }
 
 impl Catalog {
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
@@ -71,7 +101,7 @@ impl Catalog {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -101,14 +131,21 @@ fn locked(lock: &str, arch: &str, variant: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Locks every catalog spec in `dir` and compares each amd64 runtime set with what apt
-/// installs for the same roots from the same suites, with the spec's cuts marked installed.
+/// The catalog specs that name a distribution other than trixie.
+const BOOKWORM: [&str; 1] = ["python-3.11"];
+
+/// Locks every catalog spec in `dir` for `codename` and compares each amd64 runtime set
+/// with what apt installs for the same roots from the same suites, with the spec's cuts
+/// marked installed.
 fn locks_agree_with_apt(dir: &Path, buckle: &Buckle, codename: &str) {
     let (mirror, security) = host_mirrors();
     let suites = [codename.to_owned(), format!("{codename}-updates")];
     let suites: Vec<&str> = suites.iter().map(String::as_str).collect();
     let apt = AptRoot::new(&mirror, &suites, &security, &[&format!("{codename}-security")]);
-    for name in CATALOG {
+    let specs = CATALOG
+        .into_iter()
+        .filter(|name| BOOKWORM.contains(name) == (codename == "bookworm"));
+    for name in specs {
         let spec_path = dir.join(format!("{name}.toml"));
         if !dir.join(format!("{name}.lock")).exists() {
             buckle.run(&["lock", "-q", spec_path.to_str().unwrap()]).ok();
@@ -147,7 +184,7 @@ fn the_catalog_locked_for_bookworm_pins_exactly_what_apt_would_install() {
     let catalog = catalog();
     let dir = catalog.path("bookworm");
     std::fs::create_dir_all(&dir).unwrap();
-    for name in CATALOG {
+    for name in CATALOG.into_iter().filter(|name| !BOOKWORM.contains(name)) {
         let text = std::fs::read_to_string(catalog.path(&format!("catalog/{name}.toml"))).unwrap();
         // bookworm's OpenSSL library predates the 64-bit time_t rename.
         let text = text.replace("libssl3t64", "libssl3").replacen(
@@ -156,6 +193,10 @@ fn the_catalog_locked_for_bookworm_pins_exactly_what_apt_would_install() {
             1,
         );
         std::fs::write(dir.join(format!("{name}.toml")), text).unwrap();
+    }
+    for name in BOOKWORM {
+        let spec = format!("{name}.toml");
+        std::fs::copy(catalog.path(&format!("catalog/{spec}")), dir.join(&spec)).unwrap();
     }
     copy_dir(&catalog.path("catalog/files"), &dir.join("files"));
     locks_agree_with_apt(&dir, &catalog.buckle, "bookworm");
@@ -166,6 +207,10 @@ fn every_catalog_image_passes_its_smoke_test_in_runc_for_both_variants_and_archi
     let catalog = catalog();
     let smoke = catalog.path("smoke");
     tls_files(&smoke);
+    // The programs some tests run (php-fpm-8.4's index.php) beside the TLS files.
+    copy_dir(&catalog.path("catalog/smoke"), &smoke);
+    let app = catalog.path("app");
+    python_app(&app);
     for arch in ARCHITECTURES {
         let hello_static = catalog.path(&format!("hello-static-{arch}"));
         let c_source = "#include <stdio.h>\nint main(void) { puts(\"hello from a static binary\"); }\n";
@@ -181,7 +226,10 @@ fn every_catalog_image_passes_its_smoke_test_in_runc_for_both_variants_and_archi
             let mount = match name {
                 "static" => Some(format!("{}:/hello", hello_static.display())),
                 "cc" => Some(format!("{}:/hello", hello_cc.display())),
-                name if UPSTREAM_NODE.contains(&name) => Some(format!("{}:/smoke", smoke.display())),
+                name if UPSTREAM_NODE.contains(&name) || ["ruby-3.3", "php-fpm-8.4"].contains(&name) => {
+                    Some(format!("{}:/smoke", smoke.display()))
+                }
+                "python-3.11" => Some(format!("{}:/app", app.display())),
                 _ => None,
             };
             for variant in VARIANTS {
@@ -189,6 +237,10 @@ fn every_catalog_image_passes_its_smoke_test_in_runc_for_both_variants_and_archi
                 if let Some(mount) = &mount {
                     args.extend(["--mount", mount.as_str()]);
                 }
+                // A service listens on a port free now rather than the spec's, which
+                // another test run on this machine may hold.
+                let port = free_port().to_string();
+                args.extend(["--port", port.as_str()]);
                 let run = catalog.run(&args).ok();
                 assert!(
                     run.stderr.contains(&format!("({arch}): output contains")),
@@ -211,6 +263,27 @@ fn buckle_test_runs_every_architecture_of_an_image_by_default() {
             run.stderr
         );
     }
+}
+
+/// A Python application without a virtual environment: main.py imports a module beside
+/// it and the standard library's C extensions.
+fn python_app(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("greeting.py"),
+        "TEXT = \"imported from a read-only /app\"\n",
+    )
+    .unwrap();
+    let main = "import platform, ssl, sqlite3, json, zlib\nimport greeting\n\
+        print(greeting.TEXT, 'by Python', platform.python_version(), ssl.OPENSSL_VERSION, \
+        sqlite3.sqlite_version, zlib.ZLIB_VERSION, json.dumps({'ok': True}))\n";
+    std::fs::write(dir.join("main.py"), main).unwrap();
+}
+
+/// A TCP port nothing on this machine listens on now.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    listener.local_addr().unwrap().port()
 }
 
 /// A CA, and a server certificate it signed for 127.0.0.1, made with openssl into
@@ -272,7 +345,7 @@ fn every_catalog_image_runs_nonroot_on_a_read_only_root_without_a_shell() {
     executable(&catalog.path("probe"), static_probe());
     std::fs::write(catalog.path("probe.toml"), crate::runtime::probe_spec()).unwrap();
     let mount = format!("{}:/probe", catalog.path("probe").display());
-    for name in CATALOG {
+    for name in CATALOG.into_iter().filter(|name| *name != DEBUG) {
         let image = format!("out/{name}");
         let run = catalog
             .run(&["test", "probe.toml", "--image", &image, "--mount", &mount])
@@ -296,7 +369,7 @@ fn every_catalog_image_is_hardened_by_buckle_checks_rules() {
         // Node.js 20 reached its upstream end of life on 2026-04-30; the others have not.
         let past_eol = name == "node-20-debian";
         let expected = if past_eol { "warn" } else { "pass" };
-        let judged = if ["static", "base", "cc", "nginx"].contains(&name) {
+        let judged = if NO_EOL.contains(&name) {
             "not_applicable"
         } else {
             expected
@@ -307,6 +380,15 @@ fn every_catalog_image_is_hardened_by_buckle_checks_rules() {
             .filter(|f| f["status"] == "fail" || f["status"] == "warn")
             .filter(|f| !unsigned.contains(&f["rule"].as_str().unwrap()) && f["severity"] != "info")
             .filter(|f| !(past_eol && f["rule"] == "BKL-EOL"))
+            .filter(|f| {
+                if name == DEBUG && f["rule"] == "BKL-SHELL" {
+                    let message = f["message"].as_str().unwrap();
+                    assert!(message.contains("a debugging image"), "{message}");
+                }
+                // Its entrypoint is the shell, on purpose.
+                let by_design = ["BKL-SHELL", "BKL-ENTRYPOINT-SHELL"].contains(&f["rule"].as_str().unwrap());
+                !(name == DEBUG && by_design)
+            })
             .collect();
         assert!(failed.is_empty(), "{name}: {failed:#?}");
     }
@@ -364,17 +446,73 @@ fn every_catalog_image_is_read_as_it_is_by_skopeo_and_umoci_and_by_buckle_for_ea
     }
 }
 
+/// Each catalog image (runtime, both architectures) built again without the layer
+/// cache and again through it (every layer a hit: the fixture filled it) is byte for
+/// byte the image the fixture built.
 #[test]
-fn a_catalog_image_builds_to_the_same_bytes_twice() {
+fn every_catalog_image_is_the_same_from_the_layer_cache_as_built_without_it() {
     let catalog = catalog();
-    catalog
-        .run(&["build", "-q", "catalog/python.toml", "-o", "again/python"])
-        .ok();
-    assert_eq!(
-        crate::fixture::tree(&catalog.path("out/python")),
-        crate::fixture::tree(&catalog.path("again/python")),
-        "two builds of catalog/python.lock differ"
-    );
+    for name in CATALOG {
+        let spec = format!("catalog/{name}.toml");
+        let (miss, hit) = (format!("miss/{name}"), format!("hit/{name}"));
+        catalog
+            .run(&["build", "-q", "--no-layer-cache", &spec, "-o", &miss])
+            .ok();
+        let report = catalog.run(&["build", "--json", &spec, "-o", &hit]).ok().json();
+        for image in report[0]["images"].as_array().unwrap() {
+            let layers = image["layers"].as_array().unwrap().len();
+            assert_eq!(image["layers_rebuilt"], 0, "{name}: {image}");
+            assert_eq!(image["layers_reused"], layers, "{name}: {image}");
+        }
+        let built = crate::fixture::tree(&catalog.path(&format!("out/{name}")));
+        assert!(
+            crate::fixture::tree(&catalog.path(&miss)) == built,
+            "{name}: the build without the layer cache differs"
+        );
+        assert!(
+            crate::fixture::tree(&catalog.path(&hit)) == built,
+            "{name}: the build from the layer cache differs"
+        );
+    }
+}
+
+/// `buckle sbom` of each catalog image, as a layout and as a docker archive, reads the
+/// layer indexes the image carries instead of its layers, and says exactly what a read
+/// of every layer says.
+#[test]
+fn every_catalog_sbom_from_the_layer_indexes_is_the_sbom_from_the_layers() {
+    let catalog = catalog();
+    for name in CATALOG {
+        let archive = format!("archive-{name}.tar");
+        let spec = format!("catalog/{name}.toml");
+        catalog
+            .run(&[
+                "build",
+                "-q",
+                &spec,
+                "--arch",
+                "amd64",
+                "--format",
+                "docker-archive",
+                "-o",
+                &archive,
+            ])
+            .ok();
+        for image in [format!("out/{name}"), archive] {
+            let config = catalog.run(&["inspect", &image, "--json"]).ok().json();
+            assert!(
+                config.to_string().contains("dev.buckle.layer-index"),
+                "{image}: no layer index"
+            );
+            let indexed = catalog.run(&["sbom", &image]).ok().stdout;
+            let read = catalog.run(&["sbom", &image, "--read-layers"]).ok().stdout;
+            assert!(
+                indexed == read,
+                "{image}: the SBOM from the layer indexes differs"
+            );
+            assert!(indexed.contains("pkg:deb/debian/base-files"), "{image}");
+        }
+    }
 }
 
 /// Runs `program` with `args`, panicking with its output unless it succeeds.
@@ -546,4 +684,336 @@ fn an_mmdebstrap_image_gets_an_sbom_with_every_package_dpkg_lists() {
         expected.len()
     );
     assert_eq!(crate::runtime::spdx_packages(&document), expected);
+}
+
+#[test]
+fn a_failing_service_test_shows_the_services_log_and_a_taken_port_is_named() {
+    let catalog = catalog();
+    let spec = catalog.path("catalog/valkey-wrong.toml");
+    let text = std::fs::read_to_string(catalog.path("catalog/valkey.toml")).unwrap();
+    std::fs::write(
+        &spec,
+        text.replace("expect = \"PONG smoke\"", "expect = \"PONG other\""),
+    )
+    .unwrap();
+    let port = free_port().to_string();
+    let image = [
+        "--image",
+        "out/valkey",
+        "--arch",
+        "amd64",
+        "--port",
+        port.as_str(),
+    ];
+    let mut args = vec!["test", spec.to_str().unwrap()];
+    args.extend(image);
+    let run = catalog.run(&args).fails_with(1);
+    assert!(
+        run.stderr.contains("does not contain `PONG other`") && run.stderr.contains("PONG smoke"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("service log:") && run.stderr.contains("Ready to accept connections"),
+        "{}",
+        run.stderr
+    );
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let taken = taken.local_addr().unwrap().port().to_string();
+    let run = catalog
+        .run(&["test", "catalog/valkey.toml", "--arch", "amd64", "--port", &taken])
+        .fails_with(2);
+    assert!(
+        run.stderr.contains(&format!("port {taken} is already in use")),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Copies the catalog's specs, locks and files.
+fn copy_with_locks(from: &Path, to: &Path) {
+    copy_dir(from, to);
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "lock") {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// The digest of the image an OCI layout's index.json names.
+fn layout_digest(layout: &Path) -> String {
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(layout.join("index.json")).unwrap()).unwrap();
+    index["manifests"][0]["digest"].as_str().unwrap().to_owned()
+}
+
+/// Inside a network namespace with nothing but loopback: a registry, then the whole
+/// catalog built with `--offline`, scanned (the trixie images: the bundle carries
+/// trixie's archive feed) and pushed; python pulled back.
+const AIR_GAPPED: &str = r#"set -eu
+ip link set lo up
+docker-registry serve registry.yml >/dev/null 2>&1 &
+registry=$!
+trap 'kill $registry' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+"$BUCKLE" build -q --offline --variant runtime $SPECS
+for name in $SCANNED; do "$BUCKLE" scan "out/$name" --offline --format json > "scan-$name.json"; done
+for name in $NAMES; do "$BUCKLE" push -q "out/$name" "127.0.0.1:$PORT/air-gapped/$name:latest" --insecure --offline; done
+"$BUCKLE" pull "127.0.0.1:$PORT/air-gapped/python:latest" pulled --insecure --offline
+"#;
+
+#[test]
+fn the_catalog_built_from_a_bundle_with_no_network_is_the_catalog_built_online() {
+    let catalog = catalog();
+    // The connected machine: the catalog's downloads (blobs are immutable, so hard
+    // links are safe), trixie's archive feed and the real tracker and KEV data.
+    let shared = Path::new(env!("CARGO_TARGET_TMPDIR")).join("buckle-cache/blobs/sha256");
+    let connected_cache = catalog.path("connected-cache");
+    let blobs = connected_cache.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    for entry in std::fs::read_dir(&shared).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::hard_link(entry.path(), blobs.join(entry.file_name())).unwrap();
+    }
+    let connected = Buckle::new(catalog.dir.path(), &connected_cache);
+    connected
+        .run(&[
+            "feeds",
+            "update",
+            "-q",
+            "--release",
+            "trixie",
+            "--archive-only",
+            "--arch",
+            "amd64",
+        ])
+        .ok();
+    let data = buckle_testkit::vulndata::dir();
+    let mut feeds = vec![data
+        .join("kev/known_exploited_vulnerabilities.json")
+        .display()
+        .to_string()];
+    for entry in std::fs::read_dir(data.join("tracker")).unwrap() {
+        feeds.push(entry.unwrap().path().display().to_string());
+    }
+    let mut args = vec!["feeds", "import"];
+    args.extend(feeds.iter().map(String::as_str));
+    connected.run(&args).ok();
+    let specs: Vec<String> = CATALOG
+        .iter()
+        .map(|name| format!("catalog/{name}.toml"))
+        .collect();
+    let mut args = vec!["bundle", "create", "-o", "catalog.bundle", "--json"];
+    args.extend(specs.iter().map(String::as_str));
+    let created = connected.run(&args).ok().json();
+    assert!(created["counts"]["debs"].as_u64().unwrap() > 300, "{created:#}");
+    let scanned: Vec<&str> = CATALOG
+        .into_iter()
+        .filter(|name| !BOOKWORM.contains(name))
+        .collect();
+    let online_scans: Vec<Value> = scanned
+        .iter()
+        .map(|name| {
+            connected
+                .run(&["scan", &format!("out/{name}"), "--format", "json"])
+                .ok()
+                .json()
+        })
+        .collect();
+
+    // The disconnected machine: the catalog's specs and locks, an empty cache.
+    let away_dir = catalog.path("air-gapped");
+    copy_with_locks(&catalog.path("catalog"), &away_dir.join("catalog"));
+    let away = Buckle::new(&away_dir, &catalog.path("air-gapped-cache"));
+    away.run(&["bundle", "import", "../catalog.bundle"]).ok();
+
+    let port = free_port().to_string();
+    std::fs::write(
+        away_dir.join("registry.yml"),
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            away_dir.join("registry").display()
+        ),
+    )
+    .unwrap();
+    let run = Run::from(
+        Command::new("unshare")
+            .args(["-n", "--", "bash", "-c", AIR_GAPPED])
+            .current_dir(&away_dir)
+            .env("BUCKLE", env!("CARGO_BIN_EXE_buckle"))
+            .env("BUCKLE_CACHE", &away.cache)
+            .env("NO_COLOR", "1")
+            .env_remove("BUCKLE_MIRROR")
+            .env("PORT", &port)
+            .env("SPECS", specs.join(" "))
+            .env("SCANNED", scanned.join(" "))
+            .env("NAMES", CATALOG.join(" "))
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(
+        !run.stderr.contains("Fetched") || run.stderr.contains("0 downloaded"),
+        "{}",
+        run.stderr
+    );
+    for name in CATALOG {
+        let layout = format!("out/{name}");
+        assert_eq!(
+            layout_digest(&away_dir.join(&layout)),
+            layout_digest(&catalog.path(&layout)),
+            "{name}: the image built offline from the bundle differs from the one built online"
+        );
+    }
+    for (name, online_scan) in scanned.iter().zip(&online_scans) {
+        let offline_scan: Value = serde_json::from_str(
+            &std::fs::read_to_string(away_dir.join(format!("scan-{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(&offline_scan, online_scan, "{name}: the offline scan differs");
+        assert_eq!(offline_scan["release"], "trixie", "{name}: {offline_scan:#}");
+        assert!(
+            !offline_scan["feeds"].as_array().unwrap().is_empty(),
+            "{name}: {offline_scan:#}"
+        );
+    }
+    assert_eq!(
+        layout_digest(&away_dir.join("pulled")),
+        layout_digest(&away_dir.join("out/python")),
+        "what was pushed and pulled back is not the image built"
+    );
+
+    apt_installs_from_the_served_bundle(&away, &away_dir);
+    // A second catalog's worth of disk: give it back.
+    for made in [
+        "air-gapped",
+        "air-gapped-cache",
+        "connected-cache",
+        "catalog.bundle",
+    ] {
+        let path = catalog.path(made);
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+}
+
+/// `bundle serve` as the mirror of an apt root that trusts only the Debian keyring:
+/// `apt-get update` verifies the archive's own InRelease files and `apt-get download`
+/// the .deb.
+fn apt_installs_from_the_served_bundle(away: &Buckle, dir: &Path) {
+    let port = free_port();
+    let mut server = away
+        .command()
+        .args([
+            "bundle",
+            "serve",
+            "../catalog.bundle",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "bundle serve did not listen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let base = format!("http://127.0.0.1:{port}");
+    let apt = AptRoot::new(
+        &format!("{base}/debian"),
+        &["trixie", "trixie-updates"],
+        &format!("{base}/debian-security"),
+        &["trixie-security"],
+    );
+    let downloads = dir.join("apt-downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let out = apt.download("libssl3t64", &downloads);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        out.status.success(),
+        "apt-get download failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fetched: Vec<_> = std::fs::read_dir(&downloads)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        fetched
+            .iter()
+            .any(|name| name.to_string_lossy().starts_with("libssl3t64_")),
+        "{fetched:?}"
+    );
+}
+
+/// python's spec with its smoke test replaced by a program that calls getpriority(2),
+/// which the python smoke test never does, and prints what happened.
+fn getpriority_probe(catalog: &Catalog) -> String {
+    let text = std::fs::read_to_string(catalog.path("catalog/python.toml")).unwrap();
+    let spec = &text[..text.find("[test]").unwrap()];
+    let probe = "import os, errno\ntry:\n    os.getpriority(os.PRIO_PROCESS, 0)\n    print('getpriority allowed')\nexcept OSError as e:\n    print('getpriority', errno.errorcode[e.errno])\n";
+    let test = format!(
+        "[test]\ncommand = [\"/usr/bin/python3\", \"-c\", {}]\nexpect = \"getpriority\"\n",
+        serde_json::to_string(probe).unwrap()
+    );
+    std::fs::write(catalog.path("catalog/probe.toml"), format!("{spec}{test}")).unwrap();
+    "catalog/probe.toml".to_owned()
+}
+
+#[test]
+fn a_recorded_seccomp_profile_passes_the_smoke_test_and_denies_other_syscalls_with_eperm() {
+    let catalog = catalog();
+    let smoke = catalog.path("seccomp-smoke");
+    tls_files(&smoke);
+    let mount = format!("{}:/smoke", smoke.display());
+    for name in ["python", "node", "nginx"] {
+        let spec = format!("catalog/{name}.toml");
+        let profile = format!("{name}.seccomp.json");
+        let port = free_port().to_string();
+        let mut args = vec![
+            "seccomp", "record", &spec, "-o", &profile, "--port", &port, "--json",
+        ];
+        if name == "node" {
+            args.extend(["--mount", &mount]);
+        }
+        let report = catalog.run(&args).ok().json();
+        assert!(report["recorded"].as_u64().unwrap() > 10, "{name}: {report:#}");
+        let written: Value =
+            serde_json::from_str(&std::fs::read_to_string(catalog.path(&profile)).unwrap()).unwrap();
+        assert_eq!(written["defaultAction"], "SCMP_ACT_ERRNO", "{name}");
+        let allowed = written["syscalls"][0]["names"].as_array().unwrap().len();
+        assert_eq!(allowed as u64, report["allowed"].as_u64().unwrap(), "{name}");
+    }
+    let probe = getpriority_probe(catalog);
+    let free = catalog
+        .run(&["test", &probe, "--image", "out/python", "--arch", "amd64"])
+        .ok();
+    assert!(free.stdout.contains("getpriority allowed"), "{}", free.stdout);
+    let confined = catalog
+        .run(&[
+            "test",
+            &probe,
+            "--image",
+            "out/python",
+            "--arch",
+            "amd64",
+            "--seccomp",
+            "python.seccomp.json",
+        ])
+        .ok();
+    assert!(
+        confined.stdout.contains("getpriority EPERM"),
+        "{}",
+        confined.stdout
+    );
 }

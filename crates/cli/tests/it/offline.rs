@@ -376,3 +376,28 @@ fn scan_marks_a_package_with_no_files_in_the_image_not_affected() {
     assert_eq!(vex["status"], "not_affected", "{vex:#}");
     assert_eq!(vex["justification"], "vulnerable_code_not_present", "{vex:#}");
 }
+
+#[test]
+fn a_file_that_is_not_a_seccomp_profile_is_refused_before_anything_runs() {
+    let f = Fixture::new();
+    std::fs::write(f.path("not-json.json"), "defaultAction").unwrap();
+    std::fs::write(f.path("no-rules.json"), r#"{"defaultAction": "SCMP_ACT_ERRNO"}"#).unwrap();
+    let run = f
+        .buckle
+        .run(&["test", "hello.toml", "--seccomp", "not-json.json"])
+        .fails_with(2);
+    assert!(
+        run.stderr.contains("`not-json.json` is not JSON"),
+        "{}",
+        run.stderr
+    );
+    let run = f
+        .buckle
+        .run(&["test", "hello.toml", "--seccomp", "no-rules.json"])
+        .fails_with(2);
+    assert!(
+        run.stderr.contains("`no-rules.json` is not a seccomp profile"),
+        "{}",
+        run.stderr
+    );
+}

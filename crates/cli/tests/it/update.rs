@@ -14,7 +14,7 @@ const USES_FOO: &str = "name = \"foo\"\npackages = [\"base-files\", \"libfoo1\"]
 const NO_FOO: &str = "name = \"plain\"\npackages = [\"base-files\"]\n";
 
 /// The fixture with a catalog/ of three locked specs and the test KEV file imported.
-fn catalog() -> Fixture {
+pub(crate) fn catalog() -> Fixture {
     let fixture = Fixture::new();
     std::fs::create_dir(fixture.path("catalog")).unwrap();
     std::fs::rename(fixture.path("hello.toml"), fixture.path("catalog/hello.toml")).unwrap();
@@ -242,7 +242,7 @@ fn bad_input_is_refused_with_exit_2_and_a_hint() {
 }
 
 #[cfg(feature = "registry")]
-mod publishing {
+pub(crate) mod publishing {
     use super::*;
     use std::path::Path;
     use std::process::{Command, Stdio};
@@ -251,7 +251,7 @@ mod publishing {
     use buckle_testkit::registry::DockerRegistry as TestRegistry;
 
     /// The digest `repository:latest` names in `registry`, read with skopeo.
-    fn latest_digest(registry: &TestRegistry, repository: &str) -> Option<String> {
+    pub(crate) fn latest_digest(registry: &TestRegistry, repository: &str) -> Option<String> {
         let out = Command::new("skopeo")
             .args(["inspect", "--tls-verify=false", "--raw"])
             .arg(format!("docker://{}/{repository}:latest", registry.address))
@@ -277,7 +277,7 @@ mod publishing {
 
     /// Builds the runtime images of state 1 and pushes them, as a catalog's first
     /// publication would.
-    fn publish_state_1(fixture: &Fixture, registry: &TestRegistry) {
+    pub(crate) fn publish_state_1(fixture: &Fixture, registry: &TestRegistry) {
         for name in ["hello", "foo", "plain"] {
             let out = format!("out/{name}");
             fixture

@@ -1,8 +1,13 @@
 use super::*;
+use crate::cache::{LayerCache, PruneRule};
 use crate::harden::elf::test_object;
 use buckle_oci::layout::{Layout, LayoutWriter};
+use buckle_spec::LockedPackage;
 use buckle_testkit::deb::DebBuilder;
+use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
 
 const EPOCH: u64 = 1_750_000_000;
 
@@ -74,8 +79,15 @@ fn options() -> BuildOptions {
     options
         .annotations
         .insert(annotation::TITLE.to_owned(), "hello".to_owned());
+    options.layer_index = Some(COPYRIGHTS);
     options
 }
+
+/// Layer indexes keeping copyright files and os-release.
+const COPYRIGHTS: IndexRules = IndexRules {
+    name: "test copyrights 1",
+    keep: |path| path.ends_with("/copyright") || path.ends_with("os-release"),
+};
 
 fn build_into(dir: &std::path::Path, options: &BuildOptions) -> Result<BuiltImage> {
     let layout = LayoutWriter::create(dir.join("image")).unwrap();
@@ -240,4 +252,366 @@ fn spec_files_replace_package_files_through_symlinks() {
         files[&"etc/os-release".parse::<RelPath>().unwrap()].entry.kind,
         buckle_oci::tar::EntryKind::Symlink { .. }
     ));
+}
+
+#[test]
+fn spec_links_name_the_architecture_and_must_lead_somewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut linked = options();
+    // `{arch}` is filled in in targets; one link may lead through another.
+    linked.config.links = BTreeMap::from([
+        ("/usr/lib/hello-amd64".to_owned(), "/usr/bin".to_owned()),
+        (
+            "/usr/bin/greet".to_owned(),
+            "../lib/hello-{arch}/hello".to_owned(),
+        ),
+    ]);
+    build_into(dir.path(), &linked).unwrap();
+    let image = buckle_oci::open_image(&dir.path().join("image"), &Default::default()).unwrap();
+    let files = image.merged_files(|_| true).unwrap();
+    let kind = |p: &str| files[&p.parse::<RelPath>().unwrap()].entry.kind.clone();
+    assert_eq!(
+        kind("usr/bin/greet"),
+        buckle_oci::tar::EntryKind::Symlink {
+            target: "../lib/hello-amd64/hello".to_owned()
+        }
+    );
+
+    let mut dangling = options();
+    dangling.config.links.insert(
+        "/usr/bin/java".to_owned(),
+        "/usr/lib/jvm/java-21-openjdk-{arch}/bin/java".to_owned(),
+    );
+    let err = build_into(tempfile::tempdir().unwrap().path(), &dangling).unwrap_err();
+    assert!(matches!(err, Error::DanglingLink { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("/usr/bin/java") && message.contains("java-21-openjdk-amd64"),
+        "{message}"
+    );
+}
+
+#[test]
+fn extra_layers_keep_owners_and_modes_on_top_and_never_replace_package_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut with_app = options();
+    let mut app = Tree::new();
+    app.insert(
+        &"app".parse().unwrap(),
+        Node::directory(0o750).with_owner(1000, 1000),
+    )
+    .unwrap();
+    app.insert(
+        &"app/server".parse().unwrap(),
+        Node::file(b"server".to_vec(), 0o700).with_owner(1000, 1000),
+    )
+    .unwrap();
+    app.insert(&"usr/bin/server".parse().unwrap(), Node::symlink("/app/server"))
+        .unwrap();
+    with_app.extra_layers.push(ExtraLayer {
+        name: "app".into(),
+        tree: app,
+    });
+    with_app.exposed_ports.push("8080/tcp".into());
+    let built = build_into(dir.path(), &with_app).unwrap();
+    assert_eq!(built.layers.last().unwrap().name, "app");
+    let ports: Vec<&String> = built
+        .config
+        .config
+        .as_ref()
+        .unwrap()
+        .exposed_ports
+        .keys()
+        .collect();
+    assert_eq!(ports, ["8080/tcp"]);
+    let image = buckle_oci::open_image(&dir.path().join("image"), &Default::default()).unwrap();
+    let files = image.merged_files(|_| true).unwrap();
+    let server = &files[&"app/server".parse::<RelPath>().unwrap()];
+    assert_eq!(
+        (server.entry.uid, server.entry.gid, server.entry.mode & 0o7777),
+        (1000, 1000, 0o700)
+    );
+    assert_eq!(server.layer, built.layers.len() - 1);
+    // usr/bin is the package's directory: the layer does not change its mode or owner.
+    let usr_bin = &files[&"usr/bin".parse::<RelPath>().unwrap()];
+    assert_eq!((usr_bin.entry.uid, usr_bin.entry.mode & 0o7777), (0, 0o755));
+
+    let mut conflict = options();
+    let mut replaces = Tree::new();
+    replaces
+        .insert(
+            &"usr/bin/hello".parse().unwrap(),
+            Node::file(b"mine".to_vec(), 0o755),
+        )
+        .unwrap();
+    conflict.extra_layers.push(ExtraLayer {
+        name: "app".into(),
+        tree: replaces,
+    });
+    let other = tempfile::tempdir().unwrap();
+    let error = build_into(other.path(), &conflict).unwrap_err();
+    assert!(
+        matches!(&error, Error::LayerConflict { path, owner, .. } if path.as_str() == "usr/bin/hello" && owner == "hello"),
+        "{error}"
+    );
+}
+
+// The layer cache (crate::cache) as builds use it.
+
+/// Inputs with lock entries (what names their .debs in the image key).
+fn locked_inputs(builders: &[DebBuilder]) -> Vec<PackageInput> {
+    builders
+        .iter()
+        .map(|b| {
+            let bytes = b.build();
+            let deb = read_deb("test.deb", &bytes[..], &Limits::default()).unwrap();
+            let package = deb.package;
+            let name = format!("{}_{}_{}.deb", package.name, package.version, package.arch);
+            PackageInput {
+                locked: Some(LockedPackage {
+                    path: format!("pool/main/t/{name}").parse().unwrap(),
+                    name: package.name,
+                    version: package.version,
+                    architecture: package.arch,
+                    source: package.source,
+                    source_version: package.source_version,
+                    suite: "trixie".parse().unwrap(),
+                    size: bytes.len() as u64,
+                    sha256: Sha256::of(&bytes),
+                }),
+                name,
+                deb: Box::new(std::io::Cursor::new(bytes)),
+            }
+        })
+        .collect()
+}
+
+fn build_with(
+    dir: &Path,
+    builders: &[DebBuilder],
+    options: &BuildOptions,
+    cache: Option<&LayerCache>,
+) -> BuiltImage {
+    let layout = LayoutWriter::create(dir).unwrap();
+    let built = build_cached(locked_inputs(builders), options, &layout, &NoReporter, cache).unwrap();
+    layout.finish(&image_index(vec![built.manifest.clone()])).unwrap();
+    built
+}
+
+/// Every file of a layout, by relative path.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let name = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn bumped_hello() -> Vec<DebBuilder> {
+    let mut builders = packages();
+    builders.pop();
+    builders.push(DebBuilder::new("hello", "1.0-2", "amd64").file("usr/bin/hello", b"#!hello 2\n", 0o4755));
+    builders
+}
+
+fn layer_names(built: &BuiltImage, reused: bool) -> Vec<&str> {
+    built
+        .layers
+        .iter()
+        .filter(|l| l.reused == reused)
+        .map(|l| l.name.as_str())
+        .collect()
+}
+
+#[test]
+fn a_cache_miss_and_a_cache_hit_write_the_layout_a_build_without_cache_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = LayerCache::new(dir.path().join("cache"));
+    let plain = build_with(&dir.path().join("plain"), &packages(), &options(), None);
+    let miss = build_with(&dir.path().join("miss"), &packages(), &options(), Some(&cache));
+    let hit = build_with(&dir.path().join("hit"), &packages(), &options(), Some(&cache));
+    assert_eq!(
+        (miss.reused_layers(), miss.rebuilt_layers()),
+        (0, plain.layers.len())
+    );
+    assert_eq!(
+        (hit.reused_layers(), hit.rebuilt_layers()),
+        (plain.layers.len(), 0)
+    );
+    assert_eq!(hit.packages, plain.packages);
+    let expected = files(&dir.path().join("plain"));
+    assert_eq!(files(&dir.path().join("miss")), expected, "miss differs");
+    assert_eq!(files(&dir.path().join("hit")), expected, "hit differs");
+}
+
+#[test]
+fn a_one_package_bump_rebuilds_only_the_layers_holding_that_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = LayerCache::new(dir.path().join("cache"));
+    build_with(&dir.path().join("before"), &packages(), &options(), Some(&cache));
+    let bumped = build_with(
+        &dir.path().join("after"),
+        &bumped_hello(),
+        &options(),
+        Some(&cache),
+    );
+    // hello is in the rest layer; the buckle layer holds its status.d entry.
+    assert_eq!(layer_names(&bumped, false), ["rest", "buckle"]);
+    assert_eq!(
+        layer_names(&bumped, true),
+        ["base-files", "ca-certificates", "glibc"]
+    );
+    build_with(&dir.path().join("plain"), &bumped_hello(), &options(), None);
+    assert_eq!(files(&dir.path().join("after")), files(&dir.path().join("plain")));
+}
+
+#[test]
+fn damaged_blobs_and_leftovers_of_a_killed_build_are_never_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = LayerCache::new(dir.path().join("cache"));
+    let first = build_with(&dir.path().join("first"), &packages(), &options(), Some(&cache));
+    // A killed build leaves temporary files; a disk error truncates a blob.
+    for kind in ["blobs", "layer", "image"] {
+        std::fs::write(cache.root().join(kind).join(".tmp-killed"), b"half").unwrap();
+    }
+    let glibc = first.layers.iter().find(|l| l.name == "glibc").unwrap();
+    let blob = cache.blob_path(&glibc.descriptor.digest);
+    let bytes = std::fs::read(&blob).unwrap();
+    std::fs::write(&blob, &bytes[..bytes.len() / 2]).unwrap();
+    let again = build_with(&dir.path().join("again"), &packages(), &options(), Some(&cache));
+    assert_eq!(layer_names(&again, false), ["glibc"]);
+    assert_eq!(files(&dir.path().join("again")), files(&dir.path().join("first")));
+    assert_eq!(
+        std::fs::read(&blob).unwrap(),
+        bytes,
+        "the damaged blob is written again"
+    );
+    assert_eq!(cache.usage().unwrap().temporary.entries, 3);
+    let later = SystemTime::now() + Duration::from_secs(2 * 3600);
+    let removed = cache.prune(&PruneRule::default(), later).unwrap();
+    assert_eq!(removed.temporary.entries, 3, "stale temporary files are pruned");
+    assert_eq!((removed.blobs.entries, removed.layers.entries), (0, 0));
+}
+
+#[test]
+fn eight_concurrent_builds_sharing_a_cache_give_the_digests_of_uncached_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = LayerCache::new(dir.path().join("cache"));
+    let jobs: Vec<(Vec<DebBuilder>, BuildOptions)> = (0..8)
+        .map(|i| {
+            let mut options = options();
+            options.source_date_epoch += i / 4;
+            let builders = if i % 2 == 0 { packages() } else { bumped_hello() };
+            (builders, options)
+        })
+        .collect();
+    let shared: Vec<Sha256> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .iter()
+            .enumerate()
+            .map(|(i, (builders, options))| {
+                let (dir, cache) = (dir.path(), &cache);
+                scope.spawn(move || {
+                    build_with(&dir.join(format!("shared-{i}")), builders, options, Some(cache))
+                        .manifest
+                        .digest
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, (builders, options)) in jobs.iter().enumerate() {
+        let alone = build_with(&dir.path().join(format!("alone-{i}")), builders, options, None);
+        assert_eq!(shared[i], alone.manifest.digest, "build {i}");
+    }
+    assert_eq!(cache.usage().unwrap().temporary.entries, 0);
+}
+
+#[test]
+fn prune_removes_what_no_kept_deb_made_and_what_is_older_than_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = LayerCache::new(dir.path().join("cache"));
+    let before = build_with(&dir.path().join("before"), &packages(), &options(), Some(&cache));
+    build_with(
+        &dir.path().join("after"),
+        &bumped_hello(),
+        &options(),
+        Some(&cache),
+    );
+    let usage = cache.usage().unwrap();
+    // 5 layers, then rest and buckle again, each with its index; one image record each.
+    assert_eq!(
+        (usage.blobs.entries, usage.layers.entries, usage.images.entries),
+        (14, 7, 2)
+    );
+    let keep: BTreeSet<Sha256> = locked_inputs(&bumped_hello())
+        .iter()
+        .map(|p| p.locked.as_ref().unwrap().sha256)
+        .collect();
+    let rule = PruneRule {
+        keep_debs: Some(keep),
+        older_than: None,
+    };
+    let removed = cache.prune(&rule, SystemTime::now()).unwrap();
+    assert_eq!(
+        (
+            removed.blobs.entries,
+            removed.layers.entries,
+            removed.images.entries
+        ),
+        (4, 2, 1)
+    );
+    let rest = before.layers.iter().find(|l| l.name == "rest").unwrap();
+    assert!(!cache.blob_path(&rest.descriptor.digest).exists());
+    let hit = build_with(&dir.path().join("hit"), &bumped_hello(), &options(), Some(&cache));
+    assert_eq!(hit.rebuilt_layers(), 0, "what the kept debs made is still there");
+    let rule = PruneRule {
+        keep_debs: None,
+        older_than: Some(Duration::from_secs(60)),
+    };
+    cache
+        .prune(&rule, SystemTime::now() + Duration::from_secs(120))
+        .unwrap();
+    assert_eq!(cache.usage().unwrap().total().entries, 0);
+}
+
+#[test]
+fn the_layer_indexes_give_the_files_a_read_of_every_layer_gives_and_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = LayerCache::new(dir.path().join("cache"));
+    for (name, cache) in [("plain", None), ("miss", Some(&cache)), ("hit", Some(&cache))] {
+        let path = dir.path().join(name);
+        build_with(&path, &packages(), &options(), cache);
+        let image = buckle_oci::open_image(&path, &Default::default()).unwrap();
+        let keep = |entry: &buckle_oci::tar::Entry| (COPYRIGHTS.keep)(entry.path.as_str());
+        let indexed = image.indexed_files(COPYRIGHTS.name).expect("indexes check out");
+        assert_eq!(indexed, image.merged_files(keep).unwrap(), "{name}");
+        assert!(indexed
+            .values()
+            .any(|f| f.content.as_deref() == Some(&b"GPL\n"[..])));
+        assert_eq!(
+            image.indexed_files("other rules"),
+            None,
+            "{name}: rules are checked"
+        );
+    }
+    // An index that does not have the digest the config names is not used.
+    let path = dir.path().join("plain");
+    let image = buckle_oci::open_image(&path, &Default::default()).unwrap();
+    let label = &image.config().config.as_ref().unwrap().labels[buckle_oci::layer_index::LAYER_INDEX_LABEL];
+    let first = Sha256::parse_oci(label.split(',').next().unwrap()).unwrap();
+    let blob = Layout::open(&path).unwrap().blob_path(&first);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes.push(b' ');
+    std::fs::write(&blob, bytes).unwrap();
+    assert_eq!(image.indexed_files(COPYRIGHTS.name), None);
 }

@@ -1,4 +1,5 @@
-//! Just enough ELF to find a shared library's class, machine and `DT_SONAME`.
+//! Just enough ELF to find an object's class, machine, `DT_SONAME`, `DT_NEEDED`,
+//! `DT_RPATH`/`DT_RUNPATH` and program interpreter.
 //!
 //! Layout facts from the System V gABI (`elf.h`): `e_ident` holds the magic
 //! `\x7fELF`, the class (1 = 32-bit, 2 = 64-bit) at byte 4 and the data encoding
@@ -7,18 +8,25 @@
 //! bytes), each `e_phentsize` bytes (32-bit: 42; 64-bit: 54), `e_phnum` of them
 //! (32-bit: 44; 64-bit: 56); `e_flags` is at 36 (32-bit) or 48 (64-bit). A program
 //! header's `p_type` is at 0; `p_offset`, `p_vaddr` and `p_filesz` are at 4, 8, 16
-//! (32-bit) or 8, 16, 32 (64-bit). `PT_LOAD` = 1 and `PT_DYNAMIC` = 2. The dynamic
-//! section is a list of (tag, value) pairs of 2 words; `DT_NULL` = 0 ends it,
-//! `DT_STRTAB` = 5 gives the string table's address and `DT_SONAME` = 14 an offset
+//! (32-bit) or 8, 16, 32 (64-bit). `PT_LOAD` = 1, `PT_DYNAMIC` = 2 and `PT_INTERP` = 3
+//! (a NUL-terminated path). The dynamic section is a list of (tag, value) pairs of 2
+//! words; `DT_NULL` = 0 ends it, `DT_STRTAB` = 5 gives the string table's address, and
+//! `DT_NEEDED` = 1, `DT_SONAME` = 14, `DT_RPATH` = 15 and `DT_RUNPATH` = 29 offsets
 //! into it.
 
-/// `ET_DYN`: a shared object.
+/// `ET_EXEC`: an executable at a fixed address.
+const ET_EXEC: u16 = 2;
+/// `ET_DYN`: a shared object (or a position-independent executable).
 const ET_DYN: u16 = 3;
 const PT_LOAD: u32 = 1;
 const PT_DYNAMIC: u32 = 2;
+const PT_INTERP: u32 = 3;
 const DT_NULL: u64 = 0;
+const DT_NEEDED: u64 = 1;
 const DT_STRTAB: u64 = 5;
 const DT_SONAME: u64 = 14;
+const DT_RPATH: u64 = 15;
+const DT_RUNPATH: u64 = 29;
 
 /// What the cache needs to know about a shared object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +42,40 @@ pub(crate) struct SharedObject {
 /// Reads `bytes` as an ELF shared object; `None` for anything else (scripts,
 /// executables, truncated or odd files).
 pub(crate) fn shared_object(bytes: &[u8]) -> Option<SharedObject> {
+    let object = object(bytes)?;
+    if object.kind != ET_DYN {
+        return None;
+    }
+    Some(SharedObject {
+        elf64: object.elf64,
+        machine: object.machine,
+        soname: object.soname,
+    })
+}
+
+/// What the dynamic loader reads of an executable or shared object.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Object {
+    /// 64-bit (`ELFCLASS64`).
+    pub elf64: bool,
+    /// `e_machine`.
+    pub machine: u16,
+    /// `e_type`: 2 for a fixed-address executable, 3 for a shared object or PIE.
+    pub kind: u16,
+    /// `PT_INTERP`: the program interpreter (`/lib64/ld-linux-x86-64.so.2`).
+    pub interpreter: Option<String>,
+    /// `DT_SONAME`.
+    pub soname: Option<String>,
+    /// `DT_NEEDED`, in order.
+    pub needed: Vec<String>,
+    /// `DT_RUNPATH` (or `DT_RPATH` when there is no `DT_RUNPATH`), split at `:`.
+    pub search_path: Vec<String>,
+}
+
+/// Reads `bytes` as an ELF executable or shared object; `None` for anything else
+/// (scripts, relocatable objects, core files, truncated or odd files). A static
+/// executable has no `needed` libraries.
+pub fn object(bytes: &[u8]) -> Option<Object> {
     if bytes.get(..4)? != b"\x7fELF" {
         return None;
     }
@@ -48,18 +90,26 @@ pub(crate) fn shared_object(bytes: &[u8]) -> Option<SharedObject> {
         _ => return None,
     };
     let elf = Elf { bytes, elf64, big };
-    if elf.u16(16)? != ET_DYN {
+    let kind = elf.u16(16)?;
+    if kind != ET_EXEC && kind != ET_DYN {
         return None;
     }
-    let machine = elf.u16(18)?;
     let segments = elf.segments()?;
-    let dynamic = segments.iter().find(|s| s.kind == PT_DYNAMIC)?;
-    let soname = elf.soname(dynamic, &segments);
-    Some(SharedObject {
+    let interpreter = segments
+        .iter()
+        .find(|s| s.kind == PT_INTERP)
+        .and_then(|s| elf.string_at(s.offset));
+    let mut object = Object {
         elf64,
-        machine,
-        soname,
-    })
+        machine: elf.u16(18)?,
+        kind,
+        interpreter,
+        ..Object::default()
+    };
+    if let Some(dynamic) = segments.iter().find(|s| s.kind == PT_DYNAMIC) {
+        elf.read_dynamic(dynamic, &segments, &mut object);
+    }
+    Some(object)
 }
 
 struct Elf<'a> {
@@ -127,12 +177,16 @@ impl Elf<'_> {
             .map(|i| {
                 let at = phoff.checked_add(i.checked_mul(u64::from(phentsize))?)?;
                 let (offset, vaddr, filesz) = if self.elf64 {
-                    (self.u64(at + 8)?, self.u64(at + 16)?, self.u64(at + 32)?)
+                    (
+                        self.u64(at.checked_add(8)?)?,
+                        self.u64(at.checked_add(16)?)?,
+                        self.u64(at.checked_add(32)?)?,
+                    )
                 } else {
                     (
-                        u64::from(self.u32(at + 4)?),
-                        u64::from(self.u32(at + 8)?),
-                        u64::from(self.u32(at + 16)?),
+                        u64::from(self.u32(at.checked_add(4)?)?),
+                        u64::from(self.u32(at.checked_add(8)?)?),
+                        u64::from(self.u32(at.checked_add(16)?)?),
                     )
                 };
                 Some(Segment {
@@ -145,32 +199,66 @@ impl Elf<'_> {
             .collect()
     }
 
-    fn soname(&self, dynamic: &Segment, segments: &[Segment]) -> Option<String> {
+    /// Fills `object`'s soname, needed libraries and search path from the dynamic
+    /// section; what cannot be read stays empty.
+    fn read_dynamic(&self, dynamic: &Segment, segments: &[Segment], object: &mut Object) {
         let entry = if self.elf64 { 16 } else { 8 };
         let half = entry / 2;
-        let (mut strtab, mut soname) = (None, None);
+        let mut strtab = None;
+        let mut tags: Vec<(u64, u64)> = Vec::new();
         for i in 0..dynamic.filesz / entry {
-            let at = dynamic.offset.checked_add(i * entry)?;
-            match self.word(at)? {
+            let Some(at) = dynamic.offset.checked_add(i * entry) else {
+                break;
+            };
+            let (Some(tag), Some(value)) = (self.word(at), at.checked_add(half).and_then(|a| self.word(a)))
+            else {
+                break;
+            };
+            match tag {
                 DT_NULL => break,
-                DT_STRTAB => strtab = Some(self.word(at + half)?),
-                DT_SONAME => soname = Some(self.word(at + half)?),
+                DT_STRTAB => strtab = Some(value),
+                DT_NEEDED | DT_SONAME | DT_RPATH | DT_RUNPATH => tags.push((tag, value)),
                 _ => {}
             }
         }
-        let (strtab, soname) = (strtab?, soname?);
-        let load = segments
-            .iter()
-            .filter(|s| s.kind == PT_LOAD)
-            .find(|s| (s.vaddr..s.vaddr.saturating_add(s.filesz)).contains(&strtab))?;
-        let start = strtab
-            .checked_sub(load.vaddr)?
-            .checked_add(load.offset)?
-            .checked_add(soname)?;
-        let tail = self.bytes.get(usize::try_from(start).ok()?..)?;
+        let Some(strtab) = strtab.and_then(|address| file_offset(segments, address)) else {
+            return;
+        };
+        let string = |offset: u64| self.string_at(strtab.checked_add(offset)?);
+        let (mut rpath, mut runpath) = (None, None);
+        for (tag, offset) in tags {
+            let Some(text) = string(offset) else { continue };
+            match tag {
+                DT_NEEDED => object.needed.push(text),
+                DT_SONAME => object.soname = Some(text),
+                DT_RPATH => rpath = Some(text),
+                _ => runpath = Some(text),
+            }
+        }
+        if let Some(path) = runpath.or(rpath) {
+            object.search_path = path
+                .split(':')
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+    }
+
+    /// The NUL-terminated UTF-8 string at file offset `at`.
+    fn string_at(&self, at: u64) -> Option<String> {
+        let tail = self.bytes.get(usize::try_from(at).ok()?..)?;
         let end = tail.iter().position(|&b| b == 0)?;
         String::from_utf8(tail.get(..end)?.to_vec()).ok()
     }
+}
+
+/// The file offset of virtual `address`, through the `PT_LOAD` segment that maps it.
+fn file_offset(segments: &[Segment], address: u64) -> Option<u64> {
+    let load = segments
+        .iter()
+        .filter(|s| s.kind == PT_LOAD)
+        .find(|s| (s.vaddr..s.vaddr.saturating_add(s.filesz)).contains(&address))?;
+    address.checked_sub(load.vaddr)?.checked_add(load.offset)
 }
 
 /// Builds minimal ELF shared objects for tests: one `PT_LOAD` over the whole file,
@@ -281,5 +369,23 @@ mod tests {
         let so = shared_object(&bytes).unwrap();
         assert_eq!(so.soname.as_deref(), Some("libc.so.6"));
         assert!(so.elf64);
+    }
+
+    #[test]
+    fn program_headers_at_the_end_of_the_address_space_are_not_read() {
+        // Found by the `elf` fuzz target: e_phoff near u64::MAX overflowed `at + 8`.
+        let mut bytes = test_object(true, 62, Some("libfoo.so.1"));
+        bytes[32..40].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(object(&bytes), None);
+    }
+
+    #[test]
+    fn host_executable_names_its_interpreter_and_libraries() {
+        let bytes = std::fs::read("/usr/bin/ls").expect("a Debian host has coreutils");
+        let ls = object(&bytes).unwrap();
+        assert!(ls.interpreter.as_deref().is_some_and(|i| i.contains("/ld-linux")));
+        assert!(ls.needed.iter().any(|n| n == "libc.so.6"), "{:?}", ls.needed);
+        assert_eq!(ls.soname, None);
+        assert!(object(b"#!/bin/sh\necho hi\n").is_none());
     }
 }

@@ -14,6 +14,8 @@
 //! 6. [`os_release`]: keep base-files' `etc/os-release`, or write one;
 //! 7. [`ca_bundle`]: `etc/ssl/certs/ca-certificates.crt` as update-ca-certificates
 //!    would write it;
+//!    and, with ca-certificates-java, [`java_truststore`]: the same certificates as
+//!    the JKS keystore `etc/ssl/certs/java/cacerts` its scripts would write;
 //! 8. [`ld_so_cache`]: `etc/ld.so.cache` as ldconfig would write it;
 //! 9. [`strip_special_bits`] and [`remove_world_writable`];
 //! 10. [`dpkg_metadata`]: `var/lib/dpkg/status.d/<package>` and `<package>.md5sums`;
@@ -26,7 +28,8 @@ mod alternatives;
 mod certs;
 mod docs;
 mod dpkg;
-pub(crate) mod elf;
+pub mod elf;
+mod java;
 mod ldcache;
 mod modes;
 mod os_release;
@@ -38,6 +41,7 @@ pub use alternatives::{alternatives, parse_alternatives, Alternative, Link};
 pub use certs::{ca_bundle, CA_BUNDLE};
 pub use docs::{drop_docs, DROPPED_DIRS};
 pub use dpkg::{dpkg_metadata, STATUS_DIR};
+pub use java::{java_truststore, JAVA_TRUSTSTORE, STORE_PASSWORD};
 pub use ldcache::{ld_so_cache, LD_SO_CACHE};
 pub use modes::{remove_world_writable, strip_special_bits, tmp};
 pub use os_release::{os_release, OsRelease};
@@ -75,6 +79,7 @@ pub fn harden(tree: &mut Tree, options: &HardenOptions) -> Result<()> {
     tmp(tree)?;
     os_release(tree, &options.os_release)?;
     ca_bundle(tree, &options.extra_certificates)?;
+    java_truststore(tree, &options.extra_certificates)?;
     ld_so_cache(tree, &options.arch)?;
     strip_special_bits(tree);
     remove_world_writable(tree);

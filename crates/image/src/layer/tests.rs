@@ -45,7 +45,8 @@ fn python() -> Vec<DebBuilder> {
 
 fn write(tree: &Tree, plan: &LayerPlan) -> (LayerDigests, Vec<u8>) {
     let mut out = LayerWriter::new(Vec::new(), Compression::None, 1_700_000_000).unwrap();
-    write_layer(tree, plan, &mut out).unwrap();
+    let entries = layer_entries(tree, plan).unwrap();
+    write_layer(&plan.name, &entries, &mut out).unwrap();
     out.finish().unwrap()
 }
 

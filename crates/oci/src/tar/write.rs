@@ -32,6 +32,15 @@ impl Compression {
             Compression::Zstd => media_type::OCI_LAYER_ZSTD,
         }
     }
+
+    /// The compression level the writer uses (0 for none).
+    pub fn level(self) -> i32 {
+        match self {
+            Compression::None => 0,
+            Compression::Gzip => GZIP_LEVEL as i32,
+            Compression::Zstd => ZSTD_LEVEL,
+        }
+    }
 }
 
 /// The identity of a finished layer.

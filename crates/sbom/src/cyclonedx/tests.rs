@@ -148,3 +148,34 @@ fn files_nest_under_their_package_and_unowned_files_stay_at_top_level() {
     assert_eq!(last["name"], "/etc/passwd");
     assert!(document(false)["components"][1].get("components").is_none());
 }
+
+#[test]
+fn app_packages_are_library_components_the_app_depends_on() {
+    let mut input = fixture::input(false);
+    input.app = Some(fixture::app());
+    let bom: Value = serde_json::from_slice(&write(&input).unwrap()).unwrap();
+    let components = bom["components"].as_array().unwrap();
+    let markupsafe = components
+        .iter()
+        .find(|c| c["purl"] == "pkg:pypi/markupsafe@3.0.2")
+        .unwrap();
+    assert_eq!(markupsafe["type"], "library");
+    assert_eq!(markupsafe["licenses"][0]["expression"], "BSD-3-Clause");
+    assert_eq!(
+        markupsafe["hashes"][0]["content"],
+        Sha256::of(b"markupsafe wheel").hex()
+    );
+    assert!(components
+        .iter()
+        .any(|c| c["type"] == "application" && c["name"] == "myapp"));
+    let app = bom["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["ref"] == "buckle:app:myapp")
+        .unwrap();
+    assert_eq!(
+        app["dependsOn"],
+        json!(["pkg:npm/%40scope/left-pad@1.3.0", "pkg:pypi/markupsafe@3.0.2"])
+    );
+}

@@ -11,6 +11,16 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 /// Symlinks followed before a path counts as a loop (Linux's limit).
 const MAX_SYMLINKS: usize = 40;
 
+/// Names what [`needs_content`] keeps for [`Detail::Packages`], for layer indexes that
+/// carry those contents (`buckle_oci::layer_index`): change it whenever that changes,
+/// so that images indexed under the old rules are read in full.
+pub const PACKAGES_CONTENT_RULES: &str = "buckle-sbom dpkg packages 1";
+
+/// [`needs_content`] for [`Detail::Packages`].
+pub fn needs_package_content(path: &str) -> bool {
+    needs_content(path, Detail::Packages)
+}
+
 /// Whether [`super::collect`] at `detail` reads the content of the file at `path` (relative
 /// to the image root): pass this to [`buckle_oci::Image::merged_files`] so that only those
 /// files are held in memory.
@@ -43,6 +53,7 @@ pub fn needs_content(path: &str, detail: Detail) -> bool {
     doc_copyright
         || path == "var/lib/dpkg/status"
         || path.starts_with("var/lib/dpkg/status.d/")
+        || path == crate::app::APP_PACKAGES.trim_start_matches('/')
         || path == "etc/os-release"
         || path == "usr/lib/os-release"
 }
@@ -176,6 +187,7 @@ mod tests {
                     entry,
                     layer: 0,
                     content: content.map(<[u8]>::to_vec),
+                    sha256: None,
                 };
                 (file.entry.path.clone(), file)
             })

@@ -203,3 +203,25 @@ fn every_identifier_this_module_writes_is_on_the_spdx_list() {
         assert!(spdx_ids::EXCEPTIONS.contains(&id), "{id}");
     }
 }
+
+#[test]
+fn package_metadata_licenses_are_kept_only_when_they_are_spdx_expressions() {
+    assert_eq!(spdx_expression("MIT").as_deref(), Some("MIT"));
+    assert_eq!(spdx_expression("bsd-3-clause").as_deref(), Some("BSD-3-Clause"));
+    assert_eq!(
+        spdx_expression("(Apache-2.0 or MIT) AND ISC").as_deref(),
+        Some("(Apache-2.0 OR MIT) AND ISC")
+    );
+    for free_text in [
+        "BSD License",
+        "Apache 2.0",
+        "MIT AND",
+        "(MIT",
+        "MIT)",
+        "",
+        "UNLICENSED",
+        "SEE LICENSE IN LICENSE.md",
+    ] {
+        assert_eq!(spdx_expression(free_text), None, "{free_text:?}");
+    }
+}

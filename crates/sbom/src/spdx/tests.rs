@@ -254,3 +254,39 @@ fn two_packages_with_one_name_and_architecture_are_an_error() {
         "package `libstdc++6` (amd64) is listed twice: version 14.2.0-19+b1 in `input` and 99 in `input`"
     );
 }
+
+#[test]
+fn app_packages_are_listed_with_purls_hashes_licenses_and_the_app_depending_on_them() {
+    let mut input = fixture::input(false);
+    input.app = Some(fixture::app());
+    let document: Value = serde_json::from_slice(&write(&input).unwrap()).unwrap();
+    let app = package(&document, "SPDXRef-Package-app-myapp");
+    assert_eq!(app["primaryPackagePurpose"], "APPLICATION");
+    let markupsafe = package(&document, "SPDXRef-Package-pypi-MarkupSafe-3.0.2");
+    assert_eq!(
+        markupsafe["externalRefs"][0]["referenceLocator"],
+        "pkg:pypi/markupsafe@3.0.2"
+    );
+    assert_eq!(markupsafe["licenseDeclared"], "BSD-3-Clause");
+    assert_eq!(
+        markupsafe["checksums"][0]["checksumValue"],
+        Sha256::of(b"markupsafe wheel").hex()
+    );
+    let left_pad = package(&document, "SPDXRef-Package-npm--scope-left-pad-1.3.0");
+    assert_eq!(
+        left_pad["licenseDeclared"], "NOASSERTION",
+        "free text is not an SPDX expression"
+    );
+    assert_eq!(left_pad["checksums"][1]["algorithm"], "SHA512");
+    let depends = relationships(&document, "DEPENDS_ON");
+    for id in [
+        "SPDXRef-Package-pypi-MarkupSafe-3.0.2",
+        "SPDXRef-Package-npm--scope-left-pad-1.3.0",
+    ] {
+        assert!(
+            depends.contains(&("SPDXRef-Package-app-myapp".to_owned(), id.to_owned())),
+            "{depends:?}"
+        );
+        assert!(relationships(&document, "CONTAINS").contains(&(IMAGE_ID.to_owned(), id.to_owned())));
+    }
+}

@@ -147,6 +147,7 @@ fn sbom_predicates(
         packages: found.packages,
         files: None,
         upstream: Vec::new(),
+        app: None,
     };
     Format::ALL
         .into_iter()
@@ -181,6 +182,8 @@ pub fn sign_layout(path: &Path, key: &PrivateKey, lock: &Lock) -> Vec<Signed> {
                 "http://mirror.test/debian".parse().unwrap(),
             )]),
             invocation: None,
+            app: None,
+            offline: None,
         };
         let mut predicates = vec![(
             predicate_type::SLSA_PROVENANCE_V1.to_owned(),

@@ -49,7 +49,12 @@ fn full_spec_parses_into_typed_values() {
     assert_eq!(spec.image.working_dir(), "/home/nonroot");
     assert_eq!(spec.image.env["PYTHONDONTWRITEBYTECODE"], "1");
     assert_eq!(spec.image.certificates, [PathBuf::from("certs/corp-root.crt")]);
-    assert_eq!(spec.test.as_ref().unwrap().expect, "OpenSSL 3");
+    assert_eq!(
+        spec.test.as_ref().unwrap().check,
+        Check::Output {
+            expect: "OpenSSL 3".into()
+        }
+    );
     assert_eq!(spec.sha256(), buckle_digest::Sha256::of(FULL.as_bytes()));
     let dev: Vec<String> = spec.roots(Variant::Dev).iter().map(|p| p.to_string()).collect();
     assert_eq!(
@@ -318,6 +323,37 @@ fn image_file_outside_the_image_root_is_rejected_at_its_line() {
 }
 
 #[test]
+fn image_links_name_the_architecture_in_their_targets() {
+    let spec = parse(&minimal(
+        "[image.links]\n\"/usr/bin/java\" = \"/usr/lib/jvm/java-21-openjdk-{arch}/bin/java\"\n",
+    ))
+    .unwrap();
+    let arm64: buckle_debian::Arch = "arm64".parse().unwrap();
+    assert_eq!(
+        spec.image.links_for(&arm64)["/usr/bin/java"],
+        "/usr/lib/jvm/java-21-openjdk-arm64/bin/java"
+    );
+    let cases = [
+        (
+            "[image.links]\n\"usr/bin/java\" = \"/x\"\n",
+            "is not an absolute path inside the image",
+        ),
+        ("[image.links]\n\"/usr/bin/java\" = \"\"\n", "target is empty"),
+        (
+            "[image]\nfiles = { \"/etc/x\" = \"x\" }\nlinks = { \"/etc/x\" = \"/y\" }\n",
+            "both a file and a link",
+        ),
+    ];
+    for (text, problem) in cases {
+        let err = error(&minimal(text)).to_string();
+        assert!(
+            err.contains("image.links") && err.contains(problem),
+            "{text}: {err}"
+        );
+    }
+}
+
+#[test]
 fn dev_roots_may_name_a_package_the_runtime_image_cuts() {
     let spec = parse(&minimal(
         "[[exclude]]\npackage = \"dpkg\"\nreason = \"r\"\n[dev]\npackages = [\"dpkg\"]\n",
@@ -413,4 +449,71 @@ fn upstream_with_both_origins_or_an_escaping_prefix_is_rejected() {
         bad_eol.to_string().starts_with("python.toml:3:7: `eol`"),
         "{bad_eol}"
     );
+}
+
+#[test]
+fn service_tests_take_a_client_or_an_http_probe_on_a_port_from_1024() {
+    let client = parse(&minimal(
+        "[test]\nport = 16379\nclient = [\"/usr/bin/valkey-cli\", \"-p\", \"{port}\", \"PING\"]\nexpect = \"PONG\"\n",
+    ))
+    .unwrap();
+    let test = client.test.unwrap();
+    assert!(test.command.is_empty(), "no command: the image's entrypoint runs");
+    assert_eq!(test.port(), Some(16379));
+    assert!(test.env.is_empty());
+    let with_env = parse(&minimal(
+        "[test]\nport = 18443\nclient = [\"/bin/c\"]\nexpect = \"x\"\nenv = { BIND = \"127.0.0.1:{port}\" }\n",
+    ))
+    .unwrap();
+    assert_eq!(with_env.test.unwrap().env["BIND"], "127.0.0.1:{port}");
+    let http = parse(&minimal(
+        "[test]\ncommand = [\"/usr/sbin/apache2\"]\nhttp = { port = 18080, path = \"/\", expect = \"200 OK\" }\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        http.test.unwrap().check,
+        Check::Http {
+            port: 18080,
+            path: "/".into(),
+            expect: "200 OK".into()
+        }
+    );
+    let cases = [
+        ("port = 16379\nclient = [\"/bin/c\"]\n", "test.expect"),
+        ("client = [\"/bin/c\"]\nexpect = \"x\"\n", "needs the `port`"),
+        ("port = 80\nclient = [\"/bin/c\"]\nexpect = \"x\"\n", "below 1024"),
+        (
+            "port = 2000\nclient = [\"c\"]\nexpect = \"x\"\n",
+            "not an absolute path",
+        ),
+        (
+            "http = { port = 2000, path = \"/\", expect = \"x\" }\nclient = [\"/bin/c\"]\n",
+            "not both",
+        ),
+        (
+            "http = { port = 2000, path = \"x\", expect = \"x\" }\n",
+            "not a request path",
+        ),
+        (
+            "port = 2000\nhttp = { port = 2000, path = \"/\", expect = \"x\" }\n",
+            "names its port itself",
+        ),
+        (
+            "command = [\"/bin/c\"]\nport = 2000\nexpect = \"x\"\n",
+            "is for a service test",
+        ),
+        ("expect = \"x\"\n", "needs a `command`"),
+        (
+            "command = [\"/bin/c\"]\nexpect = \"x\"\ninit = [\"/bin/i\"]\n",
+            "needs a probe",
+        ),
+        (
+            "command = [\"/bin/c\"]\nexpect = \"x\"\nenv = { \"1BAD\" = \"x\" }\n",
+            "not a valid environment variable name",
+        ),
+    ];
+    for (test, problem) in cases {
+        let err = error(&minimal(&format!("[test]\n{test}"))).to_string();
+        assert!(err.contains(problem), "{test}: {err}");
+    }
 }

@@ -19,6 +19,7 @@ fn listed(filename: &str, sha256: Option<Sha256>) -> IndexFile {
         hashes: sha256
             .map(|d| BTreeMap::from([("sha256".to_owned(), d.hex())]))
             .unwrap_or_default(),
+        size: None,
     }
 }
 
@@ -257,4 +258,53 @@ fn an_index_without_pep_691_json_is_named() {
     );
     let requests = server.requests();
     assert_eq!(requests[0].path, "/simple/flask/");
+}
+
+#[test]
+fn a_wheel_sent_without_end_is_cut_off_at_the_size_the_index_gives() {
+    let wheel =
+        WheelBuilder::new("hello_app", "0.1.0", "py3-none-any").file("hello_app.py", b"WORD = 'hi'\n", 0o644);
+    let good = wheel.build();
+    let page = format!(
+        "{{\"meta\": {{\"api-version\": \"1.1\"}}, \"name\": \"hello-app\", \"files\": [\
+         {{\"filename\": \"{f}\", \"url\": \"../../files/{f}\", \"hashes\": {{\"sha256\": \"{h}\"}}, \"size\": {n}}}]}}",
+        f = wheel.file_name(),
+        h = Sha256::of(&good).hex(),
+        n = good.len()
+    );
+    let file = format!("/files/{}", wheel.file_name());
+    let server = Server::start(BTreeMap::from([
+        ("/simple/hello-app/".to_owned(), page.into_bytes()),
+        (file.clone(), good.clone()),
+    ]));
+    server.fail_always(&file, buckle_testkit::server::Fault::Endless);
+    let cache = tempfile::tempdir().unwrap();
+    let client = Client::builder()
+        .attempts(2)
+        .backoff(
+            std::time::Duration::from_millis(5),
+            std::time::Duration::from_millis(10),
+        )
+        .build();
+    let index = Index::new(
+        client,
+        &format!("{}/simple/", server.url()),
+        Cache::new(cache.path()),
+    );
+    let err = index
+        .install(
+            &requirements(Sha256::of(&good)),
+            &t("3.13/amd64"),
+            &InstallOptions::default(),
+        )
+        .unwrap_err();
+    assert!(!index.cache.contains(&Sha256::of(&good)), "{err}");
+    server.heal(&file);
+    index
+        .install(
+            &requirements(Sha256::of(&good)),
+            &t("3.13/amd64"),
+            &InstallOptions::default(),
+        )
+        .unwrap();
 }

@@ -2,9 +2,9 @@
 //! new versions' changelogs join the stored feeds, the committed packages are scanned
 //! against them, and each change is classified (`buckle_patch::classify`).
 
-use crate::commands::lock::{resolve_spec, suite_mirrors};
 use crate::exit::UserError;
 use crate::files::SpecFile;
+use crate::ops::lock::{resolve_spec, suite_mirrors};
 use crate::printer::Printer;
 use crate::progress::Downloads;
 use crate::session::Session;

@@ -5,9 +5,9 @@
 //! `buckle verify --require vuln` check it.
 
 use super::{decide, feeds_json, image_target, release};
-use crate::commands::sign::builder_id;
 use crate::describe;
 use crate::exit::UserError;
+use crate::ops::sign::builder_id;
 use crate::printer::Printer;
 use anyhow::Context;
 use buckle_digest::Sha256;
@@ -147,7 +147,7 @@ fn scan_record(arg: &Path, attesting: &Attesting<'_>, images: Vec<serde_json::Va
         },
         metadata: ScanMetadata {
             scan_started_on: attesting.started.clone(),
-            scan_finished_on: buckle_oci::rfc3339_utc(crate::commands::feeds::now_seconds()),
+            scan_finished_on: buckle_oci::rfc3339_utc(crate::clock::now_seconds()),
         },
     }
 }

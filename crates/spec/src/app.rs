@@ -1,0 +1,568 @@
+//! App specs: an application on top of a catalog image, from its own lockfile.
+//!
+//! ```toml
+//! name = "myapp"
+//! base = "python"
+//! [app]
+//! files = [{ from = "src/", to = "/app" }]
+//! python = { requirements = "requirements.txt" }
+//! volumes = ["/tmp"]
+//! [image]
+//! entrypoint = ["/usr/bin/python3", "/app/main.py"]
+//! ports = [8080]
+//! [test]
+//! http = { port = 8080, path = "/health", expect = "ok" }
+//! ```
+//!
+//! A spec with a top-level `base` is an app spec ([`SpecKind::of`]).
+
+use crate::error::{Error, Result};
+use crate::input::Input;
+use crate::names::ImageName;
+use crate::parse::{is_env_name, volume_paths};
+use buckle_digest::Sha256;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Which format a spec text is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecKind {
+    /// An image spec ([`crate::Spec`]): Debian packages.
+    Image,
+    /// An app spec ([`AppSpec`]): a base spec plus an application.
+    App,
+}
+
+impl SpecKind {
+    /// [`SpecKind::App`] when the text has a top-level `base` key. Text that is not
+    /// TOML is [`SpecKind::Image`], whose parser reports the syntax error.
+    pub fn of(text: &str) -> SpecKind {
+        match text.parse::<toml::Table>() {
+            Ok(table) if table.contains_key("base") => SpecKind::App,
+            _ => SpecKind::Image,
+        }
+    }
+}
+
+/// An app spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSpec {
+    /// `name`: the image name.
+    pub name: ImageName,
+    /// `description`.
+    pub description: Option<String>,
+    /// `base`: the image the application runs on.
+    pub base: BaseRef,
+    /// `[app]`.
+    pub app: App,
+    /// `[image]`.
+    pub image: AppImage,
+    /// `[test]`.
+    pub test: Option<AppTest>,
+    sha256: Sha256,
+}
+
+impl AppSpec {
+    /// SHA-256 of the spec's text.
+    pub fn sha256(&self) -> Sha256 {
+        self.sha256
+    }
+}
+
+/// Where the base spec is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseRef {
+    /// A catalog spec by name (`python` is `catalog/python.toml`).
+    Catalog(ImageName),
+    /// A spec file, relative to the app spec's directory.
+    Path(PathBuf),
+}
+
+/// `[app]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct App {
+    /// `files`: project paths and where they go, in the order given.
+    pub files: Vec<AppFiles>,
+    /// `python` or `node`: the dependencies' lockfile.
+    pub dependencies: Option<Dependencies>,
+    /// `volumes`: the paths the application may write to.
+    pub volumes: Vec<String>,
+}
+
+/// One `files` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppFiles {
+    /// `from`: relative to the spec's directory.
+    pub from: PathBuf,
+    /// `to`: an absolute path in the image.
+    pub to: String,
+}
+
+/// The application's dependencies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dependencies {
+    /// `python = { requirements = "...", index = "..." }`.
+    Python {
+        /// A hashed requirements file, relative to the spec's directory.
+        requirements: PathBuf,
+        /// A PEP 691 index URL; without it, the one pip is configured with.
+        index: Option<String>,
+    },
+    /// `node = { lockfile = "...", allow-prebuilt = [...] }`.
+    Node {
+        /// A package-lock.json v2 or v3, relative to the spec's directory.
+        lockfile: PathBuf,
+        /// Packages whose install scripts are not needed: they ship prebuilt binaries.
+        allow_prebuilt: Vec<String>,
+    },
+}
+
+/// `[image]` of an app spec.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AppImage {
+    /// `entrypoint`; empty keeps the base's.
+    pub entrypoint: Vec<String>,
+    /// `cmd`.
+    pub cmd: Vec<String>,
+    /// `workdir`.
+    pub workdir: Option<String>,
+    /// `env`, added to the base's.
+    pub env: BTreeMap<String, String>,
+    /// `ports`: TCP ports the application listens on.
+    pub ports: Vec<u16>,
+}
+
+/// `[test]` of an app spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppTest {
+    /// `http`: a request the running application must answer.
+    pub http: HttpProbe,
+}
+
+/// `http = { port, path, expect }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpProbe {
+    /// The port on 127.0.0.1.
+    pub port: u16,
+    /// The request path, starting with `/`.
+    pub path: String,
+    /// Text the response body must contain.
+    pub expect: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAppSpec {
+    name: Spanned<String>,
+    description: Option<String>,
+    base: Spanned<String>,
+    app: Spanned<RawApp>,
+    #[serde(default)]
+    image: RawAppImage,
+    test: Option<RawAppTest>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApp {
+    #[serde(default)]
+    files: Vec<Spanned<RawFiles>>,
+    python: Option<Spanned<RawPython>>,
+    node: Option<Spanned<RawNode>>,
+    #[serde(default)]
+    volumes: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFiles {
+    from: Spanned<String>,
+    to: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPython {
+    requirements: Spanned<String>,
+    index: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawNode {
+    lockfile: Spanned<String>,
+    #[serde(default)]
+    allow_prebuilt: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAppImage {
+    #[serde(default)]
+    entrypoint: Vec<Spanned<String>>,
+    #[serde(default)]
+    cmd: Vec<String>,
+    workdir: Option<Spanned<String>>,
+    #[serde(default)]
+    env: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    ports: Vec<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAppTest {
+    http: Spanned<RawHttp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    port: Spanned<i64>,
+    path: Spanned<String>,
+    expect: Spanned<String>,
+}
+
+impl AppSpec {
+    /// Parses and checks an app spec. `file` is only used in error messages.
+    pub fn parse(text: &str, file: impl AsRef<Path>) -> Result<AppSpec> {
+        let input = Input::new(text, file.as_ref());
+        let raw: RawAppSpec = input.deserialize()?;
+        let base = base(&input, &raw.base)?;
+        let app_span = raw.app.span();
+        let app = app(&input, raw.app.into_inner(), app_span)?;
+        let image = image(&input, raw.image)?;
+        let test = raw.test.map(|t| test(&input, t)).transpose()?;
+        Ok(AppSpec {
+            name: input.parse::<ImageName>("name", &raw.name)?,
+            description: raw.description,
+            base,
+            app,
+            image,
+            test,
+            sha256: Sha256::of(text.as_bytes()),
+        })
+    }
+}
+
+fn base(input: &Input<'_>, raw: &Spanned<String>) -> Result<BaseRef> {
+    let text = raw.get_ref();
+    if text.is_empty() {
+        return Err(input.invalid(
+            &raw.span(),
+            "base",
+            "the base is empty",
+            Some("name a catalog spec such as \"python\" or \"node\", or a path to a spec".into()),
+        ));
+    }
+    if text.contains('/') || text.ends_with(".toml") {
+        return Ok(BaseRef::Path(PathBuf::from(text)));
+    }
+    input
+        .parse::<ImageName>("base", raw)
+        .map(BaseRef::Catalog)
+        .map_err(|e| match e {
+            Error::Invalid { at, key, problem, .. } => Error::Invalid {
+                at,
+                key,
+                problem,
+                hint: Some(
+                    "name a catalog spec such as \"python\", or a path to a spec such as \"./base.toml\""
+                        .into(),
+                ),
+            },
+            other => other,
+        })
+}
+
+fn absolute(input: &Input<'_>, key: &str, value: &Spanned<String>) -> Result<String> {
+    let path = value.get_ref();
+    let escapes = path.split('/').any(|segment| segment == "..");
+    if path.starts_with('/') && !escapes {
+        Ok(path.clone())
+    } else {
+        Err(input.invalid(
+            &value.span(),
+            key,
+            format!("`{path}` is not an absolute path inside the image"),
+            Some("write the path in the image, starting with `/`, e.g. \"/app\"".into()),
+        ))
+    }
+}
+
+fn relative(input: &Input<'_>, key: &str, value: &Spanned<String>) -> Result<PathBuf> {
+    let path = value.get_ref();
+    let escapes = path.split('/').any(|segment| segment == "..");
+    if path.is_empty() || path.starts_with('/') || escapes {
+        return Err(input.invalid(
+            &value.span(),
+            key,
+            format!("`{path}` is not a path inside the project"),
+            Some("write a path relative to the spec's directory, e.g. \"src/\" (\".\" for all of it)".into()),
+        ));
+    }
+    Ok(PathBuf::from(path))
+}
+
+fn app(input: &Input<'_>, raw: RawApp, span: std::ops::Range<usize>) -> Result<App> {
+    let mut files = Vec::with_capacity(raw.files.len());
+    for entry in &raw.files {
+        let RawFiles { from, to } = entry.get_ref();
+        files.push(AppFiles {
+            from: relative(input, "app.files.from", from)?,
+            to: absolute(input, "app.files.to", to)?,
+        });
+    }
+    let dependencies = match (raw.python, raw.node) {
+        (Some(_), Some(node)) => {
+            return Err(input.invalid(
+                &node.span(),
+                "app.node",
+                "an app has either `python` or `node` dependencies, not both",
+                None,
+            ))
+        }
+        (Some(python), None) => {
+            let RawPython { requirements, index } = python.into_inner();
+            let index = match index {
+                Some(url)
+                    if !(url.get_ref().starts_with("https://") || url.get_ref().starts_with("http://")) =>
+                {
+                    return Err(input.invalid(
+                        &url.span(),
+                        "app.python.index",
+                        format!("`{}` is not an http(s) URL", url.get_ref()),
+                        Some(
+                            "give the index's simple API URL, e.g. \"https://pypi.example.org/simple\""
+                                .into(),
+                        ),
+                    ))
+                }
+                other => other.map(Spanned::into_inner),
+            };
+            Some(Dependencies::Python {
+                requirements: relative(input, "app.python.requirements", &requirements)?,
+                index,
+            })
+        }
+        (None, Some(node)) => {
+            let RawNode {
+                lockfile,
+                allow_prebuilt,
+            } = node.into_inner();
+            Some(Dependencies::Node {
+                lockfile: relative(input, "app.node.lockfile", &lockfile)?,
+                allow_prebuilt: allow_prebuilt.into_iter().map(Spanned::into_inner).collect(),
+            })
+        }
+        (None, None) => None,
+    };
+    if files.is_empty() && dependencies.is_none() {
+        return Err(input.invalid(
+            &span,
+            "app",
+            "the app has no `files` and no dependencies",
+            Some("add files = [{ from = \"src/\", to = \"/app\" }] and a `python` or `node` lockfile".into()),
+        ));
+    }
+    let volumes = volume_paths(input, "app.volumes", &raw.volumes, |v| {
+        absolute(input, "app.volumes", v)
+    })?;
+    Ok(App {
+        files,
+        dependencies,
+        volumes,
+    })
+}
+
+fn port(input: &Input<'_>, key: &str, value: &Spanned<i64>) -> Result<u16> {
+    u16::try_from(*value.get_ref())
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| {
+            input.invalid(
+                &value.span(),
+                key,
+                format!("`{}` is not a TCP port (1 to 65535)", value.get_ref()),
+                None,
+            )
+        })
+}
+
+fn image(input: &Input<'_>, raw: RawAppImage) -> Result<AppImage> {
+    if let Some(first) = raw.entrypoint.first() {
+        if !first.get_ref().starts_with('/') {
+            return Err(input.invalid(
+                &first.span(),
+                "image.entrypoint",
+                format!("`{}` is not an absolute path", first.get_ref()),
+                Some("images have no shell to search PATH: name the program by its full path".into()),
+            ));
+        }
+    }
+    for (name, value) in &raw.env {
+        if !is_env_name(name) {
+            return Err(input.invalid(
+                &value.span(),
+                "image.env",
+                format!("`{name}` is not a valid environment variable name"),
+                Some("use letters, digits and `_`, not starting with a digit".into()),
+            ));
+        }
+    }
+    let mut ports: Vec<u16> = Vec::with_capacity(raw.ports.len());
+    for value in &raw.ports {
+        let p = port(input, "image.ports", value)?;
+        if !ports.contains(&p) {
+            ports.push(p);
+        }
+    }
+    Ok(AppImage {
+        entrypoint: raw.entrypoint.into_iter().map(Spanned::into_inner).collect(),
+        cmd: raw.cmd,
+        workdir: raw
+            .workdir
+            .as_ref()
+            .map(|w| absolute(input, "image.workdir", w))
+            .transpose()?,
+        env: raw.env.into_iter().map(|(k, v)| (k, v.into_inner())).collect(),
+        ports,
+    })
+}
+
+fn test(input: &Input<'_>, raw: RawAppTest) -> Result<AppTest> {
+    let RawHttp {
+        port: raw_port,
+        path,
+        expect,
+    } = raw.http.into_inner();
+    if !path.get_ref().starts_with('/') {
+        return Err(input.invalid(
+            &path.span(),
+            "test.http.path",
+            format!("`{}` does not start with `/`", path.get_ref()),
+            None,
+        ));
+    }
+    if expect.get_ref().is_empty() {
+        return Err(input.invalid(
+            &expect.span(),
+            "test.http.expect",
+            "the expected body is empty, so any answer would pass",
+            None,
+        ));
+    }
+    Ok(AppTest {
+        http: HttpProbe {
+            port: port(input, "test.http.port", &raw_port)?,
+            path: path.into_inner(),
+            expect: expect.into_inner(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"name = "myapp"
+base = "python"
+[app]
+files = [{ from = "src/", to = "/app" }]
+python = { requirements = "requirements.txt" }
+volumes = ["/tmp"]
+[image]
+entrypoint = ["/usr/bin/python3", "/app/main.py"]
+ports = [8080]
+[test]
+http = { port = 8080, path = "/health", expect = "ok" }
+"#;
+
+    fn error(text: &str) -> String {
+        AppSpec::parse(text, "buckle.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_python_app_spec_parses() {
+        assert_eq!(SpecKind::of(EXAMPLE), SpecKind::App);
+        let spec = AppSpec::parse(EXAMPLE, "buckle.toml").unwrap();
+        assert_eq!(spec.base, BaseRef::Catalog("python".parse().unwrap()));
+        assert_eq!(
+            spec.app.files,
+            [AppFiles {
+                from: "src/".into(),
+                to: "/app".into()
+            }]
+        );
+        assert_eq!(
+            spec.app.dependencies,
+            Some(Dependencies::Python {
+                requirements: "requirements.txt".into(),
+                index: None
+            })
+        );
+        assert_eq!(spec.app.volumes, ["/tmp"]);
+        assert_eq!(spec.image.ports, [8080]);
+        assert_eq!(spec.test.unwrap().http.path, "/health");
+    }
+
+    #[test]
+    fn a_node_app_on_a_base_given_by_path_parses() {
+        let text = "name = \"web\"\nbase = \"../catalog/node.toml\"\n[app]\nfiles = [{ from = \".\", to = \"/app\" }]\nnode = { lockfile = \"package-lock.json\", allow-prebuilt = [\"esbuild\"] }\n";
+        let spec = AppSpec::parse(text, "buckle.toml").unwrap();
+        assert_eq!(spec.base, BaseRef::Path("../catalog/node.toml".into()));
+        assert_eq!(
+            spec.app.dependencies,
+            Some(Dependencies::Node {
+                lockfile: "package-lock.json".into(),
+                allow_prebuilt: vec!["esbuild".into()]
+            })
+        );
+        assert_eq!(
+            SpecKind::of("name = \"x\"\npackages = [\"a\"]\n"),
+            SpecKind::Image
+        );
+    }
+
+    #[test]
+    fn bad_values_are_reported_at_their_line_and_column() {
+        let bad = EXAMPLE.replace("\"/app\" }", "\"app\" }");
+        assert_eq!(
+            error(&bad),
+            "buckle.toml:4:32: `app.files.to`: `app` is not an absolute path inside the image"
+        );
+        let bad = EXAMPLE.replace("ports = [8080]", "ports = [80800]");
+        assert_eq!(
+            error(&bad),
+            "buckle.toml:9:10: `image.ports`: `80800` is not a TCP port (1 to 65535)"
+        );
+        let bad = EXAMPLE.replace("from = \"src/\"", "from = \"../src\"");
+        assert!(
+            error(&bad).starts_with("buckle.toml:4:19: `app.files.from`"),
+            "{}",
+            error(&bad)
+        );
+        let bad = EXAMPLE.replace("base = \"python\"", "base = \"Python\"");
+        assert!(
+            error(&bad).starts_with("buckle.toml:2:8: `base`"),
+            "{}",
+            error(&bad)
+        );
+        let bad = EXAMPLE.replace("volumes = [", "volumez = [");
+        assert_eq!(error(&bad), "buckle.toml:6:1: unknown key `volumez`");
+        let bad = EXAMPLE.replace("python = {", "node = { lockfile = \"p.json\" }\npython = {");
+        assert!(
+            error(&bad).contains("either `python` or `node`"),
+            "{}",
+            error(&bad)
+        );
+        let bad = EXAMPLE.replace("expect = \"ok\"", "expect = \"\"");
+        assert!(
+            error(&bad).starts_with("buckle.toml:11:50: `test.http.expect`"),
+            "{}",
+            error(&bad)
+        );
+    }
+}
