@@ -37,6 +37,16 @@ pub enum Error {
         /// The requirement as written.
         requirement: String,
     },
+    /// A uv.lock, pylock.toml or poetry.lock that cannot be used.
+    #[error("{file}, line {line}: {problem}")]
+    Lock {
+        /// The format, by its usual file name.
+        file: &'static str,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
     /// A marker that cannot be evaluated for the target.
     #[error("line {line}: cannot evaluate the marker of `{name}` (`{marker}`): {problem}")]
     Marker {
@@ -291,6 +301,9 @@ impl Error {
             }
             Error::InstallScript { .. } => {
                 "if the package ships prebuilt binaries for the target, list it in the app spec's `node = { allow-prebuilt = [...] }` (--allow-prebuilt); otherwise choose a pure-JavaScript alternative".into()
+            }
+            Error::Lock { .. } => {
+                "re-lock the project (`uv lock`, `poetry lock`), or export a hashed requirements file (`uv export`, `poetry export`) and name that in `python.requirements`".into()
             }
             Error::Marker { .. } => "compile the requirements for the image's platform (Linux, its Python version and architecture)".into(),
             Error::IndexPage { .. } => {

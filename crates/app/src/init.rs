@@ -7,7 +7,7 @@ use std::path::Path;
 /// The kind of project to write a spec for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProjectKind {
-    /// pyproject.toml and a hashed requirements file (or uv.lock to export one from).
+    /// pyproject.toml and a hashed requirements file, uv.lock, pylock.toml or poetry.lock.
     Python,
     /// package.json and package-lock.json.
     Node,
@@ -140,21 +140,29 @@ fn python(project: &Project<'_>) -> Result<InitPlan> {
         Some(d) => format!("the image is named `{name}` after pyproject.toml's `{d}`"),
         None => format!("the image is named `{name}` after the directory"),
     });
-    let requirements = ["requirements.txt", "requirements.lock", "requirements/prod.txt"]
-        .into_iter()
-        .find(|name| project.has(name));
+    let requirements = [
+        "requirements.txt",
+        "requirements.lock",
+        "requirements/prod.txt",
+        "uv.lock",
+        "pylock.toml",
+        "poetry.lock",
+    ]
+    .into_iter()
+    .find(|name| project.has(name));
     let requirements = match requirements {
-        Some(file) => {
+        Some(file) if file.ends_with(".txt") || file == "requirements.lock" => {
             guesses.push(format!("the dependencies are `{file}` (it must be hashed)"));
             file
         }
-        None if project.has("uv.lock") => {
-            todo.push("export the uv lock with hashes: `uv export --format requirements-txt --no-dev --no-emit-project > requirements.txt`".to_owned());
-            guesses.push("the dependencies are uv.lock, exported to requirements.txt".to_owned());
-            "requirements.txt"
+        Some(file) => {
+            guesses.push(format!(
+                "the dependencies are `{file}`: the packages it locks for Linux and the image's Python, without development groups"
+            ));
+            file
         }
         None => {
-            todo.push("write a hashed requirements.txt: `pip-compile --generate-hashes` or `uv pip compile --generate-hashes pyproject.toml -o requirements.txt`".to_owned());
+            todo.push("lock the dependencies: `uv lock`, or a hashed requirements.txt from `uv pip compile --generate-hashes pyproject.toml -o requirements.txt`".to_owned());
             "requirements.txt"
         }
     };
@@ -354,15 +362,32 @@ mod tests {
     }
 
     #[test]
-    fn a_uv_project_is_told_to_export_its_lock() {
+    fn a_uv_project_is_built_from_its_lock() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "uv.lock", "");
         write(dir.path(), "app.py", "");
         write(dir.path(), ".dockerignore", ".venv\n");
         let plan = plan(dir.path(), ProjectKind::Python).unwrap();
-        assert!(plan.todo[0].contains("uv export"), "{:?}", plan.todo);
+        assert!(plan.todo.is_empty(), "{:?}", plan.todo);
+        assert!(
+            plan.spec.contains("python = { requirements = \"uv.lock\" }"),
+            "{}",
+            plan.spec
+        );
+        assert!(plan
+            .guesses
+            .iter()
+            .any(|g| g.starts_with("the dependencies are `uv.lock`")));
         assert!(plan.spec.contains("\"/app/app.py\""));
         assert_eq!(plan.ignore_file, None, "the project's own ignore file is kept");
+    }
+
+    #[test]
+    fn a_project_without_a_lock_is_told_how_to_make_one() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "app.py", "");
+        let plan = plan(dir.path(), ProjectKind::Python).unwrap();
+        assert!(plan.todo[0].contains("uv lock"), "{:?}", plan.todo);
     }
 
     #[test]

@@ -105,7 +105,8 @@ pub struct AppFiles {
 pub enum Dependencies {
     /// `python = { requirements = "...", index = "..." }`.
     Python {
-        /// A hashed requirements file, relative to the spec's directory.
+        /// A hashed requirements file, or a `uv.lock`, `pylock.toml` or `poetry.lock`
+        /// (told by its name), relative to the spec's directory.
         requirements: PathBuf,
         /// A PEP 691 index URL; without it, the one pip is configured with.
         index: Option<String>,

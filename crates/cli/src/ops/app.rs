@@ -304,9 +304,9 @@ fn install_dependencies(
         None => (AppTree::new(), Vec::new()),
         Some(Dependencies::Python { requirements, index }) => {
             let path = resolve(app.dir(), requirements);
-            let requirements = Requirements::parse(&files::read_text(&path)?)
-                .with_context(|| format!("in `{}`", path.display()))?;
             let target = python_target(lock, arch, machine)?;
+            let requirements = Requirements::read(&path, &files::read_text(&path)?, &target)
+                .with_context(|| format!("in `{}`", path.display()))?;
             let url = match index.as_deref().or(requirements.index_url.as_deref()) {
                 Some(url) => url.to_owned(),
                 None => session.python_index()?.to_owned(),

@@ -527,6 +527,130 @@ fn the_flask_lockfile_has_eight_packages_one_compiled_and_the_express_one_over_t
     assert!(locked_packages("express").len() >= 30);
 }
 
+/// The Flask app locked by real uv (uv.lock, and pylock.toml exported from it) and real
+/// Poetry 2 (poetry.lock), with its requirements file's versions pinned in pyproject.toml
+/// and Windows-only `colorama` in every lock: each lock installs the very dependencies
+/// layer the hashed requirements file does.
+#[test]
+fn uv_pylock_and_poetry_locks_install_the_layer_the_requirements_file_does() {
+    let apps = apps();
+    let expected = layer_digests(&apps.path("out/flask-one"));
+    let pins: Vec<String> = locked_packages("flask")
+        .iter()
+        .map(|(name, version)| format!("\"{name}=={version}\""))
+        .collect();
+    let index = pip_index();
+    let tools = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../lock-venv/bin");
+    for lock in ["uv.lock", "pylock.toml", "poetry.lock"] {
+        let name = format!("flask-{}", lock.replace('.', "-"));
+        let dir = apps.path(&name);
+        copy_dir(&apps_source().join("flask"), &dir);
+        std::fs::remove_file(dir.join("requirements.txt")).unwrap();
+        std::fs::write(
+            dir.join("pyproject.toml"),
+            format!(
+                "[project]\nname = \"flask-hello\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [{}]\n\n\
+                 [dependency-groups]\ndev = [\"iniconfig==2.0.0\"]\n\n\
+                 [tool.poetry]\npackage-mode = false\n\n\
+                 [[tool.poetry.source]]\nname = \"index\"\nurl = \"{index}\"\npriority = \"primary\"\n",
+                pins.join(", ")
+            ),
+        )
+        .unwrap();
+        let steps: Vec<(&str, Vec<&str>)> = match lock {
+            "poetry.lock" => vec![("poetry", vec!["lock", "--no-interaction"])],
+            _ => {
+                let mut steps = vec![("uv", vec!["lock", "--no-config", "--default-index", &index])];
+                if lock == "pylock.toml" {
+                    steps.push((
+                        "uv",
+                        vec![
+                            "export",
+                            "--no-config",
+                            "--format",
+                            "pylock.toml",
+                            "--no-dev",
+                            "-o",
+                            "pylock.toml",
+                        ],
+                    ));
+                }
+                steps
+            }
+        };
+        for (tool, args) in steps {
+            let out = Command::new(tools.join(tool))
+                .args(&args)
+                .current_dir(&dir)
+                .env("POETRY_CACHE_DIR", apps.path("poetry-cache"))
+                .output()
+                .unwrap_or_else(|e| panic!("{tool} (installed by scripts/test in target/lock-venv): {e}"));
+            assert!(
+                out.status.success(),
+                "{tool} {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let text = std::fs::read_to_string(dir.join(lock)).unwrap();
+        assert!(
+            text.contains("colorama"),
+            "{lock} locks click's Windows-only colorama"
+        );
+        assert!(
+            text.contains("iniconfig") == (lock != "pylock.toml"),
+            "{lock}: the dev group"
+        );
+        let spec = std::fs::read_to_string(dir.join("buckle.toml")).unwrap().replace(
+            "requirements = \"requirements.txt\"",
+            &format!("requirements = \"{lock}\""),
+        );
+        std::fs::write(dir.join("buckle.toml"), spec).unwrap();
+        let out = format!("out/{name}");
+        apps.buckle
+            .run(&[
+                "build",
+                "-q",
+                &format!("{name}/buckle.toml"),
+                "--arch",
+                host_arch(),
+                "-o",
+                &out,
+            ])
+            .ok();
+        let layers = layer_digests(&apps.path(&out));
+        assert_eq!(layers.len(), expected.len());
+        let dependencies = expected.len() - 2;
+        assert_eq!(
+            layers[dependencies], expected[dependencies],
+            "{lock} installed another dependencies layer than requirements.txt"
+        );
+    }
+}
+
+/// The index pip would use: `PIP_INDEX_URL`, else pip's configured `index-url`, else
+/// pip's own default (asked from pip, so that no host is written here).
+fn pip_index() -> String {
+    let ask = |args: &[&str]| {
+        Command::new("python3")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .filter(|t| !t.is_empty())
+    };
+    std::env::var("PIP_INDEX_URL")
+        .ok()
+        .or_else(|| ask(&["-m", "pip", "config", "get", "global.index-url"]))
+        .or_else(|| {
+            ask(&[
+                "-c",
+                "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
+            ])
+        })
+        .expect("pip names an index")
+}
+
 /// An app in a directory of its own next to the locked catalog, with `spec` and files.
 fn bad_app(name: &str, spec: &str, files: &[(&str, &[u8])]) -> (Run, PathBuf) {
     let apps = apps();
