@@ -13,6 +13,7 @@ use buckle_archive::Cache;
 use buckle_http::{Client, TlsRoots};
 use buckle_oci::tar::Compression;
 use buckle_oci::RelPath;
+use buckle_testkit::registries::{npm_registry, pip_index};
 use std::path::Path;
 use std::process::Command;
 
@@ -203,34 +204,4 @@ fn small_lockfile_from_the_npm_registry_installs_and_runs_with_node() {
 /// The host's CA store, as the CLI uses (a proxy with its own CA works too).
 fn client() -> Client {
     Client::builder().tls_roots(TlsRoots::system()).build()
-}
-
-/// The index pip would use: `PIP_INDEX_URL`, else pip's configured `index-url`, else
-/// pip's built-in default (asked from pip, so that no host is written here).
-fn pip_index() -> String {
-    if let Ok(url) = std::env::var("PIP_INDEX_URL") {
-        return url;
-    }
-    let configured = output("python3", &["-m", "pip", "config", "get", "global.index-url"]);
-    configured.unwrap_or_else(|| {
-        output(
-            "python3",
-            &[
-                "-c",
-                "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
-            ],
-        )
-        .expect("pip is installed")
-    })
-}
-
-/// The registry npm would use.
-fn npm_registry() -> String {
-    output("npm", &["config", "get", "registry"]).expect("npm is installed")
-}
-
-fn output(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    (out.status.success() && !text.is_empty()).then_some(text)
 }

@@ -2,6 +2,7 @@
 //!
 //! - [`deb`]: real `.deb` files built in code, and hostile ones.
 //! - [`keys`]: OpenPGP signing keys generated in code, clearsigning.
+//! - [`registries`]: the Python index and npm registry the host's pip and npm use.
 //! - [`registry`]: the Debian `docker-registry` on loopback, stoppable and restartable.
 //! - [`repo`]: signed Debian repositories built in code, with switches that break each
 //!   link of the chain of trust.
@@ -13,6 +14,7 @@
 
 pub mod deb;
 pub mod keys;
+pub mod registries;
 pub mod registry;
 pub mod repo;
 pub mod server;

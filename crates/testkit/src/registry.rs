@@ -1,6 +1,8 @@
 //! The Debian `docker-registry` on a free loopback port, storing in a temp dir; it can
-//! be stopped and started again on the same port with the same content.
+//! be stopped and started again on the same port with the same content. Its access log
+//! tells which blobs were uploaded.
 
+use std::fs::OpenOptions;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -12,6 +14,7 @@ pub struct DockerRegistry {
     /// `127.0.0.1:<port>`.
     pub address: String,
     config: PathBuf,
+    access_log: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -38,6 +41,7 @@ impl DockerRegistry {
             child: None,
             address,
             config,
+            access_log: dir.path().join("access.log"),
             _dir: dir,
         };
         registry.resume();
@@ -46,10 +50,15 @@ impl DockerRegistry {
 
     /// Starts the registry again after [`DockerRegistry::stop`].
     pub fn resume(&mut self) {
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.access_log)
+            .unwrap();
         let child = Command::new("docker-registry")
             .arg("serve")
             .arg(&self.config)
-            .stdout(Stdio::null())
+            .stdout(log)
             .stderr(Stdio::null())
             .spawn()
             .expect("docker-registry (Debian package) is installed by scripts/test");
@@ -63,6 +72,21 @@ impl DockerRegistry {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Every blob upload the registry completed, in order: (repository, digest).
+    pub fn blob_uploads(&self) -> Vec<(String, String)> {
+        let log = std::fs::read_to_string(&self.access_log).unwrap_or_default();
+        log.lines()
+            .filter_map(|line| {
+                let request = line.split('"').nth(1)?;
+                let status = line.split('"').nth(2)?.split_whitespace().next()?;
+                let path = request.strip_prefix("PUT /v2/")?.split(' ').next()?;
+                let (repository, rest) = path.split_once("/blobs/uploads/")?;
+                let digest = rest.split(['?', '&']).find_map(|p| p.strip_prefix("digest="))?;
+                (status == "201").then(|| (repository.to_owned(), digest.replace("%3A", ":")))
+            })
+            .collect()
     }
 
     /// Kills the registry; its content stays for [`DockerRegistry::resume`].

@@ -539,7 +539,7 @@ fn uv_pylock_and_poetry_locks_install_the_layer_the_requirements_file_does() {
         .iter()
         .map(|(name, version)| format!("\"{name}=={version}\""))
         .collect();
-    let index = pip_index();
+    let index = buckle_testkit::registries::pip_index();
     let tools = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../lock-venv/bin");
     for lock in ["uv.lock", "pylock.toml", "poetry.lock"] {
         let name = format!("flask-{}", lock.replace('.', "-"));
@@ -625,30 +625,6 @@ fn uv_pylock_and_poetry_locks_install_the_layer_the_requirements_file_does() {
             "{lock} installed another dependencies layer than requirements.txt"
         );
     }
-}
-
-/// The index pip would use: `PIP_INDEX_URL`, else pip's configured `index-url`, else
-/// pip's own default (asked from pip, so that no host is written here).
-fn pip_index() -> String {
-    let ask = |args: &[&str]| {
-        Command::new("python3")
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .filter(|t| !t.is_empty())
-    };
-    std::env::var("PIP_INDEX_URL")
-        .ok()
-        .or_else(|| ask(&["-m", "pip", "config", "get", "global.index-url"]))
-        .or_else(|| {
-            ask(&[
-                "-c",
-                "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
-            ])
-        })
-        .expect("pip names an index")
 }
 
 /// An app in a directory of its own next to the locked catalog, with `spec` and files.

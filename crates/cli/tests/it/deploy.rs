@@ -181,7 +181,8 @@ mod sharded {
 
     /// N = 3 workers run their shards of `update --rebuild --push` at once against one
     /// registry after the archive gains a fix: every changed image is rebuilt by exactly
-    /// one of them, and what they pushed is what one process rebuilding alone makes.
+    /// one of them, no blob is uploaded twice to a repository, and what they pushed is
+    /// what one process rebuilding alone makes.
     #[test]
     fn three_shards_rebuild_each_changed_image_exactly_once_with_the_single_process_digests() {
         let fixture = catalog();
@@ -189,6 +190,7 @@ mod sharded {
         publish_state_1(&fixture, &registry);
         fixture.republish_now(packages(2));
         let prefix = format!("{}/hardened", registry.address);
+        let uploads_before = registry.blob_uploads().len();
         let started = Instant::now();
         let workers: Vec<_> = (0..3)
             .map(|i| {
@@ -249,6 +251,15 @@ mod sharded {
             published,
             ["foo", "hello"],
             "each changed image rebuilt by exactly one shard"
+        );
+        let uploads = &registry.blob_uploads()[uploads_before..];
+        let mut seen = std::collections::BTreeSet::new();
+        for upload in uploads {
+            assert!(seen.insert(upload), "{upload:?} uploaded twice by the shards");
+        }
+        assert!(
+            seen.iter().any(|(repository, _)| repository == "hardened/foo"),
+            "the access log shows the shards' uploads: {uploads:?}"
         );
 
         // One process, alone, from the locks the shards wrote: the same digests.
