@@ -3,7 +3,10 @@
 # images: cold (empty cache: the base's .debs, the wheels or tarballs downloaded), warm
 # (same inputs again) and after a one-line change to the app's code. The base locks
 # are made first, in a cache of their own, and not timed. Also prints each image's size
-# and its Debian and app package counts.
+# and its Debian and app package counts. Then the peer, the usual way: the same app in a
+# Debian trixie image made by mmdebstrap (minbase + python3 and pip, or nodejs and npm,
+# as python:3-slim and node:*-slim are made), dependencies installed by pip
+# --require-hashes or npm ci from the same lockfile: build time, gzip size, packages.
 #   usage: scripts/bench/apps.sh   (BUCKLE=path/to/buckle to time another build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,3 +48,26 @@ PY
     || grep -c '==' "$app/requirements.txt")
   echo "$app: $app_packages app packages"
 done
+
+# The usual way, same apps and lockfiles: mmdebstrap (the host's apt sources) with the
+# runtime and its package manager, then the dependencies installed inside, trusting the
+# host's CAs while they download (the image keeps its own bundle), from the index and
+# registry the host's pip and npm use.
+NPM_REGISTRY=$(npm config get registry)
+usual() { # APP PACKAGES INSTALL-COMMAND
+  local app=$1 packages=$2 install=$3
+  rm -f "usual-$app.tar"
+  measure "$app: mmdebstrap + ${install%% *}" mmdebstrap --quiet --variant=minbase --include="$packages" \
+    --customize-hook="mkdir -p \"\$1/app\" && cp -r $app/. \"\$1/app/\"" \
+    --customize-hook='cp "$1/etc/ssl/certs/ca-certificates.crt" "$1/ca.orig" && cp /etc/ssl/certs/ca-certificates.crt "$1/etc/ssl/certs/"' \
+    --customize-hook="chroot \"\$1\" env -u PIP_FIND_LINKS -u PIP_CERT NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt npm_config_registry=$NPM_REGISTRY sh -c 'cd /app && $install'" \
+    --customize-hook='mv "$1/ca.orig" "$1/etc/ssl/certs/ca-certificates.crt"' \
+    --customize-hook='rm -rf "$1/var/cache/apt" "$1/var/lib/apt/lists" "$1/root/.cache" "$1/root/.npm"' \
+    trixie "usual-$app.tar"
+  local debs
+  debs=$(tar -xOf "usual-$app.tar" ./var/lib/dpkg/status | grep -c '^Package: ')
+  printf '%s: %.1f MiB gzip, %s Debian packages, a shell, apt and %s\n' "$app" \
+    "$(gzip -6 -c "usual-$app.tar" | wc -c | awk '{ print $1 / 1048576 }')" "$debs" "${install%% *}"
+}
+usual flask python3,python3-pip,ca-certificates "pip install --quiet --no-cache-dir --break-system-packages --require-hashes -r requirements.txt"
+usual express nodejs,npm,ca-certificates "npm ci --omit=dev --ignore-scripts --no-audit --no-fund"
