@@ -64,7 +64,7 @@ while read -r name; do
   [ -n "$name" ] || continue
   mkdir -p "standin/$name/DEBIAN"
   printf 'Package: %s\nVersion: 999\nArchitecture: all\nMaintainer: bench <bench@invalid>\nDescription: empty stand-in\n' "$name" > "standin/$name/DEBIAN/control"
-  dpkg-deb -q --root-owner-group -b "standin/$name" "repo/$name.deb" >/dev/null
+  dpkg-deb --root-owner-group -b "standin/$name" "repo/$name.deb" >/dev/null
 done < standins
 (cd repo && dpkg-scanpackages --multiversion . /dev/null 2>/dev/null > Packages)
 echo "stand-ins for excluded packages: $(paste -sd' ' standins)"
@@ -106,4 +106,4 @@ echo
 echo "bytes compressed: full build $total, warm hit $hit_compressed, one-package bump $bump_compressed"
 python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))[0]["images"][0]; print("bump: layers reused", i["layers_reused"], "rebuilt", i["layers_rebuilt"], [l["name"] for l in i["layers"] if not l["reused"]])' out
 measure "mmdebstrap --variant=extract, local .debs" mmdebstrap --quiet --variant=extract --include="$(cat names)" \
-  trixie extract.tar "deb [trusted=yes] file://$WORK/repo ./"
+  trixie extract.tar "deb [trusted=yes] copy://$WORK/repo ./"
