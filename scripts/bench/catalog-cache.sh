@@ -3,14 +3,17 @@
 # .deb already downloaded: built through the layer cache (filled by a first build) and
 # again with --no-layer-cache (every layer unpacked and compressed again), same run.
 # Prints wall time, CPU time and peak memory of each, and whether the layouts are equal.
-#   usage: scripts/bench/catalog-cache.sh   (BUCKLE=path/to/buckle to time another build)
+#   usage: scripts/bench/catalog-cache.sh [SPEC...]   (default catalog/*.toml;
+#          BUCKLE=path/to/buckle to time another build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUCKLE=${BUCKLE:-target/release/buckle}
 [ -n "${BUCKLE_SKIP_BUILD:-}" ] || cargo build --release -q -p buckle-cli
 BUCKLE=$(realpath "$BUCKLE")
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
-cp -r catalog "$WORK/"
+SPECS=("$@")
+[ $# -gt 0 ] || SPECS=(catalog/*.toml)
+mkdir "$WORK/catalog"; cp -r catalog/files "$WORK/catalog/"; cp "${SPECS[@]}" "$WORK/catalog/"
 cd "$WORK"
 B=("$BUCKLE" -q --cache "$WORK/cache")
 "${B[@]}" lock catalog/*.toml

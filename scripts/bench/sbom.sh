@@ -8,10 +8,12 @@ BUCKLE=target/release/buckle
 cargo build --release -q -p buckle-cli
 SYFT=${SYFT:-target/test-venv/bin/syft}
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
-run() { # OUT CMD... -> "wall_s rss_mib"
+run() { # OUT CMD... -> "wall_s rss_mib" (wall to the microsecond: buckle takes milliseconds)
   local out=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$out" 2>"$WORK/err" || { cat "$WORK/err"; exit 1; }
-  read -r wall rss < "$WORK/time"; echo "$wall $((rss / 1024))"
+  local start=$EPOCHREALTIME
+  /usr/bin/time -f "%M" -o "$WORK/time" "$@" >"$out" 2>"$WORK/err" || { cat "$WORK/err"; exit 1; }
+  local end=$EPOCHREALTIME
+  echo "$(echo "$end - $start" | bc -l) $(( $(cat "$WORK/time") / 1024 ))"
 }
 printf '%-10s %9s %9s %9s %9s %7s %s\n' image "buckle s" "MiB" "syft s" "MiB" speedup "same packages"
 for image in ${@:-$(ls -d out/*/ | grep -v -- '-dev/$')}; do
