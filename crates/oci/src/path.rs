@@ -121,8 +121,16 @@ impl RelPath {
 }
 
 impl Ord for RelPath {
+    /// Component by component. Components are never empty and never hold a `/`, so that
+    /// is the byte order with `/` below every other byte, which needs no splitting
+    /// (sorting a layer's entries compares paths millions of times).
     fn cmp(&self, other: &Self) -> Ordering {
-        self.components().cmp(other.components())
+        let rank = |byte: u8| if byte == b'/' { 0 } else { u16::from(byte) + 1 };
+        let (left, right) = (self.0.as_bytes(), other.0.as_bytes());
+        match left.iter().zip(right).position(|(l, r)| l != r) {
+            Some(i) => rank(left[i]).cmp(&rank(right[i])),
+            None => left.len().cmp(&right.len()),
+        }
     }
 }
 
@@ -210,6 +218,27 @@ mod tests {
         paths.sort();
         let shown: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
         assert_eq!(shown, [".", "a", "a/b", "a/b/c", "a.b", "b"]);
+    }
+
+    #[test]
+    fn ordering_is_component_by_component_for_every_small_path() {
+        let mut paths = vec![RelPath::root()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for prefix in &frontier {
+                for c in ['a', '.', '-', '/', '0'] {
+                    next.push(format!("{prefix}{c}"));
+                }
+            }
+            paths.extend(next.iter().filter_map(|p| RelPath::new(p).ok()));
+            frontier = next;
+        }
+        for a in &paths {
+            for b in &paths {
+                assert_eq!(a.cmp(b), a.components().cmp(b.components()), "{a} vs {b}");
+            }
+        }
     }
 
     #[test]
