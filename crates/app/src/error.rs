@@ -231,6 +231,15 @@ pub enum Error {
         #[source]
         source: Box<buckle_oci::Error>,
     },
+    /// A file of the download cache that cannot be written.
+    #[error("cannot write `{}` in the download cache", path.display())]
+    CacheWrite {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// A project file that cannot be read.
     #[error("cannot read `{}`", path.display())]
     ProjectRead {

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::package::{AppPackage, Ecosystem};
 use crate::python::Machine;
 use crate::tree::{AppTree, EXEC_MODE, FILE_MODE};
+use buckle_archive::Cache;
 use buckle_digest::Sha256;
 use buckle_http::Client;
 use buckle_oci::tar::{EntryKind, Reader};
@@ -63,24 +64,70 @@ pub struct NodeInstall {
     pub packages: Vec<AppPackage>,
 }
 
-/// Downloads tarballs through `buckle-http`.
+/// Downloads tarballs through `buckle-http`; with a cache, keeps each verified tarball
+/// in buckle's content-addressed cache and finds it again by its `integrity`.
 #[derive(Debug, Clone)]
 pub struct Registry {
     client: Client,
+    cache: Option<Cache>,
 }
 
 impl Registry {
-    /// A registry client.
+    /// A registry client that downloads every tarball.
     pub fn new(client: Client) -> Self {
-        Registry { client }
+        Registry { client, cache: None }
     }
 
-    /// Installs `lock` as `options` say, downloading every tarball.
-    pub fn install(&self, lock: &PackageLock, options: &NodeOptions) -> Result<NodeInstall> {
-        install(lock, options, |url| {
-            Ok(self.client.get_bytes(url, TARBALL_LIMIT)?)
-        })
+    /// Reads tarballs from `cache` when it holds them, and keeps what it downloads
+    /// there once it matches its integrity.
+    pub fn with_cache(mut self, cache: Cache) -> Self {
+        self.cache = Some(cache);
+        self
     }
+
+    /// Installs `lock` as `options` say.
+    pub fn install(&self, lock: &PackageLock, options: &NodeOptions) -> Result<NodeInstall> {
+        install(lock, options, |url, integrity| self.fetch(url, integrity))
+    }
+
+    fn fetch(&self, url: &str, integrity: &Integrity) -> Result<Vec<u8>> {
+        let Some(cache) = &self.cache else {
+            return Ok(self.client.get_bytes(url, TARBALL_LIMIT)?);
+        };
+        let alias = cache
+            .root()
+            .join("npm")
+            .join(Sha256::of(integrity.to_string().as_bytes()).hex());
+        let cached = std::fs::read_to_string(&alias)
+            .ok()
+            .and_then(|hex| Sha256::parse_oci(&format!("sha256:{}", hex.trim())).ok())
+            .and_then(|digest| cache.read(&digest).ok())
+            .filter(|bytes| integrity.of(bytes) == *integrity);
+        if let Some(bytes) = cached {
+            debug!(url, "tarball from the cache");
+            return Ok(bytes);
+        }
+        let bytes = self.client.get_bytes(url, TARBALL_LIMIT)?;
+        if integrity.of(&bytes) == *integrity {
+            let digest = Sha256::of(&bytes);
+            cache.put_bytes(digest, &bytes)?;
+            write_atomically(&alias, digest.hex().as_bytes())?;
+        }
+        Ok(bytes)
+    }
+}
+
+/// Writes `path` through a temporary file beside it, so that a reader never sees half.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let failed = |source| Error::CacheWrite {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(path);
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let temporary = dir.join(format!(".{}.{}", std::process::id(), Sha256::of(bytes).hex()));
+    std::fs::write(&temporary, bytes).map_err(failed)?;
+    std::fs::rename(&temporary, path).map_err(failed)
 }
 
 /// The packages of `lock` to install, after the dev, platform and script rules.
@@ -131,12 +178,12 @@ fn install_script(package: &LockPackage) -> Error {
     }
 }
 
-/// Installs `lock`: every package is fetched with `fetch(url)`, checked against its
-/// integrity and unpacked. Nothing is returned unless every package succeeds.
+/// Installs `lock`: every package is fetched with `fetch(url, integrity)`, checked
+/// against its integrity and unpacked. Nothing is returned unless every package succeeds.
 pub fn install(
     lock: &PackageLock,
     options: &NodeOptions,
-    mut fetch: impl FnMut(&str) -> Result<Vec<u8>>,
+    mut fetch: impl FnMut(&str, &Integrity) -> Result<Vec<u8>>,
 ) -> Result<NodeInstall> {
     let packages = selected(lock, options)?;
     let mut tree = AppTree::new();
@@ -154,7 +201,7 @@ pub fn install(
             problem: format!("`{integrity_text}` has no sha512 or sha1 digest"),
         })?;
         let url = tarball_url(package, &options.registry)?;
-        let bytes = fetch(&url)?;
+        let bytes = fetch(&url, &integrity)?;
         let actual = integrity.of(&bytes);
         if actual != integrity {
             return Err(Error::IntegrityMismatch {

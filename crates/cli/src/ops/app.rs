@@ -343,6 +343,7 @@ fn install_dependencies(
             );
             options.allow_prebuilt = allow_prebuilt.iter().cloned().collect();
             let out = Registry::new(session.http().clone())
+                .with_cache(session.archive.cache().clone())
                 .install(&package_lock, &options)
                 .with_context(|| format!("cannot install `{}`", path.display()))?;
             (out.tree, out.packages)

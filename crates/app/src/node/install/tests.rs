@@ -75,7 +75,7 @@ impl Registry {
     }
 
     fn install(&self, options: &NodeOptions) -> Result<NodeInstall> {
-        install(&self.lock(), options, |url| Ok(self.tarballs[url].clone()))
+        install(&self.lock(), options, |url, _| Ok(self.tarballs[url].clone()))
     }
 }
 
@@ -227,7 +227,7 @@ fn tarball_not_matching_its_integrity_is_refused() {
 #[test]
 fn package_without_integrity_is_refused() {
     let lock = PackageLock::parse(r#"{"lockfileVersion": 3, "packages": {"node_modules/a": {"version": "1.0.0", "resolved": "http://r/a.tgz"}}}"#).unwrap();
-    let err = install(&lock, &options(), |_| unreachable!("nothing is downloaded")).unwrap_err();
+    let err = install(&lock, &options(), |_, _| unreachable!("nothing is downloaded")).unwrap_err();
     assert_eq!(
         err.to_string(),
         "package-lock.json: `node_modules/a`: `a` 1.0.0 has no `integrity`; every package must be hashed"
@@ -306,6 +306,45 @@ fn tarballs_come_from_a_loopback_registry_and_urls_are_built_when_not_resolved()
         format!("{}/@s/tiny/-/tiny-1.0.0.tgz", server.url())
     );
     assert_eq!(out.packages[0].sha256, Sha256::of(&bytes));
+}
+
+#[test]
+fn a_cached_tarball_is_found_by_its_integrity_and_one_that_no_longer_matches_is_fetched_again() {
+    let bytes = tarball(&[("package.json", "{\"name\": \"tiny\"}", 0o644)]);
+    let path = "/tiny/-/tiny-1.0.0.tgz";
+    let server = Server::start(BTreeMap::from([(path.to_owned(), bytes.clone())]));
+    let lock = PackageLock::parse(&format!(
+        "{{\"lockfileVersion\": 3, \"packages\": {{\"node_modules/tiny\": {{\"version\": \"1.0.0\", \"integrity\": \"{}\"}}}}}}",
+        sri(&bytes)
+    ))
+    .unwrap();
+    let mut opts = options();
+    opts.registry = server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let registry = super::Registry::new(Client::new()).with_cache(cache.clone());
+
+    let first = registry.install(&lock, &opts).unwrap();
+    let second = registry.install(&lock, &opts).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(server.count(path), 1, "the second install reads the cache");
+
+    std::fs::write(cache.path(&Sha256::of(&bytes)), b"not the tarball").unwrap();
+    assert_eq!(registry.install(&lock, &opts).unwrap(), first);
+    assert_eq!(
+        server.count(path),
+        2,
+        "a cache entry that does not match is not used"
+    );
+
+    server.insert(path, b"tampered".to_vec());
+    std::fs::remove_dir_all(dir.path().join("npm")).unwrap();
+    let err = registry.install(&lock, &opts).unwrap_err();
+    assert!(matches!(err, Error::IntegrityMismatch { .. }), "{err}");
+    assert!(
+        !dir.path().join("npm").exists(),
+        "nothing of a tarball that failed its integrity is kept"
+    );
 }
 
 #[test]
