@@ -19,7 +19,9 @@ use std::collections::BTreeMap;
 pub const UPSTREAM_LABEL_PREFIX: &str = "dev.buckle.upstream.";
 
 /// Pins every artifact of the spec for every architecture. An entry of `old` that
-/// still fits the spec is kept unless `update`.
+/// still fits the spec is kept unless `update`; with `update`, an npm entry whose
+/// tarball the registry still names by the same integrity is kept without downloading
+/// it again.
 pub fn lock_upstream(
     session: &Session,
     spec: &SpecFile,
@@ -30,15 +32,14 @@ pub fn lock_upstream(
     for upstream in &spec.spec.upstream {
         let mut checksums: Option<BTreeMap<String, buckle_digest::Sha256>> = None;
         for arch in &spec.spec.architectures {
-            let kept = old
-                .filter(|_| !update)
+            let previous = old
                 .and_then(|lock| lock.upstream_for(arch).find(|u| u.name == upstream.name))
                 .filter(|locked| still_fits(upstream, arch, locked));
-            if let Some(locked) = kept {
+            if let Some(locked) = previous.filter(|_| !update) {
                 out.push(locked.clone());
                 continue;
             }
-            let locked = pin(session, spec, upstream, arch, &mut checksums)
+            let locked = pin(session, spec, upstream, arch, previous, &mut checksums)
                 .with_context(|| format!("cannot pin upstream artifact `{}` for {arch}", upstream.name))?;
             out.push(locked);
         }
@@ -64,6 +65,7 @@ fn pin(
     spec: &SpecFile,
     upstream: &Upstream,
     arch: &Arch,
+    previous: Option<&LockedUpstream>,
     checksums: &mut Option<BTreeMap<String, buckle_digest::Sha256>>,
 ) -> anyhow::Result<LockedUpstream> {
     let archive = &session.archive;
@@ -74,6 +76,14 @@ fn pin(
                 .context("the spec was checked to name a package for every architecture")?;
             let registry = session.npm_registry()?;
             let release = archive.npm_release(registry, package, &upstream.version)?;
+            // The integrity (SHA-512) names the bytes the old pin's SHA-256 was taken of.
+            let unchanged = previous.filter(|locked| {
+                locked.version == release.version
+                    && locked.integrity.as_deref() == Some(release.integrity.as_str())
+            });
+            if let Some(locked) = unchanged {
+                return Ok(locked.clone());
+            }
             let url = npm_tarball_url(registry, package, &release.version);
             let pins = Pins {
                 sha256: None,

@@ -131,6 +131,13 @@ fn lock_pins_the_npm_version_by_integrity_and_the_url_artifact_by_signed_checksu
         )),
         "{lock}"
     );
+
+    // The registry still names 1.3.0 by the same integrity: `--update` keeps the pin
+    // without downloading the tarball again.
+    let downloads = u.server.count(NPM_TGZ);
+    u.run(&["lock", "tool.toml", "--update"]).ok();
+    assert_eq!(u.server.count(NPM_TGZ), downloads);
+    assert!(u.f.read("tool.lock").contains(&expected_npm));
 }
 
 #[test]
