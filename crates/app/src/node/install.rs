@@ -65,7 +65,7 @@ pub struct NodeInstall {
 }
 
 /// Downloads tarballs through `buckle-http`; with a cache, keeps each verified tarball
-/// in buckle's content-addressed cache and finds it again by its `integrity`.
+/// in buckle's content-addressed cache and finds it again by its URL and `integrity`.
 #[derive(Debug, Clone)]
 pub struct Registry {
     client: Client,
@@ -94,10 +94,10 @@ impl Registry {
         let Some(cache) = &self.cache else {
             return Ok(self.client.get_bytes(url, TARBALL_LIMIT)?);
         };
-        let alias = cache
-            .root()
-            .join("npm")
-            .join(Sha256::of(integrity.to_string().as_bytes()).hex());
+        // Keyed by the URL too: a lock entry given another package's integrity must
+        // still fail on its own tarball, not be served the other package's.
+        let key = format!("{url}\n{integrity}");
+        let alias = cache.root().join("npm").join(Sha256::of(key.as_bytes()).hex());
         let cached = std::fs::read_to_string(&alias)
             .ok()
             .and_then(|hex| Sha256::parse_oci(&format!("sha256:{}", hex.trim())).ok())

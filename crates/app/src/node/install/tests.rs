@@ -337,6 +337,19 @@ fn a_cached_tarball_is_found_by_its_integrity_and_one_that_no_longer_matches_is_
         "a cache entry that does not match is not used"
     );
 
+    // Another entry given this tarball's integrity is not served it from the cache:
+    // its own tarball is downloaded and fails.
+    let other = "/other/-/other-1.0.0.tgz";
+    server.insert(other, b"other".to_vec());
+    let confused = PackageLock::parse(&format!(
+        "{{\"lockfileVersion\": 3, \"packages\": {{\"node_modules/other\": {{\"version\": \"1.0.0\", \"integrity\": \"{}\"}}}}}}",
+        sri(&bytes)
+    ))
+    .unwrap();
+    let err = registry.install(&confused, &opts).unwrap_err();
+    assert!(matches!(err, Error::IntegrityMismatch { .. }), "{err}");
+    assert_eq!(server.count(other), 1);
+
     server.insert(path, b"tampered".to_vec());
     std::fs::remove_dir_all(dir.path().join("npm")).unwrap();
     let err = registry.install(&lock, &opts).unwrap_err();
