@@ -11,8 +11,8 @@ use crate::harden::{self, Seccomp, Workload};
 use crate::image::ImageFacts;
 use crate::k8s::{
     ConfigMapVolume, CronJobSpec, EnvSource, EnvVar, FieldRef, JobSpec, JobTemplate, KeyToPath, Map,
-    Metadata, NetworkPolicySpec, Object, PolicyPeer, PolicyPort, PolicyRule, SecretVolume, Selector,
-    ServiceAccount, Spec, Volume, VolumeMount,
+    Metadata, NetworkPolicySpec, Object, PolicyPeer, PolicyPort, PolicyRule, ProjectedSource,
+    ProjectedVolume, SecretVolume, Selector, ServiceAccount, Spec, Volume, VolumeMount,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -21,12 +21,13 @@ use std::path::{Path, PathBuf};
 pub const CATALOG_MOUNT: &str = "/catalog";
 /// Where the pods write images, the cache and new locks.
 pub const WORK_MOUNT: &str = "/work";
-/// The ConfigMap kustomize generates from the catalog.
+/// The ConfigMap kustomize generates from the catalog (`buckle-catalog-1`, `-2`, ...
+/// after it when the catalog needs more than one).
 pub const CATALOG_CONFIG_MAP: &str = "buckle-catalog";
 /// The Secret with the registry's docker config, made by the person (optional).
 pub const REGISTRY_SECRET: &str = "buckle-registry";
-/// The largest catalog a ConfigMap holds (the API server's limit is 1 MiB).
-const MAX_CATALOG_BYTES: usize = 1000 * 1024;
+/// The most catalog bytes one ConfigMap holds (the API server's limit is 1 MiB).
+const MAX_CONFIG_MAP_BYTES: usize = 1000 * 1024;
 /// The Job's env var with the pod's index (set by the Job controller from an annotation).
 const INDEX_VAR: &str = "JOB_COMPLETION_INDEX";
 
@@ -123,16 +124,6 @@ pub fn generate_factory(
     options: &FactoryOptions,
 ) -> Result<Files> {
     let namespace = dns_label("namespace", &options.namespace)?;
-    let size: usize = catalog.iter().map(|f| f.content.len()).sum();
-    if size > MAX_CATALOG_BYTES {
-        return Err(Error::Invalid {
-            what: "catalog",
-            value: options.catalog_dir.clone(),
-            reason: format!(
-                "its {size} bytes do not fit in one ConfigMap ({MAX_CATALOG_BYTES} bytes at most)"
-            ),
-        });
-    }
     let name = "buckle-factory".to_owned();
     let labels: Map = [("app.kubernetes.io/name".to_owned(), name.clone())].into();
     let image = format!("{}@{}", options.image_name, buckle.digest.oci());
@@ -148,6 +139,7 @@ pub fn generate_factory(
             reason: format!("two of its paths become the ConfigMap key `{key}`"),
         });
     }
+    let config_maps = split_into_config_maps(&keys, &options.catalog_dir)?;
     let work = |sub: &str| format!("{WORK_MOUNT}/{sub}");
     let args = update_args(
         CATALOG_MOUNT,
@@ -192,13 +184,20 @@ pub fn generate_factory(
                 Volume {
                     name: "catalog".to_owned(),
                     empty_dir: None,
-                    config_map: Some(ConfigMapVolume {
-                        name: CATALOG_CONFIG_MAP.to_owned(),
-                        items: keys
+                    projected: Some(ProjectedVolume {
+                        sources: config_maps
                             .iter()
-                            .map(|(key, file)| KeyToPath {
-                                key: key.clone(),
-                                path: file.path.clone(),
+                            .map(|(name, files)| ProjectedSource {
+                                config_map: ConfigMapVolume {
+                                    name: name.clone(),
+                                    items: files
+                                        .iter()
+                                        .map(|(key, file)| KeyToPath {
+                                            key: key.clone(),
+                                            path: file.path.clone(),
+                                        })
+                                        .collect(),
+                                },
                             })
                             .collect(),
                     }),
@@ -214,7 +213,7 @@ pub fn generate_factory(
                 Volume {
                     name: "registry".to_owned(),
                     empty_dir: None,
-                    config_map: None,
+                    projected: None,
                     secret: Some(SecretVolume {
                         secret_name: REGISTRY_SECRET.to_owned(),
                         optional: true,
@@ -372,13 +371,16 @@ pub fn generate_factory(
             ]
             .map(str::to_owned)
             .to_vec(),
-            config_map_generator: vec![Generator {
-                name: CATALOG_CONFIG_MAP,
-                files: keys
-                    .iter()
-                    .map(|(key, file)| format!("{key}=catalog/{}", file.path))
-                    .collect(),
-            }],
+            config_map_generator: config_maps
+                .iter()
+                .map(|(name, files)| Generator {
+                    name: name.clone(),
+                    files: files
+                        .iter()
+                        .map(|(key, file)| format!("{key}=catalog/{}", file.path))
+                        .collect(),
+                })
+                .collect(),
             images: vec![ImageOverride {
                 name: options.image_name.clone(),
                 new_name: options.repository.clone(),
@@ -407,6 +409,53 @@ fn update_args(catalog: &str, registry: &str, shard: &str, out: &str, locks: &st
     ]
     .map(str::to_owned)
     .to_vec()
+}
+
+/// ConfigMap key and file pairs.
+type Entries<'a> = Vec<(String, &'a CatalogFile)>;
+
+/// The catalog's files dealt in order into ConfigMaps of at most
+/// [`MAX_CONFIG_MAP_BYTES`] each: `buckle-catalog`, then `buckle-catalog-1`, ...
+/// The pods see them as one directory (a projected volume).
+fn split_into_config_maps<'a>(
+    keys: &[(String, &'a CatalogFile)],
+    catalog_dir: &str,
+) -> Result<Vec<(String, Entries<'a>)>> {
+    let mut parts: Vec<Entries<'a>> = vec![Vec::new()];
+    let mut size = 0;
+    for (key, file) in keys {
+        let bytes = key.len() + file.content.len();
+        if bytes > MAX_CONFIG_MAP_BYTES {
+            return Err(Error::Invalid {
+                what: "catalog",
+                value: catalog_dir.to_owned(),
+                reason: format!(
+                    "`{}` alone is {bytes} bytes, more than one ConfigMap holds ({MAX_CONFIG_MAP_BYTES})",
+                    file.path
+                ),
+            });
+        }
+        if size + bytes > MAX_CONFIG_MAP_BYTES {
+            parts.push(Vec::new());
+            size = 0;
+        }
+        size += bytes;
+        parts
+            .last_mut()
+            .expect("parts starts with one")
+            .push((key.clone(), *file));
+    }
+    Ok(parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, files)| {
+            let name = match i {
+                0 => CATALOG_CONFIG_MAP.to_owned(),
+                i => format!("{CATALOG_CONFIG_MAP}-{i}"),
+            };
+            (name, files)
+        })
+        .collect())
 }
 
 /// A ConfigMap key for a catalog path (keys may not hold `/`).
@@ -537,7 +586,7 @@ struct Kustomization {
 
 #[derive(Serialize)]
 struct Generator {
-    name: &'static str,
+    name: String,
     files: Vec<String>,
 }
 

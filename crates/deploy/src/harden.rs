@@ -195,7 +195,7 @@ impl Workload {
                 .map(|(name, _, size_limit)| Volume {
                     name,
                     empty_dir: Some(EmptyDir { size_limit }),
-                    config_map: None,
+                    projected: None,
                     secret: None,
                 })
                 .chain(self.extra_volumes.iter().map(|(volume, _)| volume.clone()))

@@ -322,8 +322,8 @@ pub struct VolumeMount {
     pub read_only: Option<bool>,
 }
 
-/// A volume: an `emptyDir` with a size limit, a ConfigMap or a Secret (all allowed by
-/// the restricted profile).
+/// A volume: an `emptyDir` with a size limit, ConfigMaps projected into one directory,
+/// or a Secret (all allowed by the restricted profile).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Volume {
@@ -332,15 +332,30 @@ pub struct Volume {
     /// `emptyDir`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub empty_dir: Option<EmptyDir>,
-    /// `configMap`.
+    /// `projected`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub config_map: Option<ConfigMapVolume>,
+    pub projected: Option<ProjectedVolume>,
     /// `secret`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<SecretVolume>,
 }
 
-/// A `configMap` volume.
+/// A `projected` volume: several sources in one directory.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectedVolume {
+    /// `sources`.
+    pub sources: Vec<ProjectedSource>,
+}
+
+/// One source of a projected volume.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectedSource {
+    /// `configMap`.
+    pub config_map: ConfigMapVolume,
+}
+
+/// A ConfigMap as a volume source.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigMapVolume {
     /// `name`.

@@ -19,7 +19,8 @@
 use crate::error::{Error, Result};
 use crate::input::Input;
 use crate::names::ImageName;
-use crate::parse::{is_env_name, volume_paths};
+use crate::parse::{architectures, is_env_name, volume_paths};
+use buckle_debian::Arch;
 use buckle_digest::Sha256;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -55,6 +56,8 @@ pub struct AppSpec {
     pub description: Option<String>,
     /// `base`: the image the application runs on.
     pub base: BaseRef,
+    /// `architectures`: the base's architectures to build; empty for all of them.
+    pub architectures: Vec<Arch>,
     /// `[app]`.
     pub app: App,
     /// `[image]`.
@@ -83,6 +86,9 @@ pub enum BaseRef {
 /// `[app]`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct App {
+    /// `project`: the directory `files` and the lockfile are relative to, itself
+    /// relative to the spec's directory (`.` by default).
+    pub project: PathBuf,
     /// `files`: project paths and where they go, in the order given.
     pub files: Vec<AppFiles>,
     /// `python` or `node`: the dependencies' lockfile.
@@ -94,7 +100,7 @@ pub struct App {
 /// One `files` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppFiles {
-    /// `from`: relative to the spec's directory.
+    /// `from`: relative to the project directory.
     pub from: PathBuf,
     /// `to`: an absolute path in the image.
     pub to: String,
@@ -106,14 +112,14 @@ pub enum Dependencies {
     /// `python = { requirements = "...", index = "..." }`.
     Python {
         /// A hashed requirements file, or a `uv.lock`, `pylock.toml` or `poetry.lock`
-        /// (told by its name), relative to the spec's directory.
+        /// (told by its name), relative to the project directory.
         requirements: PathBuf,
         /// A PEP 691 index URL; without it, the one pip is configured with.
         index: Option<String>,
     },
     /// `node = { lockfile = "...", allow-prebuilt = [...] }`.
     Node {
-        /// A package-lock.json v2 or v3, relative to the spec's directory.
+        /// A package-lock.json v2 or v3, relative to the project directory.
         lockfile: PathBuf,
         /// Packages whose install scripts are not needed: they ship prebuilt binaries.
         allow_prebuilt: Vec<String>,
@@ -137,9 +143,16 @@ pub struct AppImage {
 
 /// `[test]` of an app spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppTest {
+pub enum AppTest {
     /// `http`: a request the running application must answer.
-    pub http: HttpProbe,
+    Http(HttpProbe),
+    /// `command` and `expect`: a command run to its end whose output contains `expect`.
+    Command {
+        /// argv, the first element an absolute path.
+        command: Vec<String>,
+        /// Text the combined output must contain.
+        expect: String,
+    },
 }
 
 /// `http = { port, path, expect }`.
@@ -159,15 +172,17 @@ struct RawAppSpec {
     name: Spanned<String>,
     description: Option<String>,
     base: Spanned<String>,
+    architectures: Option<Spanned<Vec<Spanned<String>>>>,
     app: Spanned<RawApp>,
     #[serde(default)]
     image: RawAppImage,
-    test: Option<RawAppTest>,
+    test: Option<Spanned<RawAppTest>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawApp {
+    project: Option<Spanned<String>>,
     #[serde(default)]
     files: Vec<Spanned<RawFiles>>,
     python: Option<Spanned<RawPython>>,
@@ -215,7 +230,10 @@ struct RawAppImage {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAppTest {
-    http: Spanned<RawHttp>,
+    http: Option<Spanned<RawHttp>>,
+    #[serde(default)]
+    command: Vec<Spanned<String>>,
+    expect: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -232,14 +250,25 @@ impl AppSpec {
         let input = Input::new(text, file.as_ref());
         let raw: RawAppSpec = input.deserialize()?;
         let base = base(&input, &raw.base)?;
+        let architectures = match &raw.architectures {
+            Some(list) => architectures(&input, Some(list))?,
+            None => Vec::new(),
+        };
         let app_span = raw.app.span();
         let app = app(&input, raw.app.into_inner(), app_span)?;
         let image = image(&input, raw.image)?;
-        let test = raw.test.map(|t| test(&input, t)).transpose()?;
+        let test = raw
+            .test
+            .map(|t| {
+                let span = t.span();
+                test(&input, t.into_inner(), span)
+            })
+            .transpose()?;
         Ok(AppSpec {
             name: input.parse::<ImageName>("name", &raw.name)?,
             description: raw.description,
             base,
+            architectures,
             app,
             image,
             test,
@@ -301,13 +330,32 @@ fn relative(input: &Input<'_>, key: &str, value: &Spanned<String>) -> Result<Pat
             &value.span(),
             key,
             format!("`{path}` is not a path inside the project"),
-            Some("write a path relative to the spec's directory, e.g. \"src/\" (\".\" for all of it)".into()),
+            Some("write a path relative to the project (the spec's directory unless `app.project` says otherwise), e.g. \"src/\" (\".\" for all of it)".into()),
+        ));
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// The project directory: relative to the spec's, and unlike the paths inside the
+/// project it may climb out of the spec's directory (`..`).
+fn project(input: &Input<'_>, value: &Spanned<String>) -> Result<PathBuf> {
+    let path = value.get_ref();
+    if path.is_empty() || path.starts_with('/') {
+        return Err(input.invalid(
+            &value.span(),
+            "app.project",
+            format!("`{path}` is not a directory relative to the spec's"),
+            Some("write it relative to the spec's directory, e.g. \"..\" for the one above".into()),
         ));
     }
     Ok(PathBuf::from(path))
 }
 
 fn app(input: &Input<'_>, raw: RawApp, span: std::ops::Range<usize>) -> Result<App> {
+    let project = match &raw.project {
+        Some(value) => project(input, value)?,
+        None => PathBuf::from("."),
+    };
     let mut files = Vec::with_capacity(raw.files.len());
     for entry in &raw.files {
         let RawFiles { from, to } = entry.get_ref();
@@ -372,6 +420,7 @@ fn app(input: &Input<'_>, raw: RawApp, span: std::ops::Range<usize>) -> Result<A
         absolute(input, "app.volumes", v)
     })?;
     Ok(App {
+        project,
         files,
         dependencies,
         volumes,
@@ -433,35 +482,64 @@ fn image(input: &Input<'_>, raw: RawAppImage) -> Result<AppImage> {
     })
 }
 
-fn test(input: &Input<'_>, raw: RawAppTest) -> Result<AppTest> {
-    let RawHttp {
-        port: raw_port,
-        path,
-        expect,
-    } = raw.http.into_inner();
-    if !path.get_ref().starts_with('/') {
-        return Err(input.invalid(
-            &path.span(),
-            "test.http.path",
-            format!("`{}` does not start with `/`", path.get_ref()),
-            None,
-        ));
+fn test(input: &Input<'_>, raw: RawAppTest, span: std::ops::Range<usize>) -> Result<AppTest> {
+    let expect = |value: &Spanned<String>, key: &str| {
+        if value.get_ref().is_empty() {
+            Err(input.invalid(
+                &value.span(),
+                key,
+                "the expected output is empty, so any answer would pass",
+                None,
+            ))
+        } else {
+            Ok(value.get_ref().clone())
+        }
+    };
+    match (raw.http, raw.command.first(), raw.expect) {
+        (Some(http), None, None) => {
+            let RawHttp {
+                port: raw_port,
+                path,
+                expect: body,
+            } = http.into_inner();
+            if !path.get_ref().starts_with('/') {
+                return Err(input.invalid(
+                    &path.span(),
+                    "test.http.path",
+                    format!("`{}` does not start with `/`", path.get_ref()),
+                    None,
+                ));
+            }
+            Ok(AppTest::Http(HttpProbe {
+                port: port(input, "test.http.port", &raw_port)?,
+                path: path.into_inner(),
+                expect: expect(&body, "test.http.expect")?,
+            }))
+        }
+        (None, Some(program), Some(wanted)) => {
+            if !program.get_ref().starts_with('/') {
+                return Err(input.invalid(
+                    &program.span(),
+                    "test.command",
+                    format!("`{}` is not an absolute path", program.get_ref()),
+                    Some("images have no shell to search PATH: name the program by its full path".into()),
+                ));
+            }
+            Ok(AppTest::Command {
+                command: raw.command.into_iter().map(Spanned::into_inner).collect(),
+                expect: expect(&wanted, "test.expect")?,
+            })
+        }
+        _ => Err(input.invalid(
+            &span,
+            "test",
+            "a test is either `http` (a request the running app answers) or `command` with `expect`",
+            Some(
+                "write `http = { port = 8080, path = \"/health\", expect = \"ok\" }`, or `command = [\"/usr/bin/app\", \"--version\"]` and `expect = \"app \"`"
+                    .into(),
+            ),
+        )),
     }
-    if expect.get_ref().is_empty() {
-        return Err(input.invalid(
-            &expect.span(),
-            "test.http.expect",
-            "the expected body is empty, so any answer would pass",
-            None,
-        ));
-    }
-    Ok(AppTest {
-        http: HttpProbe {
-            port: port(input, "test.http.port", &raw_port)?,
-            path: path.into_inner(),
-            expect: expect.into_inner(),
-        },
-    })
 }
 
 #[cfg(test)]
@@ -506,7 +584,7 @@ http = { port = 8080, path = "/health", expect = "ok" }
         );
         assert_eq!(spec.app.volumes, ["/tmp"]);
         assert_eq!(spec.image.ports, [8080]);
-        assert_eq!(spec.test.unwrap().http.path, "/health");
+        assert!(matches!(spec.test, Some(AppTest::Http(HttpProbe { ref path, .. })) if path == "/health"));
     }
 
     #[test]
@@ -525,6 +603,44 @@ http = { port = 8080, path = "/health", expect = "ok" }
             SpecKind::of("name = \"x\"\npackages = [\"a\"]\n"),
             SpecKind::Image
         );
+    }
+
+    #[test]
+    fn a_program_from_another_directory_tested_by_a_command_for_one_architecture_parses() {
+        let text = "name = \"tool\"\nbase = \"cc\"\narchitectures = [\"amd64\"]\n[app]\nproject = \"..\"\nfiles = [{ from = \"target/dist/tool\", to = \"/app/tool\" }]\n[test]\ncommand = [\"/app/tool\", \"--version\"]\nexpect = \"tool \"\n";
+        let spec = AppSpec::parse(text, "catalog/tool.toml").unwrap();
+        assert_eq!(spec.architectures, ["amd64".parse::<Arch>().unwrap()]);
+        assert_eq!(spec.app.project, Path::new(".."));
+        assert_eq!(
+            spec.test,
+            Some(AppTest::Command {
+                command: vec!["/app/tool".into(), "--version".into()],
+                expect: "tool ".into()
+            })
+        );
+        assert_eq!(
+            AppSpec::parse(EXAMPLE, "b.toml").unwrap().app.project,
+            Path::new(".")
+        );
+
+        let bad = text.replace("project = \"..\"", "project = \"/srv\"");
+        assert!(
+            error(&bad).starts_with("buckle.toml:5:11: `app.project`"),
+            "{}",
+            error(&bad)
+        );
+        let bad = text.replace("[\"amd64\"]", "[\"all\"]");
+        assert!(error(&bad).contains("`architectures`"), "{}", error(&bad));
+        let bad = text.replace("\"/app/tool\", \"--version\"", "\"tool\"");
+        assert!(
+            error(&bad).starts_with("buckle.toml:8:12: `test.command`"),
+            "{}",
+            error(&bad)
+        );
+        let bad = text.replace("expect = \"tool \"\n", "");
+        assert!(error(&bad).contains("either `http`"), "{}", error(&bad));
+        let bad = format!("{text}http = {{ port = 80, path = \"/\", expect = \"ok\" }}\n");
+        assert!(error(&bad).contains("either `http`"), "{}", error(&bad));
     }
 
     #[test]

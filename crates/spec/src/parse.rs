@@ -204,7 +204,10 @@ fn with_hint(err: crate::Error, text: &str) -> crate::Error {
     }
 }
 
-fn architectures(input: &Input<'_>, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Result<Vec<Arch>> {
+pub(crate) fn architectures(
+    input: &Input<'_>,
+    raw: Option<&Spanned<Vec<Spanned<String>>>>,
+) -> Result<Vec<Arch>> {
     let Some(raw) = raw else {
         return Ok(vec!["amd64".parse().expect("`amd64` is a valid architecture")]);
     };

@@ -46,11 +46,21 @@ fn app_spec_example_in_the_docs_parses() {
         .into_iter()
         .filter(|(info, _, _)| info == "toml app")
         .collect();
-    assert_eq!(apps.len(), 1);
+    assert_eq!(apps.len(), 2, "the python app and catalog/buckle.toml");
+    let catalog_buckle = include_str!("../../../catalog/buckle.toml");
+    let catalog_buckle = AppSpec::parse(catalog_buckle, "catalog/buckle.toml").unwrap();
     for (_, line, body) in apps {
         let spec = AppSpec::parse(&body, format!("docs/spec.md block at line {line}"))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(spec.image.ports, [8080]);
+        if spec.name.as_str() == "buckle" {
+            assert_eq!(
+                spec.app, catalog_buckle.app,
+                "docs/spec.md line {line} shows catalog/buckle.toml"
+            );
+            assert_eq!(spec.test, catalog_buckle.test);
+        } else {
+            assert_eq!(spec.image.ports, [8080]);
+        }
     }
 }
 

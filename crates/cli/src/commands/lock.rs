@@ -11,8 +11,7 @@ use std::collections::BTreeMap;
 
 pub fn run(args: &LockArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
     let session = Session::new(global)?;
-    let specs: Vec<SpecFile> = args
-        .specs
+    let specs: Vec<SpecFile> = crate::ops::specs::image_specs(&args.specs)?
         .iter()
         .map(|path| SpecFile::load(path))
         .collect::<anyhow::Result<_>>()?;

@@ -30,7 +30,7 @@ const FLOATING_TAG: &str = "latest";
 
 pub fn run(args: &UpdateArgs, global: &Global, printer: &Printer) -> anyhow::Result<()> {
     check_flags(args)?;
-    let mut specs = spec_paths(&args.specs)?;
+    let mut specs = crate::ops::specs::image_specs(&args.specs)?;
     if let Some(shard) = &args.shard {
         specs = shard.select(specs);
     }
@@ -80,36 +80,6 @@ fn check_flags(args: &UpdateArgs) -> anyhow::Result<()> {
         })?;
     }
     Ok(())
-}
-
-/// The specs to update: files as given, and every `*.toml` of a directory.
-fn spec_paths(given: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for path in given {
-        if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .with_context(|| format!("cannot read `{}`", path.display()))?
-                .filter_map(|entry| entry.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
-                .collect();
-            if found.is_empty() {
-                anyhow::bail!(UserError::with_hint(
-                    format!("`{}` holds no specs (*.toml)", path.display()),
-                    "name a catalog directory or spec files"
-                ));
-            }
-            found.sort();
-            out.extend(found);
-        } else if path.is_file() {
-            out.push(path.clone());
-        } else {
-            anyhow::bail!(UserError::new(format!(
-                "`{}` is neither a spec nor a directory of specs",
-                path.display()
-            )));
-        }
-    }
-    Ok(out)
 }
 
 fn variants(args: &UpdateArgs) -> Vec<Variant> {

@@ -13,13 +13,14 @@ use buckle_app::node::{NodeOptions, PackageLock, Registry};
 use buckle_app::python::{Index, InstallOptions, Machine, Requirements, Target};
 use buckle_app::{
     app_layers, extend_image, project_tree, read_ignore_rules, AppPackage, AppTree, ExtendedImage,
-    FileMapping, RunConfig,
+    FileMapping, NodeKind, RunConfig,
 };
 use buckle_debian::Arch;
+use buckle_image::harden::elf;
 use buckle_oci::layout::{Layout, LayoutWriter, Selector};
 use buckle_oci::{annotation, RelPath};
 use buckle_sbom::dpkg::Detail;
-use buckle_spec::{AppSpec, BaseRef, Dependencies, Lock, SpecKind, Variant};
+use buckle_spec::{AppSpec, AppTest, BaseRef, Dependencies, Lock, SpecKind, Variant};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -44,12 +45,18 @@ impl AppFile {
         })
     }
 
-    /// The project directory: the spec's.
+    /// The spec's directory.
     pub fn dir(&self) -> &Path {
         self.path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
+    }
+
+    /// The project directory, which `files` and the lockfile are relative to:
+    /// `app.project` from the spec's directory.
+    pub fn project_dir(&self) -> PathBuf {
+        resolve(self.dir(), &self.spec.app.project)
     }
 }
 
@@ -61,17 +68,18 @@ pub fn is_app_spec(path: &Path) -> anyhow::Result<bool> {
     Ok(SpecKind::of(&files::read_text(path)?) == SpecKind::App)
 }
 
-/// The base spec's path: a path as given, or a catalog name looked up as
-/// `catalog/<name>.toml` in the app's directory and each directory above it.
+/// The base spec's path: a path as given, or a catalog name looked up as `<name>.toml`
+/// beside the app spec (an app spec in a catalog), then as `catalog/<name>.toml` in
+/// the app's directory and each directory above it.
 pub fn base_spec_path(app: &AppFile) -> anyhow::Result<PathBuf> {
     match &app.spec.base {
         BaseRef::Path(path) => Ok(resolve(app.dir(), path)),
         BaseRef::Catalog(name) => {
             let file = format!("{name}.toml");
             let start = app.dir().canonicalize().unwrap_or_else(|_| app.dir().to_owned());
-            start
-                .ancestors()
-                .map(|dir| dir.join("catalog").join(&file))
+            let beside = start.join(&file);
+            std::iter::once(beside)
+                .chain(start.ancestors().map(|dir| dir.join("catalog").join(&file)))
                 .find(|candidate| candidate.is_file())
                 .ok_or_else(|| {
                     UserError::with_hint(
@@ -129,7 +137,12 @@ pub fn build_app(
     let app = AppFile::load(path)?;
     let base = SpecFile::load(&base_spec_path(&app)?)?;
     let lock = base_lock(&base)?;
-    let arches = architectures(&base, &args.arches, args.format)?;
+    let wanted: Vec<String> = if args.arches.is_empty() {
+        app.spec.architectures.iter().map(ToString::to_string).collect()
+    } else {
+        args.arches.clone()
+    };
+    let arches = architectures(&base, &wanted, args.format)?;
     let output = args
         .output
         .clone()
@@ -139,6 +152,9 @@ pub fn build_app(
     // The user's inputs are all checked before the base is built: nothing is written
     // when one of them is wrong.
     let project = project_files(&app)?;
+    for arch in &arches {
+        check_programs_run_on(&project, arch)?;
+    }
     let installed = arches
         .iter()
         .map(|arch| install_dependencies(session, &app, &lock, arch, printer))
@@ -276,7 +292,8 @@ fn report_built(
 
 /// The project's files as the spec maps them, minus what its ignore file leaves out.
 fn project_files(app: &AppFile) -> anyhow::Result<AppTree> {
-    let (rules, _) = read_ignore_rules(app.dir())?;
+    let project = app.project_dir();
+    let (rules, _) = read_ignore_rules(&project)?;
     let mappings = app
         .spec
         .app
@@ -289,7 +306,32 @@ fn project_files(app: &AppFile) -> anyhow::Result<AppTree> {
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(project_tree(app.dir(), &mappings, &rules)?)
+    Ok(project_tree(&project, &mappings, &rules)?)
+}
+
+/// Refuses a project whose ELF programs or libraries are built for another machine
+/// than `arch`: the image would build, and fail only when it runs.
+fn check_programs_run_on(project: &AppTree, arch: &Arch) -> anyhow::Result<()> {
+    let Some(machine) = elf::machine_for(arch.as_str()) else {
+        return Ok(());
+    };
+    for (path, node) in project.nodes() {
+        let NodeKind::File(bytes) = &node.kind else {
+            continue;
+        };
+        if let Some(object) = elf::object(bytes).filter(|o| o.machine != machine) {
+            anyhow::bail!(UserError::with_hint(
+                format!(
+                    "`/{path}` is an ELF program for machine {}, not for {arch} ({machine})",
+                    object.machine
+                ),
+                format!(
+                    "build it for {arch}, or leave {arch} out: `--arch` or `architectures` in the app spec"
+                )
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn install_dependencies(
@@ -303,7 +345,7 @@ fn install_dependencies(
     let (tree, packages) = match &app.spec.app.dependencies {
         None => (AppTree::new(), Vec::new()),
         Some(Dependencies::Python { requirements, index }) => {
-            let path = resolve(app.dir(), requirements);
+            let path = resolve(&app.project_dir(), requirements);
             let target = python_target(lock, arch, machine)?;
             let requirements = Requirements::read(&path, &files::read_text(&path)?, &target)
                 .with_context(|| format!("in `{}`", path.display()))?;
@@ -327,7 +369,7 @@ fn install_dependencies(
             lockfile,
             allow_prebuilt,
         }) => {
-            let path = resolve(app.dir(), lockfile);
+            let path = resolve(&app.project_dir(), lockfile);
             let package_lock = PackageLock::parse(&files::read_text(&path)?)
                 .with_context(|| format!("in `{}`", path.display()))?;
             let app_dir = app
@@ -435,19 +477,31 @@ pub fn smoke_test(
     let Some(test) = &app.spec.test else {
         anyhow::bail!(crate::exit::UserError::with_hint(
             format!("`{}` declares no smoke test", path.display()),
-            "add `[test] http = { port = 8080, path = \"/health\", expect = \"ok\" }` (docs/spec.md)"
+            "add `[test] http = { port = 8080, path = \"/health\", expect = \"ok\" }`, or `command` and `expect` (docs/spec.md)"
         ));
     };
     let name = app.spec.name.to_string();
+    let (command, check) = match test {
+        AppTest::Http(http) => (
+            Vec::new(),
+            buckle_spec::Check::Http {
+                port: http.port,
+                path: http.path.clone(),
+                expect: http.expect.clone(),
+            },
+        ),
+        AppTest::Command { command, expect } => (
+            command.clone(),
+            buckle_spec::Check::Output {
+                expect: expect.clone(),
+            },
+        ),
+    };
     let probe = buckle_spec::SmokeTest {
-        command: Vec::new(),
+        command,
         env: Default::default(),
         init: Vec::new(),
-        check: buckle_spec::Check::Http {
-            port: test.http.port,
-            path: test.http.path.clone(),
-            expect: test.http.expect.clone(),
-        },
+        check,
     };
     let image = crate::ops::test::TestedImage {
         name: &name,

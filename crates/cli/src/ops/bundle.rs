@@ -61,25 +61,6 @@ pub fn mirror_name(mirror: &Mirror) -> String {
     }
 }
 
-/// The spec files of `paths`: files as given, directories as their `*.toml`.
-fn spec_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .with_context(|| format!("cannot read the directory `{}`", path.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-                .collect();
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(path.clone());
-        }
-    }
-    Ok(out)
-}
-
 /// Writes a bundle of everything the specs' locks need.
 pub fn create(session: &Session, request: &CreateRequest<'_>, printer: &Printer) -> anyhow::Result<Created> {
     let mut bundle = BundleBuilder::new(session.now());
@@ -89,7 +70,7 @@ pub fn create(session: &Session, request: &CreateRequest<'_>, printer: &Printer)
     let mut indexes_added: BTreeSet<(String, Suite, Component, buckle_debian::Arch)> = BTreeSet::new();
     let mut specs = Vec::new();
     let mut skipped = Vec::new();
-    for path in spec_paths(request.specs)? {
+    for path in crate::ops::specs::image_specs(request.specs)? {
         let spec = SpecFile::load(&path)?;
         if spec.spec.sources.is_empty() {
             skipped.push((path, "an app spec: bundle its base spec"));

@@ -18,4 +18,5 @@ pub mod push;
 pub mod scan;
 pub mod seccomp;
 pub mod sign;
+pub mod specs;
 pub mod test;

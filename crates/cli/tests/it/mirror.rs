@@ -1017,3 +1017,58 @@ fn a_recorded_seccomp_profile_passes_the_smoke_test_and_denies_other_syscalls_wi
         confined.stdout
     );
 }
+
+/// catalog/buckle.toml: buckle's own image on `cc`, the one `buckle factory k8s` runs,
+/// built from the binary under test (stripped, as the `dist` profile makes it).
+#[test]
+fn buckle_itself_builds_on_cc_runs_hardened_and_refuses_a_binary_for_another_machine() {
+    let catalog = catalog();
+    let dist = catalog.path("target/dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    let stripped = Command::new("strip")
+        .arg("-o")
+        .arg(dist.join("buckle"))
+        .arg(env!("CARGO_BIN_EXE_buckle"))
+        .status()
+        .unwrap();
+    assert!(stripped.success());
+
+    let built = catalog
+        .run(&["build", "catalog/buckle.toml", "--test", "-o", "out/buckle-self"])
+        .ok();
+    assert!(built.stderr.contains("Passed buckle (amd64)"), "{}", built.stderr);
+    let image = catalog.run(&["inspect", "out/buckle-self", "--json"]).ok().json();
+    assert_eq!(image["user"], "65532:65532", "{image:#}");
+    assert_eq!(image["entrypoint"], serde_json::json!(["/app/buckle"]));
+    let report = catalog.run(&["check", "out/buckle-self", "--json"]).ok().json();
+    // Unsigned here (`--sign` attaches both), and tagged only as built: a publisher
+    // pushes it under a version.
+    let publisher = ["BKL-ATTACH-PROVENANCE", "BKL-ATTACH-SIGNATURE", "BKL-TAG-LATEST"];
+    let failed: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "fail" || f["status"] == "warn")
+        .filter(|f| f["severity"] != "info" && !publisher.contains(&f["rule"].as_str().unwrap()))
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+
+    let refused = catalog
+        .run(&[
+            "build",
+            "catalog/buckle.toml",
+            "--arch",
+            "arm64",
+            "-o",
+            "out/buckle-arm64",
+        ])
+        .fails_with(2);
+    assert!(
+        refused
+            .stderr
+            .contains("`/app/buckle` is an ELF program for machine 62, not for arm64"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!catalog.path("out/buckle-arm64").exists());
+}

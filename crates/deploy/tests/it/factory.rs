@@ -117,7 +117,7 @@ fn each_pod_of_the_indexed_job_runs_its_own_shard_hardened() {
         .iter()
         .find(|v| v["name"] == "catalog")
         .unwrap();
-    assert!(catalog["configMap"]["items"]
+    assert!(catalog["projected"]["sources"][0]["configMap"]["items"]
         .as_sequence()
         .unwrap()
         .iter()
@@ -169,6 +169,55 @@ fn the_workflow_runs_the_same_shards_as_a_matrix() {
     ] {
         assert!(run.contains(hardening), "{hardening}: {run}");
     }
+}
+
+#[test]
+fn a_catalog_larger_than_a_config_map_is_dealt_into_several_seen_as_one_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (small, _) = factory(dir.path());
+    let layout = dir.path().join("buckle");
+    let buckle = ImageFacts::from_layout(layout.to_str().unwrap()).unwrap();
+    // Three locks of 400 KB: two fit in the first ConfigMap, the third needs another.
+    let lock = format!("# lock\n{}\n", "x".repeat(400 * 1000));
+    for name in ["a", "b", "c"] {
+        std::fs::write(dir.path().join(format!("catalog/{name}.lock")), &lock).unwrap();
+    }
+    let catalog = read_catalog(&dir.path().join("catalog")).unwrap();
+    let files = generate_factory(&buckle, &catalog, &options()).unwrap();
+
+    let kustomization: Value = serde_yaml::from_str(files.get("k8s/kustomization.yaml").unwrap()).unwrap();
+    let generators = kustomization["configMapGenerator"].as_sequence().unwrap();
+    let names: Vec<&str> = generators.iter().map(|g| g["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["buckle-catalog", "buckle-catalog-1"]);
+    let cronjob: Value = serde_yaml::from_str(files.get("k8s/cronjob.yaml").unwrap()).unwrap();
+    let volume = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "catalog")
+        .unwrap()
+        .clone();
+    let sources = volume["projected"]["sources"].as_sequence().unwrap();
+    let mut paths: Vec<&str> = Vec::new();
+    for (source, generator) in sources.iter().zip(generators) {
+        assert_eq!(source["configMap"]["name"], generator["name"]);
+        let items = source["configMap"]["items"].as_sequence().unwrap();
+        assert_eq!(items.len(), generator["files"].as_sequence().unwrap().len());
+        paths.extend(items.iter().map(|i| i["path"].as_str().unwrap()));
+    }
+    paths.sort_unstable();
+    let mut expected: Vec<&str> = catalog.iter().map(|f| f.path.as_str()).collect();
+    expected.sort_unstable();
+    assert_eq!(paths, expected, "every file once, at its path");
+    assert!(small
+        .get("k8s/kustomization.yaml")
+        .unwrap()
+        .contains("buckle-catalog"));
+
+    std::fs::write(dir.path().join("catalog/huge.lock"), "x".repeat(1100 * 1000)).unwrap();
+    let catalog = read_catalog(&dir.path().join("catalog")).unwrap();
+    let error = generate_factory(&buckle, &catalog, &options()).unwrap_err();
+    assert!(error.to_string().contains("`huge.lock` alone is"), "{error}");
 }
 
 #[test]

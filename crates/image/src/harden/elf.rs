@@ -28,6 +28,20 @@ const DT_SONAME: u64 = 14;
 const DT_RPATH: u64 = 15;
 const DT_RUNPATH: u64 = 29;
 
+/// The ELF machine (`EM_*` from `elf.h`) of a Debian architecture's programs.
+pub fn machine_for(arch: &str) -> Option<u16> {
+    Some(match arch {
+        "amd64" => 62,
+        "arm64" => 183,
+        "i386" => 3,
+        "armhf" => 40,
+        "ppc64el" => 21,
+        "s390x" => 22,
+        "riscv64" => 243,
+        _ => return None,
+    })
+}
+
 /// What the cache needs to know about a shared object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SharedObject {

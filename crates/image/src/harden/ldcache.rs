@@ -62,22 +62,21 @@ struct Target {
 }
 
 impl Target {
-    /// Debian architecture -> multiarch triplet, ELF machine (`EM_*` from `elf.h`)
-    /// and ldconfig's flags (`FLAG_*` from glibc's `dl-cache.h`).
+    /// Debian architecture -> multiarch triplet, ELF machine and ldconfig's flags (`FLAG_*` from glibc's `dl-cache.h`).
     fn of(arch: &Arch) -> Option<Target> {
-        let (triplet, machine, elf64, arch_flag, big_endian) = match arch.as_str() {
-            "amd64" => ("x86_64-linux-gnu", 62, true, 0x0300, false),
-            "arm64" => ("aarch64-linux-gnu", 183, true, 0x0a00, false),
-            "i386" => ("i386-linux-gnu", 3, false, 0, false),
-            "armhf" => ("arm-linux-gnueabihf", 40, false, 0x0900, false),
-            "ppc64el" => ("powerpc64le-linux-gnu", 21, true, 0x0500, false),
-            "s390x" => ("s390x-linux-gnu", 22, true, 0x0400, true),
-            "riscv64" => ("riscv64-linux-gnu", 243, true, 0x1000, false),
+        let (triplet, elf64, arch_flag, big_endian) = match arch.as_str() {
+            "amd64" => ("x86_64-linux-gnu", true, 0x0300, false),
+            "arm64" => ("aarch64-linux-gnu", true, 0x0a00, false),
+            "i386" => ("i386-linux-gnu", false, 0, false),
+            "armhf" => ("arm-linux-gnueabihf", false, 0x0900, false),
+            "ppc64el" => ("powerpc64le-linux-gnu", true, 0x0500, false),
+            "s390x" => ("s390x-linux-gnu", true, 0x0400, true),
+            "riscv64" => ("riscv64-linux-gnu", true, 0x1000, false),
             _ => return None,
         };
         Some(Target {
             triplet,
-            machine,
+            machine: super::elf::machine_for(arch.as_str())?,
             elf64,
             flags: FLAG_ELF_LIBC6 | arch_flag,
             big_endian,
