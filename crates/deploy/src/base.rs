@@ -7,8 +7,8 @@ use crate::files::Files;
 use crate::harden::{self, Health, Seccomp, Workload, PORT_NAME, PRIVILEGED_PORT_LIMIT};
 use crate::image::ImageFacts;
 use crate::k8s::{
-    DeploymentSpec, DisruptionBudgetSpec, Map, Metadata, NetworkPolicySpec, Object, PolicyPeer, PolicyPort,
-    PolicyRule, Selector, ServiceAccount, ServicePort, ServiceSpec, Spec,
+    DeploymentSpec, DisruptionBudgetSpec, Map, Metadata, NetworkPolicySpec, Object, PolicyPort, PolicyRule,
+    Selector, ServicePort, ServiceSpec, Spec,
 };
 use serde::Serialize;
 
@@ -131,38 +131,8 @@ pub fn generate(facts: &ImageFacts, options: &DeployOptions) -> Result<Base> {
         match_labels: selector.clone(),
     };
     let mut files = Files::default();
-    files.yaml(
-        "namespace.yaml",
-        &Object {
-            api_version: "v1",
-            kind: "Namespace",
-            metadata: Metadata {
-                name: Some(namespace.clone()),
-                labels: [
-                    ("pod-security.kubernetes.io/enforce", "restricted"),
-                    ("pod-security.kubernetes.io/enforce-version", "latest"),
-                    ("pod-security.kubernetes.io/warn", "restricted"),
-                    ("pod-security.kubernetes.io/audit", "restricted"),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-                ..Metadata::default()
-            },
-            body: Empty {},
-        },
-    )?;
-    files.yaml(
-        "serviceaccount.yaml",
-        &Object {
-            api_version: "v1",
-            kind: "ServiceAccount",
-            metadata: metadata(&name),
-            body: ServiceAccount {
-                automount_service_account_token: false,
-            },
-        },
-    )?;
+    files.yaml("namespace.yaml", &harden::restricted_namespace(&namespace))?;
+    files.yaml("serviceaccount.yaml", &harden::service_account(metadata(&name)))?;
     files.yaml(
         "deployment.yaml",
         &Object {
@@ -199,7 +169,6 @@ pub fn generate(facts: &ImageFacts, options: &DeployOptions) -> Result<Base> {
             },
         },
     )?;
-    let dns = |protocol| PolicyPort { protocol, port: 53 };
     files.yaml(
         "networkpolicy.yaml",
         &Object {
@@ -217,21 +186,7 @@ pub fn generate(facts: &ImageFacts, options: &DeployOptions) -> Result<Base> {
                             port,
                         }],
                     }],
-                    egress: vec![PolicyRule {
-                        to: vec![PolicyPeer {
-                            namespace_selector: Selector {
-                                match_labels: [(
-                                    "kubernetes.io/metadata.name".to_owned(),
-                                    "kube-system".to_owned(),
-                                )]
-                                .into(),
-                            },
-                            pod_selector: Selector {
-                                match_labels: [("k8s-app".to_owned(), "kube-dns".to_owned())].into(),
-                            },
-                        }],
-                        ports: vec![dns("UDP"), dns("TCP")],
-                    }],
+                    egress: vec![harden::dns_egress()],
                 },
             },
         },
@@ -346,9 +301,6 @@ pub fn dns_label(what: &'static str, value: &str) -> Result<String> {
     }
     Ok(value.to_owned())
 }
-
-#[derive(Serialize)]
-struct Empty {}
 
 #[derive(Serialize)]
 struct ReplicasPatch {

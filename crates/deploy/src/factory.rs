@@ -7,12 +7,12 @@
 use crate::base::dns_label;
 use crate::error::{Error, Result};
 use crate::files::Files;
-use crate::harden::{self, Seccomp, Workload};
+use crate::harden::{self, Empty, Seccomp, Workload};
 use crate::image::ImageFacts;
 use crate::k8s::{
     ConfigMapVolume, CronJobSpec, EnvSource, EnvVar, FieldRef, JobSpec, JobTemplate, KeyToPath, Map,
-    Metadata, NetworkPolicySpec, Object, PolicyPeer, PolicyPort, PolicyRule, ProjectedSource,
-    ProjectedVolume, SecretVolume, Selector, ServiceAccount, Spec, Volume, VolumeMount,
+    Metadata, NetworkPolicySpec, Object, PolicyPort, PolicyRule, ProjectedSource, ProjectedVolume,
+    SecretVolume, Selector, Spec, Volume, VolumeMount,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -238,36 +238,8 @@ pub fn generate_factory(
     };
 
     let mut files = Files::default();
-    files.yaml(
-        "k8s/namespace.yaml",
-        &Object {
-            api_version: "v1",
-            kind: "Namespace",
-            metadata: Metadata {
-                name: Some(namespace.clone()),
-                labels: [
-                    ("pod-security.kubernetes.io/enforce", "restricted"),
-                    ("pod-security.kubernetes.io/enforce-version", "latest"),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-                ..Metadata::default()
-            },
-            body: Empty {},
-        },
-    )?;
-    files.yaml(
-        "k8s/serviceaccount.yaml",
-        &Object {
-            api_version: "v1",
-            kind: "ServiceAccount",
-            metadata: metadata(),
-            body: ServiceAccount {
-                automount_service_account_token: false,
-            },
-        },
-    )?;
+    files.yaml("k8s/namespace.yaml", &harden::restricted_namespace(&namespace))?;
+    files.yaml("k8s/serviceaccount.yaml", &harden::service_account(metadata()))?;
     let mut egress_ports: Vec<u16> = vec![80, 443];
     egress_ports.extend(registry_port.filter(|p| !egress_ports.contains(p)));
     files.yaml(
@@ -284,30 +256,7 @@ pub fn generate_factory(
                     policy_types: vec!["Ingress", "Egress"],
                     ingress: vec![],
                     egress: vec![
-                        PolicyRule {
-                            to: vec![PolicyPeer {
-                                namespace_selector: Selector {
-                                    match_labels: [(
-                                        "kubernetes.io/metadata.name".to_owned(),
-                                        "kube-system".to_owned(),
-                                    )]
-                                    .into(),
-                                },
-                                pod_selector: Selector {
-                                    match_labels: [("k8s-app".to_owned(), "kube-dns".to_owned())].into(),
-                                },
-                            }],
-                            ports: vec![
-                                PolicyPort {
-                                    protocol: "UDP",
-                                    port: 53,
-                                },
-                                PolicyPort {
-                                    protocol: "TCP",
-                                    port: 53,
-                                },
-                            ],
-                        },
+                        harden::dns_egress(),
                         PolicyRule {
                             to: vec![],
                             ports: egress_ports
@@ -569,9 +518,6 @@ fn workflow(buckle: &ImageFacts, options: &FactoryOptions) -> Result<String> {
         source,
     })
 }
-
-#[derive(Serialize)]
-struct Empty {}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

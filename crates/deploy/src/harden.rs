@@ -3,9 +3,9 @@
 //! token, pinned image, bounded resources.
 
 use crate::k8s::{
-    Capabilities, Container, ContainerPort, EmptyDir, EnvVar, HttpGet, Map, Metadata, PodSecurityContext,
-    PodSpec, PodTemplate, Probe, Quantities, Resources, SeccompProfile, SecurityContext, TcpSocket, Volume,
-    VolumeMount,
+    Capabilities, Container, ContainerPort, EmptyDir, EnvVar, HttpGet, Map, Metadata, Object,
+    PodSecurityContext, PodSpec, PodTemplate, PolicyPeer, PolicyPort, PolicyRule, Probe, Quantities,
+    Resources, SeccompProfile, SecurityContext, Selector, ServiceAccount, TcpSocket, Volume, VolumeMount,
 };
 
 /// The name of the container port (and the Service's target port).
@@ -224,6 +224,63 @@ fn volume_name(path: &str) -> String {
         .collect::<String>()
         .trim_end_matches('-')
         .to_owned()
+}
+
+/// A top-level object with no fields of its own (a Namespace).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Empty {}
+
+/// A Namespace whose pods the admission controller holds to the restricted profile
+/// (enforced at the latest version, and warned and audited).
+pub fn restricted_namespace(name: &str) -> Object<Empty> {
+    Object {
+        api_version: "v1",
+        kind: "Namespace",
+        metadata: Metadata {
+            name: Some(name.to_owned()),
+            labels: [
+                ("pod-security.kubernetes.io/enforce", "restricted"),
+                ("pod-security.kubernetes.io/enforce-version", "latest"),
+                ("pod-security.kubernetes.io/warn", "restricted"),
+                ("pod-security.kubernetes.io/audit", "restricted"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            ..Metadata::default()
+        },
+        body: Empty {},
+    }
+}
+
+/// A ServiceAccount whose token is never mounted: the pods talk to no API server.
+pub fn service_account(metadata: Metadata) -> Object<ServiceAccount> {
+    Object {
+        api_version: "v1",
+        kind: "ServiceAccount",
+        metadata,
+        body: ServiceAccount {
+            automount_service_account_token: false,
+        },
+    }
+}
+
+/// Egress to the cluster's DNS only: kube-dns in kube-system, UDP and TCP 53.
+pub fn dns_egress() -> PolicyRule {
+    PolicyRule {
+        to: vec![PolicyPeer {
+            namespace_selector: Selector {
+                match_labels: [("kubernetes.io/metadata.name".to_owned(), "kube-system".to_owned())].into(),
+            },
+            pod_selector: Selector {
+                match_labels: [("k8s-app".to_owned(), "kube-dns".to_owned())].into(),
+            },
+        }],
+        ports: ["UDP", "TCP"]
+            .into_iter()
+            .map(|protocol| PolicyPort { protocol, port: 53 })
+            .collect(),
+    }
 }
 
 #[cfg(test)]
