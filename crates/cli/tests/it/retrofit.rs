@@ -4,7 +4,8 @@
 //! storage under that name), and as migrated, FROM the catalog's python image (the one
 //! the mirror tests build, loaded as `localhost:5000/buckle/python`). Both run with runc
 //! and print the same, except that the migrated one runs as 65532 on a read-only root,
-//! has no shell, and fails no `buckle check` rule about its contents.
+//! has no shell, fails no `buckle check` rule about its contents, and once `buckle
+//! sign`ed scores at least 95.
 
 use crate::apt_oracle::host_mirrors;
 use crate::cli::Buckle;
@@ -168,9 +169,8 @@ fn a_migrated_dockerfile_builds_with_buildah_and_runs_like_the_original_as_nonro
         "no shell in the migrated image"
     );
 
-    let checked = Buckle::new(dir.path(), &dir.path().join("cache"))
-        .run(&["check", "layout-migrated", "--json"])
-        .json();
+    let buckle = Buckle::new(dir.path(), &dir.path().join("cache"));
+    let checked = buckle.run(&["check", "layout-migrated", "--json"]).json();
     let failing: Vec<&str> = checked["findings"]
         .as_array()
         .unwrap()
@@ -183,4 +183,24 @@ fn a_migrated_dockerfile_builds_with_buildah_and_runs_like_the_original_as_nonro
         failing.is_empty(),
         "the migrated image fails {failing:?} (only signing and SBOM attachments may be missing)"
     );
+
+    // The builder's image, signed by buckle (signature, SBOMs, provenance): what a
+    // pipeline publishes after `buildah bud`.
+    buckle
+        .run_with_password(Some("retrofit"), &["keygen", "-o", "signer"])
+        .ok();
+    buckle
+        .run_with_password(
+            Some("retrofit"),
+            &["sign", "layout-migrated", "--key", "signer.key"],
+        )
+        .ok();
+    let score = |layout: &str| {
+        buckle.run(&["check", layout, "--json"]).json()["score"]
+            .as_u64()
+            .unwrap()
+    };
+    let (original, migrated) = (score("layout-original"), score("layout-migrated"));
+    assert!(migrated >= 95, "the signed migrated image scores {migrated}");
+    assert!(original < 50, "the original scores {original}");
 }
