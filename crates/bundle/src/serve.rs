@@ -62,8 +62,7 @@ impl Repository {
     /// The file answering `url_path` (percent-encoded, as clients send `~` and `+` in
     /// .deb names), if any.
     pub fn file(&self, url_path: &str) -> Option<&PathBuf> {
-        let path = url_path.split(['?', '#']).next().unwrap_or_default();
-        self.files.get(&percent_decode(path)?)
+        self.files.get(&buckle_serve::request_path(url_path)?)
     }
 
     /// Serves the repository on `server` until the process ends, on `threads` threads.
@@ -90,74 +89,19 @@ impl Repository {
     }
 
     fn answer(&self, request: tiny_http::Request) {
-        let method = request.method().clone();
-        let found = match method {
-            tiny_http::Method::Get | tiny_http::Method::Head => self.file(request.url()),
+        let head = match request.method() {
+            tiny_http::Method::Get => false,
+            tiny_http::Method::Head => true,
             _ => {
                 let _ = request.respond(tiny_http::Response::empty(405));
                 return;
             }
         };
+        let found = self.file(request.url());
         debug!(url = request.url(), found = found.is_some(), "bundle request");
-        let result = match found.map(File::open) {
-            Some(Ok(file)) => {
-                let response = tiny_http::Response::from_file(file);
-                if method == tiny_http::Method::Head {
-                    let length = response.data_length();
-                    let mut head = tiny_http::Response::empty(200);
-                    if let Some(length) = length {
-                        head.add_header(
-                            tiny_http::Header::from_bytes(
-                                &b"Content-Length"[..],
-                                length.to_string().as_bytes(),
-                            )
-                            .expect("a valid header"),
-                        );
-                    }
-                    request.respond(head)
-                } else {
-                    request.respond(response)
-                }
-            }
-            _ => request.respond(tiny_http::Response::empty(404)),
-        };
-        if let Err(e) = result {
-            debug!(error = %e, "the client went away");
+        match found.map(File::open) {
+            Some(Ok(file)) => buckle_serve::respond(request, tiny_http::Response::from_file(file), head),
+            _ => buckle_serve::respond(request, tiny_http::Response::empty(404), head),
         }
-    }
-}
-
-/// `%XX` sequences decoded; None when one is malformed or the result is not UTF-8.
-fn percent_decode(path: &str) -> Option<String> {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percent_decode;
-
-    #[test]
-    fn percent_encoded_paths_are_decoded_and_malformed_ones_refused() {
-        assert_eq!(
-            percent_decode("/debian/pool/main/o/openssl/libssl3t64_3.5.1-1%7edeb13u1_amd64.deb").as_deref(),
-            Some("/debian/pool/main/o/openssl/libssl3t64_3.5.1-1~deb13u1_amd64.deb")
-        );
-        assert_eq!(percent_decode("/a%2Bb").as_deref(), Some("/a+b"));
-        assert_eq!(percent_decode("/a%2"), None);
-        assert_eq!(percent_decode("/a%zz"), None);
-        assert_eq!(percent_decode("/a%ff"), None);
     }
 }

@@ -75,3 +75,4 @@ pub use model::{
     UpstreamFacts,
 };
 pub use purl::build as package_url;
+pub use purl::decode as decode_purl_component;

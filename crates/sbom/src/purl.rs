@@ -24,6 +24,25 @@ pub(crate) fn encode(text: &str) -> String {
     out
 }
 
+/// One purl component decoded (`1%3A2.0` → `1:2.0`); `None` when an escape is
+/// malformed or the bytes are not UTF-8.
+pub fn decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        if byte == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(byte);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// `pkg:<type>/<namespace>/<name>@<version>?<qualifiers>` with every part encoded
 /// (qualifiers sorted by key, empty values dropped).
 pub fn build(
@@ -70,6 +89,16 @@ mod tests {
         assert_eq!(encode("1:2.4.47-2+b1"), "1:2.4.47-2%2Bb1");
         assert_eq!(encode("3.13.5~rc1"), "3.13.5~rc1");
         assert_eq!(encode("a b/c@d"), "a%20b%2Fc%40d");
+    }
+
+    #[test]
+    fn decoding_undoes_encoding_and_refuses_bad_escapes() {
+        for text in ["1:2.4.47-2+b1", "a b/c@d", "ünïcode"] {
+            assert_eq!(decode(&encode(text)).as_deref(), Some(text));
+        }
+        assert_eq!(decode("%2"), None);
+        assert_eq!(decode("%G0"), None);
+        assert_eq!(decode("%FF"), None);
     }
 
     #[test]

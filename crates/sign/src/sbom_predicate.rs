@@ -64,27 +64,13 @@ fn parse_deb_purl(purl: &str) -> Result<PackageId, String> {
         .find_map(|pair| pair.strip_prefix("arch="))
         .ok_or_else(|| bad("has no `arch` qualifier"))?;
     Ok(PackageId {
-        name: percent_decode(name).ok_or_else(|| bad("is not percent-encoded correctly"))?,
-        version: percent_decode(version).ok_or_else(|| bad("is not percent-encoded correctly"))?,
-        architecture: percent_decode(architecture).ok_or_else(|| bad("is not percent-encoded correctly"))?,
+        name: buckle_sbom::decode_purl_component(name)
+            .ok_or_else(|| bad("is not percent-encoded correctly"))?,
+        version: buckle_sbom::decode_purl_component(version)
+            .ok_or_else(|| bad("is not percent-encoded correctly"))?,
+        architecture: buckle_sbom::decode_purl_component(architecture)
+            .ok_or_else(|| bad("is not percent-encoded correctly"))?,
     })
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        if byte == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(byte);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! after symbolic links are followed; a folder is served only through its
 //! `index.html`, never listed.
 
+use buckle_serve::header;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -79,22 +80,7 @@ fn respond(request: tiny_http::Request, response: tiny_http::Response<std::io::C
         .with_header(header("X-Content-Type-Options", "nosniff"))
         .with_header(header("Referrer-Policy", "no-referrer"))
         .with_header(header("Cache-Control", "no-cache"));
-    let result = if head {
-        let (status, length) = (response.status_code(), response.data_length());
-        let mut empty = tiny_http::Response::empty(status);
-        for h in response.headers() {
-            empty.add_header(h.clone());
-        }
-        if let Some(length) = length {
-            empty.add_header(header("Content-Length", &length.to_string()));
-        }
-        request.respond(empty)
-    } else {
-        request.respond(response)
-    };
-    if let Err(e) = result {
-        tracing::debug!("cannot answer a request: {e}");
-    }
+    buckle_serve::respond(request, response, head);
 }
 
 fn text(status: u16, body: &str) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
@@ -103,15 +89,9 @@ fn text(status: u16, body: &str) -> tiny_http::Response<std::io::Cursor<Vec<u8>>
         .with_header(header("Content-Type", "text/plain; charset=utf-8"))
 }
 
-fn header(name: &str, value: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
-        .unwrap_or_else(|()| unreachable!("a fixed ASCII header"))
-}
-
 /// The file under `root` (canonical) that the request target `url` names, if any.
 pub fn resolve(root: &Path, url: &str) -> Option<PathBuf> {
-    let path = url.split(['?', '#']).next()?;
-    let decoded = percent_decode(path)?;
+    let decoded = buckle_serve::request_path(url)?;
     let mut file = root.to_owned();
     for name in decoded.split('/').filter(|n| !n.is_empty()) {
         if name.starts_with('.') || name.contains('\\') || name.contains('\0') {
@@ -124,24 +104,6 @@ pub fn resolve(root: &Path, url: &str) -> Option<PathBuf> {
         file = file.join("index.html").canonicalize().ok()?;
     }
     (file.starts_with(root) && file.is_file()).then_some(file)
-}
-
-/// `%2e%2E` → `..`; `None` for a bad escape or bytes that are not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn content_type(path: &Path) -> &'static str {
