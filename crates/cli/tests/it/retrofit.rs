@@ -201,6 +201,7 @@ fn a_migrated_dockerfile_builds_with_buildah_and_runs_like_the_original_as_nonro
             .unwrap()
     };
     let (original, migrated) = (score("layout-original"), score("layout-migrated"));
+    eprintln!("buckle check: original {original}, migrated and signed {migrated}");
     assert!(migrated >= 95, "the signed migrated image scores {migrated}");
     assert!(original < 50, "the original scores {original}");
 }
