@@ -3,8 +3,9 @@
 # .deb already downloaded: built through the layer cache (filled by a first build) and
 # again with --no-layer-cache (every layer unpacked and compressed again), same run.
 # Prints wall time, CPU time and peak memory of each, and whether the layouts are equal.
-#   usage: scripts/bench/catalog-cache.sh [SPEC...]   (default catalog/*.toml;
-#          BUCKLE=path/to/buckle to time another build)
+#   usage: scripts/bench/catalog-cache.sh [SPEC...]   (default: the image specs of
+#          catalog/; BUCKLE=path/to/buckle to time another build; BUCKLE_BENCH_CACHE=DIR
+#          to start from a download cache that already holds the .debs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUCKLE=${BUCKLE:-target/release/buckle}
@@ -12,10 +13,11 @@ BUCKLE=${BUCKLE:-target/release/buckle}
 BUCKLE=$(realpath "$BUCKLE")
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 SPECS=("$@")
-[ $# -gt 0 ] || SPECS=(catalog/*.toml)
+# App specs (catalog/buckle.toml) build on an image spec and are not image specs.
+[ $# -gt 0 ] || mapfile -t SPECS < <(grep -L '^base *=' catalog/*.toml)
 mkdir "$WORK/catalog"; cp -r catalog/files "$WORK/catalog/"; cp "${SPECS[@]}" "$WORK/catalog/"
 cd "$WORK"
-B=("$BUCKLE" -q --cache "$WORK/cache")
+B=("$BUCKLE" -q --cache "${BUCKLE_BENCH_CACHE:-$WORK/cache}")
 "${B[@]}" lock catalog/*.toml
 
 measure() { # NAME CMD... -> name, wall s, cpu s, max RSS MiB
