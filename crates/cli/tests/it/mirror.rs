@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// Every catalog spec but java-21, java-25 and go: their builds (a JDK of 200 MB, Go's
-/// compiler under emulation) would cost minutes each; docs/images.md says how to run
-/// them.
+/// Every catalog spec but java-21, java-25 and go: their images (a JDK of 200 MB, Go's
+/// toolchain) would add minutes to each test below.
+/// `the_jdk_and_go_images_pass_their_smoke_tests_for_both_variants_and_architectures`
+/// builds and smoke-tests them alone.
 const CATALOG: [&str; 20] = [
     "static",
     "base",
@@ -249,6 +250,61 @@ fn every_catalog_image_passes_its_smoke_test_in_runc_for_both_variants_and_archi
                 );
             }
         }
+    }
+}
+
+/// The images left out of [`CATALOG`], in the same catalog directory and cache.
+const HEAVY: [&str; 3] = ["java-21", "java-25", "go"];
+
+#[test]
+fn the_jdk_and_go_images_pass_their_smoke_tests_for_both_variants_and_architectures() {
+    let catalog = catalog();
+    // Hello.java and hello.go, and the TLS files Hello.java's handshake uses.
+    let smoke = catalog.path("smoke-heavy");
+    tls_files(&smoke);
+    copy_dir(&catalog.path("catalog/smoke"), &smoke);
+    let mount = format!("{}:/smoke", smoke.display());
+    for name in HEAVY {
+        let spec = format!("catalog/{name}.toml");
+        for variant in VARIANTS {
+            catalog.run(&["build", "-q", &spec, "--variant", variant]).ok();
+            for arch in ARCHITECTURES {
+                let run = catalog
+                    .run(&[
+                        "test",
+                        &spec,
+                        "--arch",
+                        arch,
+                        "--variant",
+                        variant,
+                        "--mount",
+                        &mount,
+                    ])
+                    .ok();
+                assert!(
+                    run.stderr.contains(&format!("({arch}): output contains")),
+                    "{name} {variant} {arch}: {}",
+                    run.stderr
+                );
+            }
+        }
+    }
+    // The JDK's own keytool reads the truststore buckle wrote from the CA bundle.
+    let keytool = "name = \"keytool\"\npackages = [\"base-files\"]\n\n[test]\ncommand = [\"/usr/bin/keytool\", \"-list\", \"-cacerts\", \"-storepass\", \"changeit\"]\nexpect = \"trustedCertEntry\"\n";
+    std::fs::write(catalog.path("keytool.toml"), keytool).unwrap();
+    for java in ["java-21", "java-25"] {
+        let image = format!("out/{java}-dev");
+        let run = catalog
+            .run(&["test", "keytool.toml", "--image", &image, "--arch", "amd64"])
+            .ok();
+        let entries: usize = run
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("Your keystore contains "))
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{java}: {}", run.stdout));
+        assert!(entries > 100, "{java}: {entries} certificates");
     }
 }
 
