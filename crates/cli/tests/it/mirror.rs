@@ -206,10 +206,7 @@ fn the_catalog_locked_for_bookworm_pins_exactly_what_apt_would_install() {
 #[test]
 fn every_catalog_image_passes_its_smoke_test_in_runc_for_both_variants_and_architectures() {
     let catalog = catalog();
-    let smoke = catalog.path("smoke");
-    tls_files(&smoke);
-    // The programs some tests run (php-fpm-8.4's index.php) beside the TLS files.
-    copy_dir(&catalog.path("catalog/smoke"), &smoke);
+    let smoke = smoke_dir(catalog, "smoke");
     let app = catalog.path("app");
     python_app(&app);
     for arch in ARCHITECTURES {
@@ -259,10 +256,7 @@ const HEAVY: [&str; 3] = ["java-21", "java-25", "go"];
 #[test]
 fn the_jdk_and_go_images_pass_their_smoke_tests_for_both_variants_and_architectures() {
     let catalog = catalog();
-    // Hello.java and hello.go, and the TLS files Hello.java's handshake uses.
-    let smoke = catalog.path("smoke-heavy");
-    tls_files(&smoke);
-    copy_dir(&catalog.path("catalog/smoke"), &smoke);
+    let smoke = smoke_dir(catalog, "smoke-heavy");
     let mount = format!("{}:/smoke", smoke.display());
     for name in HEAVY {
         let spec = format!("catalog/{name}.toml");
@@ -334,6 +328,15 @@ fn python_app(dir: &Path) {
         print(greeting.TEXT, 'by Python', platform.python_version(), ssl.OPENSSL_VERSION, \
         sqlite3.sqlite_version, zlib.ZLIB_VERSION, json.dumps({'ok': True}))\n";
     std::fs::write(dir.join("main.py"), main).unwrap();
+}
+
+/// `name` in the catalog's directory with what smoke tests mount at /smoke: TLS files
+/// and the programs of catalog/smoke (Hello.java, hello.go, index.php).
+fn smoke_dir(catalog: &Catalog, name: &str) -> PathBuf {
+    let smoke = catalog.path(name);
+    tls_files(&smoke);
+    copy_dir(&catalog.path("catalog/smoke"), &smoke);
+    smoke
 }
 
 /// A TCP port nothing on this machine listens on now.
