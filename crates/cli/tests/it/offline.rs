@@ -401,3 +401,38 @@ fn a_file_that_is_not_a_seccomp_profile_is_refused_before_anything_runs() {
         run.stderr
     );
 }
+
+#[test]
+fn lock_of_a_catalog_directory_locks_an_app_specs_base_once_and_bad_paths_are_named() {
+    let f = Fixture::new();
+    std::fs::create_dir(f.path("cat")).unwrap();
+    std::fs::copy(f.path("hello.toml"), f.path("cat/hello.toml")).unwrap();
+    std::fs::copy(f.path("archive.asc"), f.path("cat/archive.asc")).unwrap();
+    // An app spec in the catalog, on the spec beside it.
+    std::fs::write(
+        f.path("cat/tool.toml"),
+        "name = \"tool\"\nbase = \"hello\"\n[app]\nfiles = [{ from = \"tool.toml\", to = \"/app/tool.toml\" }]\n",
+    )
+    .unwrap();
+    let run = f.buckle.run(&["lock", "cat", "cat/tool.toml"]).ok();
+    assert_eq!(run.stderr.matches("Locked").count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("hello.lock"), "{}", run.stderr);
+    assert!(f.path("cat/hello.lock").is_file());
+    assert!(!f.path("cat/tool.lock").exists());
+
+    let missing = f.buckle.run(&["lock", "nosuch.toml"]).fails_with(2);
+    assert!(
+        missing
+            .stderr
+            .contains("`nosuch.toml` is neither a spec nor a directory of specs"),
+        "{}",
+        missing.stderr
+    );
+    std::fs::create_dir(f.path("empty")).unwrap();
+    let empty = f.buckle.run(&["lock", "empty"]).fails_with(2);
+    assert!(
+        empty.stderr.contains("`empty` holds no specs (*.toml)"),
+        "{}",
+        empty.stderr
+    );
+}
