@@ -24,28 +24,28 @@ fn apps_source() -> PathBuf {
 /// The catalog's python and node specs, locked, and the two apps beside them, each
 /// built twice.
 struct Apps {
-    dir: tempfile::TempDir,
+    dir: PathBuf,
     buckle: Buckle,
 }
 
 fn apps() -> &'static Apps {
     static APPS: OnceLock<Apps> = OnceLock::new();
     APPS.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::fixture::process_dir("apps");
         let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog");
-        std::fs::create_dir_all(dir.path().join("catalog")).unwrap();
+        std::fs::create_dir_all(dir.join("catalog")).unwrap();
         for base in ["python", "node"] {
             let spec = format!("{base}.toml");
-            std::fs::copy(catalog.join(&spec), dir.path().join("catalog").join(&spec)).unwrap();
+            std::fs::copy(catalog.join(&spec), dir.join("catalog").join(&spec)).unwrap();
         }
-        copy_dir(&apps_source(), dir.path());
+        copy_dir(&apps_source(), &dir);
         let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("buckle-cache");
-        let buckle = Buckle::new(dir.path(), &cache);
+        let buckle = Buckle::new(&dir, &cache);
         buckle
             .run(&["lock", "-q", "catalog/python.toml", "catalog/node.toml"])
             .ok();
         let arch = host_arch();
-        let key = dir.path().join("signer");
+        let key = dir.join("signer");
         buckle
             .run_with_password(Some("app-test"), &["keygen", "-o", key.to_str().unwrap()])
             .ok();
@@ -88,7 +88,7 @@ fn apps() -> &'static Apps {
 
 impl Apps {
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.dir.join(name)
     }
 }
 
@@ -904,7 +904,7 @@ fn scan_matches_app_packages_against_imported_osv_records() {
     store
         .put(archive, &Vec::<buckle_vuln::SourceHistory>::new())
         .unwrap();
-    let buckle = Buckle::new(apps.dir.path(), cache.path());
+    let buckle = Buckle::new(&apps.dir, cache.path());
     let zip = cache.path().join("osv-pypi-npm.zip");
     osv_packages_zip(&zip);
     buckle.run(&["feeds", "import", zip.to_str().unwrap()]).ok();

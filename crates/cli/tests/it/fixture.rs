@@ -11,6 +11,31 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+/// A directory for a fixture built once per test process and held in a static, where
+/// a `TempDir` would never be dropped: `<target tmp>/fixtures/<name>-<pid>`. Directories
+/// of processes that have ended are removed first, so runs do not pile up gigabytes.
+#[cfg(all(feature = "mirror", feature = "runtime"))]
+pub fn process_dir(name: &str) -> PathBuf {
+    let fixtures = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+    std::fs::create_dir_all(&fixtures).unwrap();
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let entry = entry.unwrap();
+        let file_name = entry.file_name();
+        let owner = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(name)?.strip_prefix('-')?.parse::<u32>().ok());
+        if owner.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            std::fs::remove_dir_all(entry.path()).unwrap();
+        }
+    }
+    let dir = fixtures.join(format!("{name}-{}", std::process::id()));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    std::fs::create_dir(&dir).unwrap();
+    dir
+}
+
 /// A statically linked program printing "hello from buckle", compiled once per run.
 pub fn static_hello() -> &'static [u8] {
     static HELLO: OnceLock<Vec<u8>> = OnceLock::new();

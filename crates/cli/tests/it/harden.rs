@@ -92,14 +92,14 @@ const STUB_DOCKERFILES: &[(&str, &str)] = &[
 
 /// The images, built once for every test here.
 struct Images {
-    dir: tempfile::TempDir,
+    dir: PathBuf,
     buckle: Buckle,
     key: PathBuf,
 }
 
 impl Images {
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.dir.join(name)
     }
 
     fn harden(&self, image: &str, output: &str, extra: &[&str]) -> Run {
@@ -125,10 +125,10 @@ const PASSWORD: &str = "harden-test";
 fn images() -> &'static Images {
     static IMAGES: OnceLock<Images> = OnceLock::new();
     IMAGES.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let buildah = Buildah::new(&dir.path().join("buildah"));
+        let dir = crate::fixture::process_dir("harden");
+        let buildah = Buildah::new(&dir.join("buildah"));
         let (mirror, _) = host_mirrors();
-        let base = dir.path().join("base.tar");
+        let base = dir.join("base.tar");
         tool(
             "mmdebstrap",
             &[
@@ -146,7 +146,7 @@ fn images() -> &'static Images {
         buildah.run(&["commit", "-q", "--rm", &container, "localhost/debian:bookworm"]);
         std::fs::remove_file(&base).unwrap();
 
-        let c = dir.path().join("c-context");
+        let c = dir.join("c-context");
         std::fs::create_dir_all(&c).unwrap();
         std::fs::write(c.join("hello.c"), HELLO_C).unwrap();
         tool(
@@ -160,12 +160,9 @@ fn images() -> &'static Images {
             ],
         );
         buildah.bud(&c, C_DOCKERFILE, "capp");
-        buildah.push(
-            "capp",
-            &format!("oci:{}:latest", dir.path().join("capp").display()),
-        );
+        buildah.push("capp", &format!("oci:{}:latest", dir.join("capp").display()));
 
-        let py = dir.path().join("py-context");
+        let py = dir.join("py-context");
         std::fs::create_dir_all(&py).unwrap();
         std::fs::write(py.join("app.py"), APP_PY).unwrap();
         buildah.bud(&py, PY_DOCKERFILE, "pyapp");
@@ -173,11 +170,11 @@ fn images() -> &'static Images {
             "pyapp",
             &format!(
                 "docker-archive:{}:localhost/pyapp:latest",
-                dir.path().join("pyapp.tar").display()
+                dir.join("pyapp.tar").display()
             ),
         );
 
-        let stubs = dir.path().join("stub-context");
+        let stubs = dir.join("stub-context");
         for (path, text) in STUB_FILES {
             let path = stubs.join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -185,7 +182,7 @@ fn images() -> &'static Images {
         }
         for (name, dockerfile) in STUB_DOCKERFILES {
             buildah.bud(&stubs, dockerfile, name);
-            buildah.push(name, &format!("oci:{}:latest", dir.path().join(name).display()));
+            buildah.push(name, &format!("oci:{}:latest", dir.join(name).display()));
         }
         // A Windows image: buildah's config says so.
         let windows = buildah.run(&["from", "localhost/alpine"]).trim().to_owned();
@@ -193,13 +190,13 @@ fn images() -> &'static Images {
         buildah.run(&["commit", "-q", "--rm", &windows, "localhost/windows"]);
         buildah.push(
             "windows",
-            &format!("oci:{}:latest", dir.path().join("windows").display()),
+            &format!("oci:{}:latest", dir.join("windows").display()),
         );
         buildah.clean();
 
         let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("buckle-cache");
-        let buckle = Buckle::new(dir.path(), &cache);
-        let key = dir.path().join("harden");
+        let buckle = Buckle::new(&dir, &cache);
+        let key = dir.join("harden");
         buckle
             .run_with_password(Some(PASSWORD), &["keygen", "-o", key.to_str().unwrap()])
             .ok();

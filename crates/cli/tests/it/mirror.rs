@@ -67,18 +67,18 @@ const VARIANTS: [&str; 2] = ["runtime", "dev"];
 /// The catalog copied into a temporary directory, locked and built once (both
 /// variants, every architecture), with a download cache kept between test runs.
 pub(crate) struct Catalog {
-    dir: tempfile::TempDir,
+    dir: PathBuf,
     buckle: Buckle,
 }
 
 pub(crate) fn catalog() -> &'static Catalog {
     static CATALOG_BUILT: OnceLock<Catalog> = OnceLock::new();
     CATALOG_BUILT.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::fixture::process_dir("catalog");
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog");
-        copy_dir(&source, &dir.path().join("catalog"));
+        copy_dir(&source, &dir.join("catalog"));
         let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("buckle-cache");
-        let buckle = Buckle::new(dir.path(), &cache);
+        let buckle = Buckle::new(&dir, &cache);
         let specs: Vec<String> = CATALOG
             .iter()
             .map(|name| format!("catalog/{name}.toml"))
@@ -94,11 +94,22 @@ pub(crate) fn catalog() -> &'static Catalog {
 
 impl Catalog {
     pub(crate) fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.dir.join(name)
     }
 
     fn run(&self, args: &[&str]) -> Run {
         self.buckle.run(args)
+    }
+
+    /// Removes what a test made once it has looked at it: the catalog's images, and
+    /// every copy of them, would otherwise fill the disk of a CI machine.
+    fn discard(&self, made: &str) {
+        let path = self.path(made);
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else if path.exists() {
+            std::fs::remove_file(&path).unwrap();
+        }
     }
 }
 
@@ -261,7 +272,11 @@ fn the_jdk_and_go_images_pass_their_smoke_tests_for_both_variants_and_architectu
     for name in HEAVY {
         let spec = format!("catalog/{name}.toml");
         for variant in VARIANTS {
-            catalog.run(&["build", "-q", &spec, "--variant", variant]).ok();
+            // Outside the layer cache: nothing else builds these layers, and they
+            // would only take its disk.
+            catalog
+                .run(&["build", "-q", "--no-layer-cache", &spec, "--variant", variant])
+                .ok();
             for arch in ARCHITECTURES {
                 let run = catalog
                     .run(&[
@@ -299,6 +314,10 @@ fn the_jdk_and_go_images_pass_their_smoke_tests_for_both_variants_and_architectu
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("{java}: {}", run.stdout));
         assert!(entries > 100, "{java}: {entries} certificates");
+    }
+    for name in HEAVY {
+        catalog.discard(&format!("out/{name}"));
+        catalog.discard(&format!("out/{name}-dev"));
     }
 }
 
@@ -502,6 +521,7 @@ fn every_catalog_image_is_read_as_it_is_by_skopeo_and_umoci_and_by_buckle_for_ea
             bundle.join("rootfs/var/lib/dpkg/status.d/base-files").exists(),
             "{name}"
         );
+        catalog.discard(&format!("umoci-{name}"));
     }
 }
 
@@ -532,6 +552,8 @@ fn every_catalog_image_is_the_same_from_the_layer_cache_as_built_without_it() {
             crate::fixture::tree(&catalog.path(&hit)) == built,
             "{name}: the build from the layer cache differs"
         );
+        catalog.discard(&miss);
+        catalog.discard(&hit);
     }
 }
 
@@ -557,7 +579,7 @@ fn every_catalog_sbom_from_the_layer_indexes_is_the_sbom_from_the_layers() {
                 &archive,
             ])
             .ok();
-        for image in [format!("out/{name}"), archive] {
+        for image in [format!("out/{name}"), archive.clone()] {
             let config = catalog.run(&["inspect", &image, "--json"]).ok().json();
             assert!(
                 config.to_string().contains("dev.buckle.layer-index"),
@@ -571,6 +593,7 @@ fn every_catalog_sbom_from_the_layer_indexes_is_the_sbom_from_the_layers() {
             );
             assert!(indexed.contains("pkg:deb/debian/base-files"), "{image}");
         }
+        catalog.discard(&archive);
     }
 }
 
@@ -674,6 +697,7 @@ fn every_catalog_sbom_validates_and_lists_exactly_what_syft_finds() {
                 "{name}: buckle's SBOM and syft's scan of {source} disagree"
             );
         }
+        catalog.discard(&format!("{name}.tar"));
     }
 }
 
@@ -835,7 +859,7 @@ fn the_catalog_built_from_a_bundle_with_no_network_is_the_catalog_built_online()
         let entry = entry.unwrap();
         std::fs::hard_link(entry.path(), blobs.join(entry.file_name())).unwrap();
     }
-    let connected = Buckle::new(catalog.dir.path(), &connected_cache);
+    let connected = Buckle::new(&catalog.dir, &connected_cache);
     connected
         .run(&[
             "feeds",
@@ -951,12 +975,7 @@ fn the_catalog_built_from_a_bundle_with_no_network_is_the_catalog_built_online()
         "connected-cache",
         "catalog.bundle",
     ] {
-        let path = catalog.path(made);
-        if path.is_dir() {
-            std::fs::remove_dir_all(&path).unwrap();
-        } else {
-            std::fs::remove_file(&path).unwrap();
-        }
+        catalog.discard(made);
     }
 }
 
