@@ -233,6 +233,10 @@ impl Archive {
         let mut packages: Vec<BinaryPackage> = Vec::new();
         for choice in release.index_files(component, arch)? {
             let index = self.read_index(release, &choice)?;
+            if packages.is_empty() {
+                packages = index;
+                continue;
+            }
             // binary-all repeats the `all` packages an architecture's index may list.
             let key = |p: &BinaryPackage| (p.name.as_str().to_owned(), p.version.as_str().to_owned());
             let seen: HashSet<(String, String)> =

@@ -211,27 +211,15 @@ fn parse_chunk(chunk: &str) -> std::result::Result<Vec<BinaryPackage>, (usize, S
             ),
             other => (0, other.to_string()),
         })?;
-        let package = BinaryPackage::from_paragraph(&paragraph).map_err(|e| {
+        let package = BinaryPackage::from_index_stanza(&paragraph).map_err(|e| {
             (
                 e.line,
                 format!("stanza of package `{}`: {}", e.package, e.problem),
             )
         })?;
-        out.push(descriptions_dropped(package));
+        out.push(package);
     }
     Ok(out)
-}
-
-/// An index's package as resolution and locks read it: without the descriptive fields
-/// (maintainer, homepage, section, summary), which a universe would otherwise hold for
-/// every package of the archive. An image's SBOM reads them from the .debs' own control
-/// data instead.
-fn descriptions_dropped(mut package: BinaryPackage) -> BinaryPackage {
-    package.maintainer = None;
-    package.homepage = None;
-    package.section = None;
-    package.summary = None;
-    package
 }
 
 /// Splits `text` into chunks of about `target` bytes that each end after a blank line
