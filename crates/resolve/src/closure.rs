@@ -230,10 +230,10 @@ impl Walk<'_> {
         if self.excludes.contains_key(&relation.name) {
             return Some(relation.name.clone());
         }
-        let real = self.universe.ids(&relation.name);
-        if real
-            .iter()
-            .any(|&id| self.universe.satisfies_as_real(id, relation))
+        if self
+            .universe
+            .ids(&relation.name)
+            .any(|id| self.universe.satisfies_as_real(id, relation))
         {
             return None;
         }
@@ -250,13 +250,7 @@ impl Walk<'_> {
     /// A candidate for `relation`: the real package first, then the best provider.
     fn choose(&self, relation: &Relation) -> Choice {
         let fits = |id: Id| self.universe.satisfies_as_real(id, relation) && self.meets_required(id);
-        let real: Vec<Id> = self
-            .universe
-            .ids(&relation.name)
-            .iter()
-            .copied()
-            .filter(|&id| fits(id))
-            .collect();
+        let real: Vec<Id> = self.universe.ids(&relation.name).filter(|&id| fits(id)).collect();
         if !real.is_empty() {
             if self.selected.contains_key(&relation.name) {
                 return Choice::Blocked(relation.name.clone());

@@ -24,9 +24,9 @@ pub(crate) type Id = usize;
 pub struct Universe {
     arch: Arch,
     suites: Vec<Suite>,
+    /// Sorted by name, then best first: highest version, then suite name. A name's
+    /// candidates are found by binary search.
     candidates: Vec<Candidate>,
-    /// Candidates by name, best first: highest version, then suite name.
-    by_name: BTreeMap<PackageName, Vec<Id>>,
     /// Who provides a name, with the provided version for versioned Provides.
     providers: BTreeMap<PackageName, Vec<(Id, Option<Version>)>>,
 }
@@ -60,10 +60,8 @@ impl Universe {
         });
         candidates.dedup_by(|a, b| a.suite == b.suite && a.package == b.package);
         let suites: BTreeSet<Suite> = candidates.iter().map(|c| c.suite.clone()).collect();
-        let mut by_name: BTreeMap<PackageName, Vec<Id>> = BTreeMap::new();
         let mut providers: BTreeMap<PackageName, Vec<(Id, Option<Version>)>> = BTreeMap::new();
         for (id, c) in candidates.iter().enumerate() {
-            by_name.entry(c.package.name.clone()).or_default().push(id);
             for p in &c.package.provides {
                 let version = p.constraint.as_ref().map(|c| c.version.clone());
                 providers.entry(p.name.clone()).or_default().push((id, version));
@@ -74,7 +72,6 @@ impl Universe {
             arch,
             suites: suites.into_iter().collect(),
             candidates,
-            by_name,
             providers,
         }
     }
@@ -96,18 +93,20 @@ impl Universe {
 
     /// The versions of a real package, best first (highest version).
     pub fn versions<'a>(&'a self, name: &PackageName) -> impl Iterator<Item = &'a Candidate> + 'a {
-        self.ids(name).iter().filter_map(|&id| self.candidates.get(id))
+        self.candidates.get(self.ids(name)).unwrap_or_default().iter()
     }
 
     /// True when `name` is a real package or provided by one.
     pub fn knows(&self, name: &PackageName) -> bool {
-        self.by_name.contains_key(name) || self.providers.contains_key(name)
+        !self.ids(name).is_empty() || self.providers.contains_key(name)
     }
 
     /// The real package name closest to `name`, for a "did you mean" hint.
     pub fn closest_name(&self, name: &str) -> Option<&PackageName> {
-        self.by_name
-            .keys()
+        self.candidates
+            .chunk_by(|a, b| a.package.name == b.package.name)
+            .filter_map(|same| same.first())
+            .map(|c| &c.package.name)
             .map(|n| (strsim::jaro_winkler(name, n.as_str()), n))
             .filter(|(score, _)| *score >= 0.85)
             .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
@@ -118,8 +117,11 @@ impl Universe {
         self.candidates.get(id)
     }
 
-    pub(crate) fn ids(&self, name: &PackageName) -> &[Id] {
-        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    /// The ids of `name`'s candidates, best first.
+    pub(crate) fn ids(&self, name: &PackageName) -> std::ops::Range<Id> {
+        let start = self.candidates.partition_point(|c| c.package.name < *name);
+        let rest = self.candidates.get(start..).unwrap_or_default();
+        start..start + rest.partition_point(|c| c.package.name == *name)
     }
 
     pub(crate) fn providers_of(&self, name: &PackageName) -> &[(Id, Option<Version>)] {
