@@ -31,7 +31,8 @@ pub struct Session {
     npm_registry: std::sync::OnceLock<Result<String, String>>,
     python_index: std::sync::OnceLock<Result<String, String>>,
     http: buckle_http::Client,
-    releases: Mutex<BTreeMap<(MirrorUrl, Suite), Arc<VerifiedRelease>>>,
+    /// By mirror, suite and the name of the keyring that verified it.
+    releases: Mutex<BTreeMap<(MirrorUrl, Suite, String), Arc<VerifiedRelease>>>,
     indexes: Mutex<BTreeMap<IndexKey, Arc<Vec<Arc<BinaryPackage>>>>>,
     universes: Mutex<BTreeMap<String, Arc<Universe>>>,
 }
@@ -189,9 +190,18 @@ impl Session {
         keyring: &Keyring,
         not_before: Option<ReleaseDate>,
     ) -> anyhow::Result<Arc<VerifiedRelease>> {
-        let key = (mirror.clone(), suite.clone());
-        if let Some(found) = lock(&self.releases).get(&key) {
-            return Ok(found.clone());
+        let key = (mirror.clone(), suite.clone(), keyring.name().to_owned());
+        if let Some(found) = lock(&self.releases).get(&key).cloned() {
+            // Opened for another spec: this one's lock may record a later date.
+            return match not_before {
+                Some(not_before) if found.release.date < not_before => Err(buckle_archive::Error::Rollback {
+                    suite: suite.clone(),
+                    date: found.release.date,
+                    not_before,
+                })
+                .with_context(|| format!("cannot open suite `{suite}`")),
+                _ => Ok(found),
+            };
         }
         let release = if self.offline {
             self.imported_release(mirror, suite, keyring, not_before)

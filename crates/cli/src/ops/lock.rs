@@ -3,11 +3,13 @@
 
 use crate::exit::UserError;
 use crate::files::{self, SpecFile};
+use crate::ops::resolution_memo::{Images, ResolutionMemo};
 use crate::printer::Printer;
 use crate::session::{IndexKey, Session};
 use anyhow::Context;
 use buckle_archive::{ReleaseDate, VerifiedRelease};
 use buckle_debian::{Arch, MirrorUrl, PackageName, Suite};
+use buckle_digest::Sha256;
 use buckle_resolve::{pins_from_lock, resolve, Pins, Resolution, Universe};
 use buckle_spec::{Exclude, IndexFile, Lock, SuiteState, Variant};
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,6 +18,8 @@ use std::sync::Arc;
 /// A spec resolved against today's archive.
 pub struct Resolved {
     pub lock: Lock,
+    /// Empty when the lock's packages were kept from a remembered resolution
+    /// ([`resolve_specs`]).
     pub resolutions: BTreeMap<(Arch, Variant), Resolution>,
 }
 
@@ -28,7 +32,7 @@ pub fn resolve_spec(
     old: Option<&Lock>,
     update: bool,
 ) -> anyhow::Result<Resolved> {
-    let mut resolved = resolve_specs(session, &[LockJob { spec, old }], update)?;
+    let mut resolved = resolve_jobs(session, &[LockJob { spec, old }], update, None)?;
     Ok(resolved.remove(0))
 }
 
@@ -43,7 +47,21 @@ pub struct LockJob<'a> {
 /// indexes no later universe reads, before the next one is built. However many specs
 /// and architectures there are, memory holds one universe. The results are in `jobs`'
 /// order; a failure names its spec.
+///
+/// A job whose lock was made from the same spec, archive state, pins and buckle keeps
+/// its packages without a universe ([`ResolutionMemo`]).
 pub fn resolve_specs(session: &Session, jobs: &[LockJob<'_>], update: bool) -> anyhow::Result<Vec<Resolved>> {
+    let memo = ResolutionMemo::new(session.archive.cache().root());
+    resolve_jobs(session, jobs, update, Some(&memo))
+}
+
+fn resolve_jobs(
+    session: &Session,
+    jobs: &[LockJob<'_>],
+    update: bool,
+    memo: Option<&ResolutionMemo>,
+) -> anyhow::Result<Vec<Resolved>> {
+    prefetch_releases(session, jobs);
     let suites: Vec<OpenSuites> = jobs
         .iter()
         .map(|job| {
@@ -54,8 +72,28 @@ pub fn resolve_specs(session: &Session, jobs: &[LockJob<'_>], update: bool) -> a
     // (universe key, job, architecture), and the universes in the order they are built:
     // architecture by architecture, so that one architecture's indexes serve all its
     // universes before they are dropped.
+    let keys: Vec<Option<Sha256>> = jobs
+        .iter()
+        .zip(&suites)
+        .map(|(job, suites)| {
+            let pins = job.old.filter(|_| !update);
+            memo.and_then(|memo| memo.key(job.spec, suites, pins))
+        })
+        .collect();
+    let mut kept: Vec<Option<Images>> = jobs
+        .iter()
+        .zip(&keys)
+        .map(|(job, key)| {
+            let old = job.old?;
+            let remembered = memo.zip(key.as_ref())?;
+            remembered
+                .0
+                .gave(remembered.1, &old.images)
+                .then(|| old.images.clone())
+        })
+        .collect();
     let mut work: Vec<(String, usize, Arch)> = Vec::new();
-    for (i, job) in jobs.iter().enumerate() {
+    for (i, job) in jobs.iter().enumerate().filter(|(i, _)| kept[*i].is_none()) {
         for arch in &job.spec.spec.architectures {
             work.push((universe_key(&suites[i], arch), i, arch.clone()));
         }
@@ -112,29 +150,46 @@ pub fn resolve_specs(session: &Session, jobs: &[LockJob<'_>], update: bool) -> a
     jobs.iter()
         .zip(suites)
         .zip(resolutions)
-        .map(|((job, suites), resolutions)| {
-            locked(session, job, &suites, resolutions, update)
+        .enumerate()
+        .map(|(i, ((job, suites), resolutions))| {
+            let images = match kept[i].take() {
+                Some(images) => images,
+                None => {
+                    let images = images(&resolutions)?;
+                    if let (Some(memo), Some(key)) = (memo, &keys[i]) {
+                        memo.remember(key, &images);
+                    }
+                    images
+                }
+            };
+            locked(session, job, &suites, images, resolutions, update)
                 .with_context(|| format!("cannot lock `{}`", job.spec.path.display()))
         })
         .collect()
 }
 
-/// The lock of one job from its resolutions.
-fn locked(
-    session: &Session,
-    job: &LockJob<'_>,
-    suites: &OpenSuites,
-    resolutions: BTreeMap<(Arch, Variant), Resolution>,
-    update: bool,
-) -> anyhow::Result<Resolved> {
-    let spec = job.spec;
-    let mut images: BTreeMap<Arch, BTreeMap<Variant, Vec<_>>> = BTreeMap::new();
-    for ((arch, variant), resolution) in &resolutions {
+/// The lockfile entries of each resolution.
+fn images(resolutions: &BTreeMap<(Arch, Variant), Resolution>) -> anyhow::Result<Images> {
+    let mut images: Images = BTreeMap::new();
+    for ((arch, variant), resolution) in resolutions {
         images
             .entry(arch.clone())
             .or_default()
             .insert(*variant, resolution.locked()?);
     }
+    Ok(images)
+}
+
+/// The lock of one job with its packages.
+fn locked(
+    session: &Session,
+    job: &LockJob<'_>,
+    suites: &OpenSuites,
+    images: Images,
+    resolutions: BTreeMap<(Arch, Variant), Resolution>,
+    update: bool,
+) -> anyhow::Result<Resolved> {
+    let spec = job.spec;
     let archive: Vec<SuiteState> = suites
         .iter()
         .map(|(source, release)| suite_state(source, release, &spec.spec.architectures))
@@ -159,6 +214,36 @@ fn excludes(spec: &SpecFile, variant: Variant) -> Vec<Exclude> {
         .filter(|e| !roots.contains(&e.package))
         .cloned()
         .collect()
+}
+
+/// Opens every suite the jobs read at once, one thread each, so that the InRelease
+/// round trips overlap; [`open_suites`] then finds them opened. A failure is left for
+/// `open_suites` to report, with the spec it belongs to.
+fn prefetch_releases(session: &Session, jobs: &[LockJob<'_>]) {
+    let mut wanted: BTreeMap<(MirrorUrl, Suite, String), (MirrorUrl, Suite, buckle_archive::Keyring)> =
+        BTreeMap::new();
+    for job in jobs {
+        for source in &job.spec.spec.sources {
+            let (Ok(mirror), Ok(keyring)) = (session.mirror_url(source), session.keyring(job.spec, source))
+            else {
+                continue;
+            };
+            for suite in &source.suites {
+                let key = (mirror.clone(), suite.clone(), keyring.name().to_owned());
+                wanted
+                    .entry(key)
+                    .or_insert_with(|| (mirror.clone(), suite.clone(), keyring.clone()));
+            }
+        }
+    }
+    if wanted.len() < 2 {
+        return;
+    }
+    std::thread::scope(|scope| {
+        for (mirror, suite, keyring) in wanted.values() {
+            scope.spawn(move || session.release(mirror, suite, keyring, None));
+        }
+    });
 }
 
 type OpenSuites = Vec<(Arc<buckle_spec::Source>, Arc<VerifiedRelease>)>;

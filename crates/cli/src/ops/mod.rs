@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod harden;
 pub mod lock;
 pub mod push;
+pub mod resolution_memo;
 pub mod scan;
 pub mod seccomp;
 pub mod sign;

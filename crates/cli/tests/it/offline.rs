@@ -244,6 +244,51 @@ fn lock_keeps_pinned_versions_until_update_picks_up_a_fix() {
     );
 }
 
+/// The Packages index paths (by name or by hash) the server was asked for since its
+/// log was cleared.
+fn index_requests(f: &Fixture) -> Vec<String> {
+    f.server
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|path| path.contains("/binary-"))
+        .collect()
+}
+
+#[test]
+fn a_relock_of_an_unchanged_archive_keeps_its_packages_without_an_index_and_any_change_resolves_again() {
+    let f = Fixture::new();
+    f.buckle.run(&["lock", "hello.toml", "--update"]).ok();
+    let first = f.read("hello.lock");
+    // Without the cached indexes, only a remembered resolution can lock without
+    // downloading one.
+    std::fs::remove_dir_all(f.path("cache/blobs")).unwrap();
+    f.server.clear_log();
+    f.buckle.run(&["lock", "hello.toml", "--update"]).ok();
+    assert_eq!(f.read("hello.lock"), first);
+    assert_eq!(index_requests(&f), Vec::<String>::new());
+
+    // A lock edited by hand is not what was remembered: it is resolved again.
+    let entry = first.lines().find(|l| l.contains("{ name = ")).unwrap();
+    let size = entry
+        .split(", ")
+        .find(|field| field.starts_with("size = "))
+        .unwrap();
+    let edited = first.replacen(entry, &entry.replacen(size, "size = 1", 1), 1);
+    assert_ne!(edited, first);
+    std::fs::write(f.path("hello.lock"), edited).unwrap();
+    f.buckle.run(&["lock", "hello.toml", "--update"]).ok();
+    assert_eq!(f.read("hello.lock"), first);
+    assert!(!index_requests(&f).is_empty());
+
+    // So is a lock of another archive state.
+    f.server.clear_log();
+    f.republish(fixture::packages(2));
+    f.buckle.run(&["lock", "hello.toml", "--update"]).ok();
+    assert!(f.read("hello.lock").contains("version = \"1.0-1+deb13u1\""));
+    assert!(!index_requests(&f).is_empty());
+}
+
 #[test]
 fn a_malformed_spec_is_reported_at_its_line_and_column_and_writes_nothing() {
     let f = Fixture::new();
