@@ -64,6 +64,7 @@ impl Packages {
         found.read_dpkg_status_d(view);
         found.read_dpkg_info(view);
         found.read_apk(view);
+        found.read_python_records(view);
         for path in RPM_DATABASES {
             if view.files.contains_key(&rel(path)) {
                 found.databases.insert(Database::Rpm, format!("/{path}"));
@@ -133,11 +134,44 @@ impl Packages {
     fn add_owned<'a>(&mut self, view: &ImageView, package: &str, paths: impl Iterator<Item = &'a str>) {
         self.has_file_lists = true;
         for raw in paths {
-            let Ok(path) = RelPath::new(raw.trim_start_matches('/')) else {
+            self.own(view, package, raw);
+        }
+    }
+
+    fn own(&mut self, view: &ImageView, package: &str, raw: &str) {
+        let Ok(path) = RelPath::new(raw.trim_start_matches('/')) else {
+            return;
+        };
+        let canonical = view.canonical(&path, false).unwrap_or(path);
+        self.owners.insert(canonical, package.to_owned());
+    }
+
+    /// The files each installed Python distribution lists in its `RECORD` (the wheel
+    /// format's list of what it installed, which scanners read to find Python packages):
+    /// a compiled extension a wheel installed belongs to that wheel, as
+    /// `python:<distribution>`.
+    fn read_python_records(&mut self, view: &ImageView) {
+        let records: Vec<(&RelPath, &crate::view::FileView)> = view
+            .files
+            .iter()
+            .filter(|(path, file)| path.as_str().ends_with(".dist-info/RECORD") && file.is_file())
+            .collect();
+        for (path, file) in records {
+            let Some(content) = &file.content else { continue };
+            let Some((site, dist_info)) = path
+                .as_str()
+                .strip_suffix("/RECORD")
+                .and_then(|dir| dir.rsplit_once('/'))
+            else {
                 continue;
             };
-            let canonical = view.canonical(&path, false).unwrap_or(path);
-            self.owners.insert(canonical, package.to_owned());
+            let distribution = dist_info.split('-').next().unwrap_or(dist_info);
+            let owner = format!("python:{distribution}");
+            for line in String::from_utf8_lossy(content).lines() {
+                if let Some(installed) = record_path(line).and_then(|p| joined(site, &p)) {
+                    self.own(view, &owner, &installed);
+                }
+            }
         }
     }
 
@@ -165,6 +199,49 @@ impl Packages {
             self.add_owned(view, &package, std::iter::once(path.as_str()));
         }
     }
+}
+
+/// The path field of a `RECORD` line (CSV: path, hash, size; the path quoted when it
+/// holds a comma or a quote).
+fn record_path(line: &str) -> Option<String> {
+    match line.strip_prefix('"') {
+        Some(quoted) => {
+            let mut path = String::new();
+            let mut chars = quoted.chars();
+            while let Some(c) = chars.next() {
+                match (c, chars.clone().next()) {
+                    ('"', Some('"')) => {
+                        path.push('"');
+                        chars.next();
+                    }
+                    ('"', _) => return Some(path),
+                    _ => path.push(c),
+                }
+            }
+            None
+        }
+        None => line
+            .split(',')
+            .next()
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned),
+    }
+}
+
+/// `relative` (which may climb with `..`, as a wheel's scripts do) below `base`, or
+/// None when it leaves the root.
+fn joined(base: &str, relative: &str) -> Option<String> {
+    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            name => parts.push(name),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// `name` from an info file stem `name` or `name:arch`.

@@ -33,8 +33,9 @@ pub struct NoReporter;
 impl Reporter for NoReporter {}
 
 /// Whether the rules read the whole content of the file at `path`: the account files,
-/// the dpkg and apk databases, nginx's main configuration and Debian's PHP-FPM
-/// configuration (`etc/php/<version>/fpm/php-fpm.conf` and its `pool.d/*.conf`).
+/// the dpkg and apk databases, Python's installed-package records (`*.dist-info/RECORD`),
+/// nginx's main configuration and Debian's PHP-FPM configuration
+/// (`etc/php/<version>/fpm/php-fpm.conf` and its `pool.d/*.conf`).
 pub fn keeps_content(path: &RelPath) -> bool {
     let p = path.as_str();
     matches!(
@@ -42,6 +43,7 @@ pub fn keeps_content(path: &RelPath) -> bool {
         "etc/passwd" | "etc/group" | "var/lib/dpkg/status" | "lib/apk/db/installed" | "etc/nginx/nginx.conf"
     ) || p.starts_with("var/lib/dpkg/status.d/")
         || (p.starts_with("var/lib/dpkg/info/") && (p.ends_with(".md5sums") || p.ends_with(".list")))
+        || p.ends_with(".dist-info/RECORD")
         || (p.starts_with("etc/php/")
             && (p.ends_with("/fpm/php-fpm.conf") || (p.contains("/fpm/pool.d/") && p.ends_with(".conf"))))
 }

@@ -494,6 +494,43 @@ fn binaries_no_package_lists_are_stale_and_merged_usr_paths_are_owned() {
 }
 
 #[test]
+fn a_compiled_extension_a_python_wheel_records_belongs_to_it_and_an_unrecorded_one_is_stale() {
+    let site = "usr/lib/python3/dist-packages";
+    let record = "markupsafe/__init__.py,sha256=x,10\nmarkupsafe/_speedups.cpython-313-x86_64-linux-gnu.so,sha256=y,20\n\"../../../bin/odd,name\",sha256=z,5\nMarkupSafe-3.0.2.dist-info/RECORD,,\n";
+    let image = TestImage::hardened().layer(vec![
+        dir("var/lib/dpkg/info", 0o755),
+        file(
+            "var/lib/dpkg/status",
+            0o644,
+            b"Package: python3\nStatus: install ok installed\nVersion: 3.13\n",
+        ),
+        file("var/lib/dpkg/info/python3.list", 0o644, b"/.\n/usr/bin/python3\n"),
+        file("usr/bin/python3", 0o755, b"\x7fELF python"),
+        file("usr/bin/odd,name", 0o755, b"\x7fELF odd"),
+        file(
+            &format!("{site}/markupsafe/_speedups.cpython-313-x86_64-linux-gnu.so"),
+            0o644,
+            b"\x7fELF ext",
+        ),
+        file(
+            &format!("{site}/markupsafe/_unrecorded.so"),
+            0o644,
+            b"\x7fELF other",
+        ),
+        file(
+            &format!("{site}/MarkupSafe-3.0.2.dist-info/RECORD"),
+            0o644,
+            record.as_bytes(),
+        ),
+    ]);
+    let report = image.report();
+    let stale = finding(&report, "BKL-PACKAGE-METADATA-STALE");
+    assert_eq!(stale.status, Status::Fail);
+    let locations: Vec<&str> = stale.evidence.iter().map(|e| e.location.as_str()).collect();
+    assert_eq!(locations, [format!("/{site}/markupsafe/_unrecorded.so")]);
+}
+
+#[test]
 fn attachments_are_required_for_layouts_and_not_applicable_to_docker_archives() {
     let mut bare = TestImage::hardened();
     bare.referrers.clear();
