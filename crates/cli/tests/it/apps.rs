@@ -206,6 +206,24 @@ fn check_app(apps: &Apps, app: &str, base: &str, answer: &str) {
 
     assert_sbom_lists_every_package_as_syft_finds(apps, app, &one);
     assert_provenance_resolves_every_package(apps, app, &two);
+    assert_signed_build_fails_no_check(apps, app);
+}
+
+/// `buckle check` of the signed build: the compiled extensions of the wheels are
+/// owned by their wheels' RECORD, so no rule fails but the tag's (a publisher's step).
+fn assert_signed_build_fails_no_check(apps: &Apps, app: &str) {
+    let report = apps
+        .buckle
+        .run(&["check", &format!("out/{app}-two"), "--json"])
+        .ok()
+        .json();
+    let failed: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "fail" && f["rule"] != "BKL-TAG-LATEST")
+        .collect();
+    assert!(failed.is_empty(), "{app}: {failed:#?}");
 }
 
 /// The signed build's provenance lists each wheel or tarball with the digest the
