@@ -290,6 +290,26 @@ fn a_relock_of_an_unchanged_archive_keeps_its_packages_without_an_index_and_any_
 }
 
 #[test]
+fn a_suite_opened_for_one_spec_is_still_checked_against_another_specs_recorded_date() {
+    let f = Fixture::new();
+    f.write_spec(
+        "other.toml",
+        &SPEC.replace("name = \"hello\"", "name = \"other\""),
+    );
+    f.buckle.run(&["lock", "hello.toml"]).ok();
+    f.republish_now(fixture::packages(1));
+    f.buckle.run(&["lock", "other.toml"]).ok();
+    let other = f.read("other.lock");
+    // The mirror goes back to the older state, which hello's lock recorded.
+    f.republish(fixture::packages(1));
+    let run = f.buckle.run(&["lock", "hello.toml", "other.toml"]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("other.toml"), "{}", run.stderr);
+    assert!(run.stderr.contains("rollback"), "{}", run.stderr);
+    assert_eq!(f.read("other.lock"), other);
+}
+
+#[test]
 fn a_malformed_spec_is_reported_at_its_line_and_column_and_writes_nothing() {
     let f = Fixture::new();
     f.write_spec(
