@@ -242,6 +242,14 @@ struct RawImages {
 }
 
 impl Lock {
+    /// Puts the suites and upstream artifacts in the order the file keeps them, so that
+    /// a lock made afresh equals the same lock read back.
+    pub fn sort(&mut self) {
+        self.archive.sort_by(|a, b| a.suite.cmp(&b.suite));
+        self.upstream
+            .sort_by(|a, b| upstream_key(a).cmp(&upstream_key(b)));
+    }
+
     /// The packages of one image; empty when the lock has no such image.
     pub fn packages(&self, arch: &Arch, variant: Variant) -> &[LockedPackage] {
         self.images

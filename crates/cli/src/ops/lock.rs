@@ -201,6 +201,7 @@ fn locked(
         images,
         upstream: crate::upstream::lock_upstream(session, spec, job.old, update)?,
     };
+    lock.sort();
     lock.source_date_epoch = source_date_epoch(job.old, &lock, suites);
     Ok(Resolved { lock, resolutions })
 }

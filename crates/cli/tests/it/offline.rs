@@ -310,6 +310,36 @@ fn a_suite_opened_for_one_spec_is_still_checked_against_another_specs_recorded_d
 }
 
 #[test]
+fn a_relock_that_changes_nothing_says_unchanged_for_a_spec_of_several_suites() {
+    let f = Fixture::new();
+    let suites = ["trixie-updates", "trixie-security"]
+        .into_iter()
+        .fold(RepoBuilder::new(&f.key), |repo, suite| {
+            repo.suite(SuiteBuilder::new(suite))
+        });
+    for (path, bytes) in suites.build().files() {
+        f.server.insert(path, bytes.clone());
+    }
+    // Listed as people write them, not sorted: the lock keeps them sorted by suite.
+    let spec = format!(
+        "{SPEC}\n[[source]]\nurl = \"{}\"\nsuites = [\"trixie\", \"trixie-updates\", \"trixie-security\"]\nkeyring = \"archive.asc\"\n",
+        f.server.url()
+    );
+    std::fs::write(f.path("several.toml"), spec).unwrap();
+    f.buckle.run(&["lock", "several.toml"]).ok();
+    let first = f.read("several.lock");
+    for update in [false, true] {
+        let mut args = vec!["lock", "several.toml", "--json"];
+        if update {
+            args.push("--update");
+        }
+        let report = f.buckle.run(&args).ok().json();
+        assert_eq!(report[0]["changed"], false, "update {update}: {report:#}");
+        assert_eq!(f.read("several.lock"), first);
+    }
+}
+
+#[test]
 fn a_malformed_spec_is_reported_at_its_line_and_column_and_writes_nothing() {
     let f = Fixture::new();
     f.write_spec(
