@@ -16,6 +16,11 @@ pub const DEFAULT_REGISTRY: &str = "localhost:5000/buckle";
 /// The uid (and gid) buckle images run as.
 const NONROOT: &str = "65532";
 
+/// Lets pip install into Debian's python in a build stage, as it does in the python
+/// images (PEP 668 makes Debian's pip refuse by default).
+const PIP_INTO_THE_SYSTEM: &str = "ENV PIP_BREAK_SYSTEM_PACKAGES=1";
+const PIP_WHY: &str = "; `PIP_BREAK_SYSTEM_PACKAGES=1` because the python images' pip installs into the system interpreter and Debian's refuses to (PEP 668) unless told: a build stage never ships";
+
 /// What a migration needs besides the Dockerfile.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -203,6 +208,12 @@ impl Rewriter<'_> {
         };
         match (self.rule(stage).cloned(), &stage.base) {
             (_, Base::Stage(index)) => report.why = format!("starts from stage {index}, which is migrated on its own"),
+            (Some(rule), _) if rule.dev && self.installs_packages(stage) => {
+                report.why = format!(
+                    "this build stage installs packages: the catalog's `{}-dev` has apt but no package sources (its packages come from a lock), so the stage keeps its base; build stages do not ship",
+                    rule.spec
+                )
+            }
             (Some(rule), _) if rule.dev => {
                 let image = self.image(&format!("{}-dev", rule.spec));
                 let has_run = stage.body.clone().any(|i| self.file.instructions[i].kind() == Kind::Run);
@@ -211,6 +222,10 @@ impl Rewriter<'_> {
                 if has_run {
                     lines.push("USER root".to_owned());
                     why.push_str("; `USER root` because -dev images run as 65532 like the runtime ones, and this stage's RUN steps ran as root");
+                }
+                if self.runs_pip(stage) {
+                    lines.push(PIP_INTO_THE_SYSTEM.to_owned());
+                    why.push_str(PIP_WHY);
                 }
                 let from = &self.file.instructions[stage.from];
                 self.change(from, lines.clone(), why.clone());
@@ -229,6 +244,26 @@ impl Rewriter<'_> {
             (None, _) => report.why = "no buckle image maps to it; build stages do not ship, so it stays".to_owned(),
         }
         self.report.stages.push(report);
+    }
+
+    /// The simple commands of a stage's RUN steps, those that can be taken apart.
+    fn commands(&self, stage: &Stage) -> Vec<shell::Command> {
+        stage
+            .body
+            .clone()
+            .filter_map(|i| run_commands(&self.file.instructions[i]))
+            .flatten()
+            .collect()
+    }
+
+    fn installs_packages(&self, stage: &Stage) -> bool {
+        self.commands(stage)
+            .iter()
+            .any(|c| matches!(c.step(), Step::Install { .. }))
+    }
+
+    fn runs_pip(&self, stage: &Stage) -> bool {
+        self.commands(stage).iter().any(|c| c.pip_install().is_some())
     }
 
     /// The mapping's notices for the RUN steps of a stage that now starts from a buckle image.
@@ -562,15 +597,19 @@ impl Rewriter<'_> {
                 return;
             };
             let mut lines = vec![format!("FROM {dev} AS {build_name}"), "USER root".to_owned()];
+            let mut why = format!(
+                "the runtime image has no shell: the final stage's RUN steps run in `{build_name}`, the -dev variant, after the same COPY, WORKDIR and ENV steps, and their results come over with COPY --from"
+            );
+            if self.runs_pip(stage) {
+                lines.push(PIP_INTO_THE_SYSTEM.to_owned());
+                why.push_str(PIP_WHY);
+            }
             lines.extend(
                 replay[..replay_until]
                     .iter()
                     .map(|text| text.trim_end_matches(['\r', '\n']).to_owned()),
             );
             lines.push(String::new());
-            let why = format!(
-                "the runtime image has no shell: the final stage's RUN steps run in `{build_name}`, the -dev variant, after the same COPY, WORKDIR and ENV steps, and their results come over with COPY --from"
-            );
             self.report.changes.push(Change {
                 line: self.file.instructions[stage.from].first_line,
                 before: String::new(),
@@ -640,7 +679,15 @@ impl Rewriter<'_> {
             None => shell::words(&run_text(instruction)),
         };
         self.notice_run(instruction);
-        let paths = produced_paths(&words, workdir);
+        let mut paths = produced_paths(&words, workdir);
+        let pip_into_the_system = others
+            .iter()
+            .any(|c| c.pip_install() == Some(shell::PipInstall::System));
+        if pip_into_the_system {
+            paths.retain(|p| !p.starts_with("/usr/local/"));
+            paths.push("/usr/local".to_owned());
+            paths.sort();
+        }
         let chown = words.iter().any(|w| w == "chown");
         let copies: Vec<String> = paths
             .iter()
@@ -657,8 +704,9 @@ impl Rewriter<'_> {
             })
             .collect();
         let why = format!(
-            "the runtime image has no shell: the step runs in the build stage `{build_name}` and what it made comes over with COPY --from{}",
-            if chown { " (owned by 65532, as its chown meant)" } else { "" }
+            "the runtime image has no shell: the step runs in the build stage `{build_name}` and what it made comes over with COPY --from{}{}",
+            if chown { " (owned by 65532, as its chown meant)" } else { "" },
+            if pip_into_the_system { "; pip run as root installs into /usr/local on Debian, and the image's python3 looks there" } else { "" }
         );
         self.change(instruction, copies.clone(), why);
         let what = if paths.is_empty() {

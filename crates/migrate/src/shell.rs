@@ -142,8 +142,7 @@ impl Command {
         let Some((name, args)) = program.split_first() else {
             return Step::ShellOption;
         };
-        let name = name.rsplit('/').next().unwrap_or(name);
-        match name {
+        match base_name(name) {
             "apt-get" | "apt" | "aptitude" => {
                 match args.iter().find(|a| !a.starts_with('-')).map(String::as_str) {
                     Some("install") => Step::Install {
@@ -174,6 +173,59 @@ impl Command {
             _ => Step::Other,
         }
     }
+}
+
+/// Where a `pip install` puts the packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PipInstall {
+    /// Into the system interpreter: as root on Debian, under /usr/local.
+    System,
+    /// Somewhere the command names: a virtual environment's pip, `--target`,
+    /// `--prefix`, `--root`, `--user`.
+    Elsewhere,
+}
+
+/// `pip`, `pip3`, `pip3.13`; `python`, `python3`, `python3.13`.
+fn is_versioned(name: &str, program: &str) -> bool {
+    name.strip_prefix(program)
+        .is_some_and(|version| version.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
+impl Command {
+    /// `pip install ...` (or `python -m pip install ...`): where it installs.
+    pub(crate) fn pip_install(&self) -> Option<PipInstall> {
+        let program = self.program();
+        let (path, args) = match program {
+            [path, rest @ ..] if is_versioned(base_name(path), "pip") => (path, rest),
+            [path, m, pip, rest @ ..]
+                if is_versioned(base_name(path), "python") && m == "-m" && pip == "pip" =>
+            {
+                (path, rest)
+            }
+            _ => return None,
+        };
+        if args.iter().find(|a| !a.starts_with('-')).map(String::as_str) != Some("install") {
+            return None;
+        }
+        let system_program = !path.contains('/')
+            || ["/usr/bin/", "/usr/local/bin/"]
+                .iter()
+                .any(|dir| path.starts_with(dir));
+        let elsewhere = args.iter().any(|a| {
+            ["-t", "--target", "--prefix", "--root", "--user"]
+                .iter()
+                .any(|flag| a == flag || a.starts_with(&format!("{flag}=")))
+        });
+        Some(if system_program && !elsewhere {
+            PipInstall::System
+        } else {
+            PipInstall::Elsewhere
+        })
+    }
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 fn is_package_cache(path: &str) -> bool {
@@ -296,5 +348,33 @@ mod tests {
         assert_eq!(plain_words("echo $HOME"), None);
         assert_eq!(plain_words("a && b"), None);
         assert_eq!(plain_words("FOO=1 run"), None);
+    }
+
+    #[test]
+    fn pip_installs_into_the_system_unless_told_elsewhere() {
+        let pip = |script: &str| -> Vec<Option<PipInstall>> {
+            commands(script)
+                .expect("simple")
+                .iter()
+                .map(Command::pip_install)
+                .collect()
+        };
+        assert_eq!(
+            pip("pip install -r requirements.txt && PIP_NO_CACHE_DIR=1 python3.13 -m pip install --no-deps ./dist/app.whl"),
+            vec![Some(PipInstall::System), Some(PipInstall::System)]
+        );
+        assert_eq!(
+            pip("/opt/venv/bin/pip install flask; pip3 install --target=/deps x; pip install --user y; /usr/local/bin/pip3 install z"),
+            vec![
+                Some(PipInstall::Elsewhere),
+                Some(PipInstall::Elsewhere),
+                Some(PipInstall::Elsewhere),
+                Some(PipInstall::System)
+            ]
+        );
+        assert_eq!(
+            pip("pip --version && pip download x && pipx install y && python3 -m venv /v"),
+            vec![None, None, None, None]
+        );
     }
 }
