@@ -147,7 +147,7 @@ pub fn find(id: &str) -> Option<&'static Rule> {
     CATALOG.iter().find(|rule| rule.id == id)
 }
 
-static CATALOG: [Rule; 28] = [
+static CATALOG: [Rule; 29] = [
     Rule {
         id: "BKL-USER-ROOT",
         title: "runs as root",
@@ -334,9 +334,19 @@ static CATALOG: [Rule; 28] = [
         severity: Severity::Medium,
         weight: 10,
         cis: None,
-        description: "ELF binaries and libraries in bin and lib directories that no package's file list (.md5sums, .list, apk R: lines) names are invisible to package-based scanners: their CVEs are never reported.",
+        description: "ELF binaries and libraries in the bin and lib directories of / and /usr that no package's file list (.md5sums, .list, apk R: lines) names are invisible to package-based scanners: their CVEs are never reported. (/usr/local is BKL-LOCAL-BINARIES.)",
         hint: "install software through packages, or ship an SBOM that lists the extra binaries",
         check: package_db::stale,
+    },
+    Rule {
+        id: "BKL-LOCAL-BINARIES",
+        title: "binaries installed under /usr/local",
+        severity: Severity::Info,
+        weight: 0,
+        cis: None,
+        description: "ELF binaries and libraries under /usr/local were installed outside any package (Debian policy 9.1.2 keeps packages out of /usr/local): an app's own programs, or tools copied from a build stage. Package-based scanners do not see them, so their vulnerabilities are yours to track. Informational: costs no points, because no package metadata is wrong about them.",
+        hint: "ship an SBOM that lists them, and rebuild the image when their sources change; install distribution tools through packages instead of copying them",
+        check: package_db::local,
     },
     Rule {
         id: "BKL-ATTACH-SBOM",

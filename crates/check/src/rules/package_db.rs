@@ -45,14 +45,7 @@ pub(super) fn stale(cx: &Context<'_>) -> Outcome {
             vec![Evidence::at("/var/lib/dpkg/info").detail("no .md5sums or .list files")],
         );
     }
-    let unowned: Vec<Evidence> = cx
-        .view
-        .files
-        .values()
-        .filter(|file| file.is_elf() && in_binary_dir(&file.entry.path))
-        .filter(|file| packages.owner(&file.entry.path).is_none())
-        .map(|file| Evidence::at(file.display_path()).detail(describe(file)))
-        .collect();
+    let unowned = unowned_elf(cx, in_binary_dir);
     if unowned.is_empty() {
         return Outcome::pass("every ELF file in bin and lib directories belongs to a package");
     }
@@ -62,18 +55,53 @@ pub(super) fn stale(cx: &Context<'_>) -> Outcome {
     )
 }
 
+/// ELF files in /usr/local (Debian policy 9.1.2 keeps packages out of it: what is
+/// there was installed by hand, so no package metadata can be stale about it).
+pub(super) fn local(cx: &Context<'_>) -> Outcome {
+    if !cx.packages.has_file_lists {
+        return Outcome::not_applicable("no package file lists (see BKL-PACKAGE-METADATA-STALE)");
+    }
+    let unowned = unowned_elf(cx, in_local_binary_dir);
+    if unowned.is_empty() {
+        return Outcome::pass("no ELF file in /usr/local that no package or wheel record names");
+    }
+    Outcome::warn(
+        "ELF files installed under /usr/local outside any package: scanners that read package databases do not see them, so track their sources yourself (an SBOM, or rebuilding when they change)",
+        unowned,
+    )
+}
+
+fn unowned_elf(cx: &Context<'_>, in_dir: fn(&RelPath) -> bool) -> Vec<Evidence> {
+    cx.view
+        .files
+        .values()
+        .filter(|file| file.is_elf() && in_dir(&file.entry.path))
+        .filter(|file| cx.packages.owner(&file.entry.path).is_none())
+        .map(|file| Evidence::at(file.display_path()).detail(describe(file)))
+        .collect()
+}
+
 fn describe(file: &FileView) -> String {
     format!("ELF, {} bytes, layer {}", file.entry.size(), file.layer)
 }
 
-/// `bin`, `sbin`, `lib*`, under `/`, `/usr` and `/usr/local` (and `/usr/libexec`).
+fn is_binary_dir(name: &str) -> bool {
+    matches!(name, "bin" | "sbin" | "libexec") || name.starts_with("lib")
+}
+
+/// `bin`, `sbin`, `lib*` under `/` and `/usr` (and `/usr/libexec`): where packages install.
 fn in_binary_dir(path: &RelPath) -> bool {
     let components: Vec<&str> = path.components().collect();
-    let binary_dir = |c: &&str| matches!(*c, "bin" | "sbin" | "libexec") || c.starts_with("lib");
     match components.as_slice() {
-        ["usr", "local", dir, _, ..] | ["usr", dir, _, ..] | [dir, _, ..] => binary_dir(dir),
+        ["usr", dir, _, ..] | [dir, _, ..] => is_binary_dir(dir),
         _ => false,
     }
+}
+
+/// The same directories under `/usr/local`.
+fn in_local_binary_dir(path: &RelPath) -> bool {
+    let components: Vec<&str> = path.components().collect();
+    matches!(components.as_slice(), ["usr", "local", dir, _, ..] if is_binary_dir(dir))
 }
 
 #[cfg(test)]
@@ -81,19 +109,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn binary_dirs_are_bin_sbin_and_lib_at_each_prefix() {
-        for path in [
+    fn binary_dirs_are_bin_sbin_and_lib_and_usr_local_is_apart() {
+        let path = |p: &str| RelPath::new(p).unwrap();
+        for p in [
             "bin/ls",
             "usr/bin/ls",
             "usr/lib/x86_64-linux-gnu/libc.so.6",
-            "usr/local/bin/app",
             "lib64/ld.so",
             "usr/libexec/x",
         ] {
-            assert!(in_binary_dir(&RelPath::new(path).unwrap()), "{path}");
+            assert!(in_binary_dir(&path(p)) && !in_local_binary_dir(&path(p)), "{p}");
         }
-        for path in ["app/server", "opt/tool/bin/x", "usr/share/x", "bin"] {
-            assert!(!in_binary_dir(&RelPath::new(path).unwrap()), "{path}");
+        for p in ["usr/local/bin/app", "usr/local/lib/libx.so"] {
+            assert!(in_local_binary_dir(&path(p)) && !in_binary_dir(&path(p)), "{p}");
+        }
+        for p in [
+            "app/server",
+            "opt/tool/bin/x",
+            "usr/share/x",
+            "bin",
+            "usr/local/share/x",
+        ] {
+            assert!(!in_binary_dir(&path(p)) && !in_local_binary_dir(&path(p)), "{p}");
         }
     }
 }

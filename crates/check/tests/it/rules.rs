@@ -477,6 +477,8 @@ fn binaries_no_package_lists_are_stale_and_merged_usr_paths_are_owned() {
         dir("usr/local/bin", 0o755),
         file("usr/local/bin/tool", 0o755, b"\x7fELF tool"),
         file("usr/local/bin/script", 0o755, b"#!/usr/bin/python3\n"),
+        dir("usr/sbin", 0o755),
+        file("usr/sbin/copied", 0o755, b"\x7fELF copied"),
         dir("var/lib/dpkg/info", 0o755),
         file("var/lib/dpkg/status", 0o644, b"Package: coreutils\nStatus: install ok installed\nVersion: 9.1\n\nPackage: gone\nStatus: deinstall ok config-files\n"),
         file("var/lib/dpkg/info/coreutils.list", 0o644, b"/.\n/bin\n/bin/ls\n"),
@@ -485,6 +487,11 @@ fn binaries_no_package_lists_are_stale_and_merged_usr_paths_are_owned() {
     let stale = finding(&report, "BKL-PACKAGE-METADATA-STALE");
     assert_eq!(stale.status, Status::Fail);
     let locations: Vec<&str> = stale.evidence.iter().map(|e| e.location.as_str()).collect();
+    assert_eq!(locations, ["/usr/sbin/copied"]);
+    // /usr/local is no package's: listed, at no cost.
+    let local = finding(&report, "BKL-LOCAL-BINARIES");
+    assert_eq!(local.status, Status::Warn);
+    let locations: Vec<&str> = local.evidence.iter().map(|e| e.location.as_str()).collect();
     assert_eq!(locations, ["/usr/local/bin/tool"]);
     let missing = finding(&report, "BKL-PACKAGE-METADATA-MISSING");
     assert_eq!(
