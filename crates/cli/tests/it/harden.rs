@@ -7,10 +7,10 @@
 //! cannot rebuild are refused with a clear error.
 
 use crate::apt_oracle::host_mirrors;
+use crate::buildah::{tool, Buildah};
 use crate::cli::{Buckle, Run};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 /// A C program linking zlib and OpenSSL's libcrypto, compiled on the host (its
@@ -160,14 +160,17 @@ fn images() -> &'static Images {
             ],
         );
         buildah.bud(&c, C_DOCKERFILE, "capp");
-        buildah.push("capp", &format!("oci:{}:latest", dir.join("capp").display()));
+        buildah.push(
+            "localhost/capp",
+            &format!("oci:{}:latest", dir.join("capp").display()),
+        );
 
         let py = dir.join("py-context");
         std::fs::create_dir_all(&py).unwrap();
         std::fs::write(py.join("app.py"), APP_PY).unwrap();
         buildah.bud(&py, PY_DOCKERFILE, "pyapp");
         buildah.push(
-            "pyapp",
+            "localhost/pyapp",
             &format!(
                 "docker-archive:{}:localhost/pyapp:latest",
                 dir.join("pyapp.tar").display()
@@ -182,14 +185,17 @@ fn images() -> &'static Images {
         }
         for (name, dockerfile) in STUB_DOCKERFILES {
             buildah.bud(&stubs, dockerfile, name);
-            buildah.push(name, &format!("oci:{}:latest", dir.join(name).display()));
+            buildah.push(
+                &format!("localhost/{name}"),
+                &format!("oci:{}:latest", dir.join(name).display()),
+            );
         }
         // A Windows image: buildah's config says so.
         let windows = buildah.run(&["from", "localhost/alpine"]).trim().to_owned();
         buildah.run(&["config", "--os", "windows", &windows]);
         buildah.run(&["commit", "-q", "--rm", &windows, "localhost/windows"]);
         buildah.push(
-            "windows",
+            "localhost/windows",
             &format!("oci:{}:latest", dir.join("windows").display()),
         );
         buildah.clean();
@@ -206,75 +212,6 @@ fn images() -> &'static Images {
             key: key.with_extension("key"),
         }
     })
-}
-
-/// buildah with private vfs storage.
-struct Buildah {
-    root: PathBuf,
-}
-
-impl Buildah {
-    fn new(root: &Path) -> Buildah {
-        Buildah {
-            root: root.to_owned(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let root = self.root.join("storage");
-        let runroot = self.root.join("run");
-        let global = [
-            "--root",
-            root.to_str().unwrap(),
-            "--runroot",
-            runroot.to_str().unwrap(),
-            "--storage-driver",
-            "vfs",
-        ];
-        tool("buildah", &global, args)
-    }
-
-    fn bud(&self, context: &Path, dockerfile: &str, tag: &str) {
-        let file = context.join(format!("Dockerfile.{tag}"));
-        std::fs::write(&file, dockerfile).unwrap();
-        self.run(&[
-            "bud",
-            "--isolation",
-            "chroot",
-            "-q",
-            "-f",
-            file.to_str().unwrap(),
-            "-t",
-            &format!("localhost/{tag}"),
-            context.to_str().unwrap(),
-        ]);
-    }
-
-    fn push(&self, tag: &str, destination: &str) {
-        self.run(&["push", "-q", &format!("localhost/{tag}"), destination]);
-    }
-
-    /// Drops the storage (several copies of the base under vfs): the pushed images stay.
-    fn clean(&self) {
-        self.run(&["rm", "--all"]);
-        self.run(&["rmi", "--all", "--force"]);
-        std::fs::remove_dir_all(&self.root).unwrap();
-    }
-}
-
-fn tool(program: &str, global: &[&str], args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(global)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} is installed by scripts/test: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// What every hardened app must show: same behaviour as the original, far fewer

@@ -18,9 +18,10 @@
 //!   IMAGE of every command that reads one, and the one `--insecure` switch parser.
 //! - `runtime` (feature `runtime`): the same repository's image run with runc, read by syft, oras,
 //!   umoci and skopeo.
-//! - `retrofit` (features `mirror` and `runtime`): a corpus Dockerfile built with buildah as
-//!   written (FROM an mmdebstrap stand-in) and as `buckle migrate` wrote it (FROM the catalog's
-//!   python image), both run with runc.
+//! - `retrofit` (features `mirror` and `runtime`): every corpus Dockerfile with a build
+//!   context built with buildah as written (FROM mmdebstrap stand-ins for the images it
+//!   names) and as `buckle migrate` wrote it (FROM the catalog's images), both run with
+//!   runc and answering the same; some originals `buckle harden`ed too.
 //! - `mirror` (features `mirror` and `runtime`): the catalog against the Debian mirror the host's apt
 //!   uses: locks agree with apt, every catalog image builds, runs its smoke test with
 //!   runc, is accepted by umoci and skopeo, is hardened, and builds reproducibly.
@@ -32,6 +33,8 @@
 //!   FROM an mmdebstrap base, hardened by `buckle harden`, and the images it refuses.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
+#[cfg(all(feature = "mirror", feature = "runtime"))]
+mod buildah;
 mod bundle;
 mod catalog;
 mod cli;

@@ -7,5 +7,5 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/server ./cmd/serve
 
 FROM gcr.io/distroless/static-debian12
 COPY --from=build /out/server /server
-EXPOSE 8080
+EXPOSE 8090
 ENTRYPOINT ["/server"]
