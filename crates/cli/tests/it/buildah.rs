@@ -1,33 +1,52 @@
-//! buildah (Debian's, chroot isolation, vfs storage: what works on these machines)
-//! with a storage of its own, and the one way tests run a tool.
+//! buildah (Debian's, chroot isolation) with a storage of its own, and the one way
+//! tests run a tool.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// buildah with private vfs storage under `root`.
+/// buildah with private storage under `root`.
 pub struct Buildah {
     root: PathBuf,
+    driver: &'static str,
 }
 
 impl Buildah {
+    /// Overlay storage where the kernel allows it, else vfs (which copies every layer
+    /// and every container's root in full).
     pub fn new(root: &Path) -> Buildah {
+        let probe = Buildah {
+            root: root.join("probe"),
+            driver: "overlay",
+        };
+        let succeeds = |args: &[&str]| {
+            probe
+                .command(args)
+                .output()
+                .is_ok_and(|output| output.status.success())
+        };
+        let works = succeeds(&["from", "--name", "probe", "scratch"]) && succeeds(&["mount", "probe"]);
+        let _ = probe.command(&["rm", "--all"]).output();
+        let _ = std::fs::remove_dir_all(&probe.root);
         Buildah {
             root: root.to_owned(),
+            driver: if works { "overlay" } else { "vfs" },
         }
     }
 
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("buildah");
+        command
+            .arg("--root")
+            .arg(self.root.join("storage"))
+            .arg("--runroot")
+            .arg(self.root.join("run"))
+            .args(["--storage-driver", self.driver])
+            .args(args);
+        command
+    }
+
     pub fn run(&self, args: &[&str]) -> String {
-        let root = self.root.join("storage");
-        let runroot = self.root.join("run");
-        let global = [
-            "--root",
-            root.to_str().unwrap(),
-            "--runroot",
-            runroot.to_str().unwrap(),
-            "--storage-driver",
-            "vfs",
-        ];
-        tool("buildah", &global, args)
+        output_of(self.command(args), "buildah", args)
     }
 
     /// Builds `dockerfile` (a path) in `context` as `tag`, with the images already in
@@ -60,7 +79,7 @@ impl Buildah {
         self.run(&["push", "-q", tag, destination]);
     }
 
-    /// Drops the storage (several copies of the base under vfs): the pushed images stay.
+    /// Drops the storage: the pushed images stay.
     pub fn clean(&self) {
         self.run(&["rm", "--all"]);
         self.run(&["rmi", "--all", "--force"]);
@@ -70,9 +89,13 @@ impl Buildah {
 
 /// Runs `program GLOBAL... ARGS...`; its standard output, or a panic with both outputs.
 pub fn tool(program: &str, global: &[&str], args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(global)
-        .args(args)
+    let mut command = Command::new(program);
+    command.args(global).args(args);
+    output_of(command, program, args)
+}
+
+fn output_of(mut command: Command, program: &str, args: &[&str]) -> String {
+    let out = command
         .output()
         .unwrap_or_else(|e| panic!("{program} is installed by scripts/test: {e}"));
     assert!(

@@ -1,5 +1,5 @@
 //! `buckle harden` on images built the way users build them: Dockerfiles run by
-//! buildah (chroot isolation, vfs storage) FROM a Debian bookworm base that the test
+//! buildah (chroot isolation) FROM a Debian bookworm base that the test
 //! makes with mmdebstrap from the mirror the host's apt uses, as Debian's official
 //! images are made. The apps run as root with a shell and apt; each comes out hardened,
 //! passes the smoke test against its original, runs as 65532 on a read-only root,
@@ -60,7 +60,7 @@ CMD [\"--word\", \"buckle\"]
 ";
 
 /// Stubs of the images harden refuses: only what marks them matters, so they are built
-/// FROM scratch from a few files (cheap under vfs, which copies every layer).
+/// FROM scratch from a few files.
 const STUB_FILES: &[(&str, &str)] = &[
     ("alpine/etc/alpine-release", "3.20.3\n"),
     ("alpine/etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"),

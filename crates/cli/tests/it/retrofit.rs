@@ -31,11 +31,15 @@ const PREFIX: &str = "localhost:5000/buckle";
 
 /// The host's CA bundle. This machine reaches the Python index and the npm registry
 /// through a proxy whose CA only the host trusts, so every build's RUN steps get the
-/// host's bundle at HOST_CA_INSIDE and pip and npm configuration files naming it, the
-/// original's and the migrated one's alike. (Mounting it over the image's own bundle
-/// would break any step that installs ca-certificates.)
+/// host's bundle at HOST_CA_INSIDE and a pip configuration naming it, the original's and
+/// the migrated one's alike; npm runs only in the node stand-in, whose npmrc names it.
+/// (Mounted over the image's own bundle, it would break steps that install
+/// ca-certificates.)
 const HOST_CA: &str = "/etc/ssl/certs/ca-certificates.crt";
 const HOST_CA_INSIDE: &str = "/etc/host-ca.crt";
+
+/// npm as the node images carry it: the registry's package, unpacked into the stand-in.
+const NPM_PACKAGE: &str = "npm@10.9.9";
 
 const PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -78,10 +82,16 @@ const STAND_INS: &[StandIn] = &[
             "docker.io/library/python:3.13-slim",
         ],
     },
+    // The node images carry npm from the npm registry, not Debian's (which brings some
+    // 300 node-* packages): NPM_PACKAGE, unpacked by the test at `{npm}`. It uses its
+    // own CA list unless told: the proxy's CA (see HOST_CA).
     StandIn {
         suite: "trixie",
-        packages: "nodejs,npm",
-        hook: "",
+        packages: "nodejs",
+        hook: "mkdir -p \"$1\"/usr/local/lib/node_modules \"$1\"/usr/etc \
+               && cp -a {npm} \"$1\"/usr/local/lib/node_modules/npm \
+               && ln -s ../lib/node_modules/npm/bin/npm-cli.js \"$1\"/usr/local/bin/npm \
+               && echo cafile=/etc/host-ca.crt > \"$1\"/usr/etc/npmrc",
         config: &["--cmd", "[\"node\"]"],
         names: &["docker.io/library/node:22-bookworm-slim"],
     },
@@ -161,17 +171,29 @@ struct Builder {
 fn builder() -> &'static Builder {
     static BUILDER: OnceLock<Builder> = OnceLock::new();
     BUILDER.get_or_init(|| {
+        let started = Instant::now();
         let dir = crate::fixture::process_dir("retrofit");
         let buildah = Buildah::new(&dir.join("buildah"));
         let (mirror, _) = host_mirrors();
+        let npm = dir.join("npm");
+        std::fs::create_dir(&npm).unwrap();
+        let destination = npm.to_str().unwrap();
+        tool(
+            "npm",
+            &["pack", NPM_PACKAGE, "--silent", "--pack-destination"],
+            &[destination],
+        );
+        let tarball = std::fs::read_dir(&npm).unwrap().next().unwrap().unwrap().path();
+        tool("tar", &["-xzf"], &[tarball.to_str().unwrap(), "-C", destination]);
+        let npm = npm.join("package");
         std::thread::scope(|scope| {
-            for (index, stand_in) in STAND_INS.iter().enumerate() {
-                let (dir, buildah, mirror) = (&dir, &buildah, &mirror);
-                scope
-                    .spawn(move || stand_in.make(&dir.join(format!("standin-{index}.tar")), buildah, mirror));
+            for stand_in in STAND_INS {
+                let (buildah, mirror, npm) = (&buildah, &mirror, &npm);
+                scope.spawn(move || stand_in.make(buildah, mirror, npm));
             }
         });
         scratch_stand_ins(&dir, &buildah);
+        eprintln!("retrofit: stand-ins made in {:.0?}", started.elapsed());
         let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("buckle-cache");
         let buckle = Buckle::new(&dir, &cache);
         buckle
@@ -187,14 +209,23 @@ fn builder() -> &'static Builder {
 }
 
 impl StandIn {
-    fn make(&self, tar: &Path, buildah: &Buildah, mirror: &str) {
+    /// mmdebstrap writes the root straight into a mounted working container.
+    fn make(&self, buildah: &Buildah, mirror: &str, npm: &Path) {
+        let container = buildah.run(&["from", "scratch"]).trim().to_owned();
+        let root = buildah.run(&["mount", &container]).trim().to_owned();
         let include = format!("--include={}", self.packages);
-        let hook = format!("--customize-hook={}", self.hook);
+        let hook = format!(
+            "--customize-hook={}",
+            self.hook.replace("{npm}", npm.to_str().unwrap())
+        );
         let mut args = vec![
             "--variant=minbase",
             "--quiet",
             "--skip=output/dev",
-            "--format=tar",
+            "--format=directory",
+            // As Debian's official images do (and the file stays in the image for the
+            // builds' apt-get steps): no fsync per file in a throwaway root.
+            "--dpkgopt=force-unsafe-io",
         ];
         if !self.packages.is_empty() {
             args.push(&include);
@@ -202,10 +233,9 @@ impl StandIn {
         if !self.hook.is_empty() {
             args.push(&hook);
         }
-        args.extend([self.suite, tar.to_str().unwrap(), mirror]);
+        args.extend([self.suite, &root, mirror]);
         tool("mmdebstrap", &[], &args);
-        let container = buildah.run(&["from", "scratch"]).trim().to_owned();
-        buildah.run(&["add", &container, tar.to_str().unwrap(), "/"]);
+        buildah.run(&["umount", &container]);
         let mut config = vec!["config", "--env", PATH];
         config.extend_from_slice(self.config);
         config.push(&container);
@@ -214,7 +244,6 @@ impl StandIn {
         for name in &self.names[1..] {
             buildah.run(&["tag", self.names[0], name]);
         }
-        std::fs::remove_file(tar).unwrap();
     }
 }
 
@@ -529,9 +558,65 @@ fn buckle_images(dockerfile: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Where a case's time goes (`--nocapture` prints it).
+struct Clock {
+    last: Instant,
+    laps: Vec<String>,
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+}
+
+impl Clock {
+    fn lap(&mut self, what: &str) {
+        self.laps.push(format!("{what} {:.0?}", self.last.elapsed()));
+        self.last = Instant::now();
+    }
+}
+
+/// What `buckle inspect` and `buckle check` say of an image: (packages, size, score),
+/// and the failing rules about its contents (not attachments nor the `latest` tag)
+/// with their evidence.
+type Findings = Vec<(String, BTreeSet<String>)>;
+
+fn facts(builder: &Builder, layout: &Path) -> ((usize, u64, u64), Findings) {
+    let layout = layout.to_str().unwrap();
+    let inspect = builder.buckle.run(&["inspect", layout, "--json"]).ok().json();
+    let checked = builder.buckle.run(&["check", layout, "--json"]).json();
+    let findings = checked["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .map(|f| {
+            let evidence = f["evidence"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| e["location"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            (f["rule"].as_str().unwrap().to_owned(), evidence)
+        })
+        .filter(|(rule, _)| !rule.starts_with("BKL-ATTACH-") && rule != "BKL-TAG-LATEST")
+        .collect();
+    let figures = (
+        inspect["packages"].as_array().unwrap().len(),
+        inspect["size"].as_u64().unwrap(),
+        checked["score"].as_u64().unwrap(),
+    );
+    (figures, findings)
+}
+
 /// Builds the case both ways, runs both, and checks the migrated one.
 fn retrofit(case: &str) {
     let builder = builder();
+    let mut clock = Clock::default();
     let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrate/testdata");
     let dir = builder.dir.join(case);
     let context = dir.join("context");
@@ -573,13 +658,11 @@ fn retrofit(case: &str) {
 
     let pip_conf = dir.join("pip.conf");
     std::fs::write(&pip_conf, format!("[global]\ncert = {HOST_CA_INSIDE}\n")).unwrap();
-    let npmrc = dir.join("npmrc");
-    std::fs::write(&npmrc, format!("cafile={HOST_CA_INSIDE}\n")).unwrap();
     let volumes = [
         format!("{HOST_CA}:{HOST_CA_INSIDE}:ro"),
         format!("{}:/etc/pip.conf:ro", pip_conf.display()),
-        format!("{}:/etc/npmrc:ro", npmrc.display()),
     ];
+    clock.lap("migrate and the buckle images");
     let mut layouts = Vec::new();
     for (file, side) in [("Dockerfile", "original"), ("Dockerfile.buckle", "migrated")] {
         let tag = format!("localhost/{case}-{side}");
@@ -588,11 +671,14 @@ fn retrofit(case: &str) {
             .buildah
             .bud_file(&context, &context.join(file), &tag, &volume_args);
         let layout = dir.join(side);
+        // Uncompressed: nothing is sent anywhere, and gzip would be most of the time.
+        let destination = format!("oci:{}:latest", layout.display());
         builder
             .buildah
-            .push(&tag, &format!("oci:{}:latest", layout.display()));
+            .run(&["push", "-q", "--disable-compression", &tag, &destination]);
         builder.buildah.run(&["rmi", "-f", &tag]);
         layouts.push(layout);
+        clock.lap(side);
     }
     let original = Bundle::unpack(&layouts[0], &dir.join("bundle-original"));
     let migrated = Bundle::unpack(&layouts[1], &dir.join("bundle-migrated"));
@@ -606,6 +692,7 @@ fn retrofit(case: &str) {
         "{case}: a shell in the migrated image"
     );
 
+    clock.lap("unpack");
     let id = |side: &str| format!("retrofit-{case}-{side}-{}", std::process::id());
     let answers: Vec<String> = match (&smoke.run, &smoke.http) {
         (Some(run), None) => [
@@ -634,6 +721,7 @@ fn retrofit(case: &str) {
         "{case}: the original and the migrated image answer differently"
     );
 
+    clock.lap("smoke test");
     if let Some(harden) = &smoke.harden {
         let hardened = dir.join("hardened");
         let mut args = vec![
@@ -678,6 +766,7 @@ fn retrofit(case: &str) {
         );
     }
 
+    clock.lap("harden");
     let hadolint = Command::new("hadolint")
         .args(["--no-color", "-f", "json"])
         .arg(context.join("Dockerfile.buckle"))
@@ -695,30 +784,16 @@ fn retrofit(case: &str) {
     // The migration adds no finding about the image's contents: the only ones allowed
     // are about the app's own files (binaries no package owns, a file its tools left
     // world-writable), which the original carries too.
-    let findings = |layout: &Path| -> Vec<(String, BTreeSet<String>)> {
-        let checked = builder
-            .buckle
-            .run(&["check", layout.to_str().unwrap(), "--json"])
-            .json();
-        checked["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["status"] == "fail")
-            .map(|f| {
-                let evidence = f["evidence"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|e| e["location"].as_str().unwrap_or_default().to_owned())
-                    .collect();
-                (f["rule"].as_str().unwrap().to_owned(), evidence)
-            })
-            .filter(|(rule, _)| !rule.starts_with("BKL-ATTACH-") && rule != "BKL-TAG-LATEST")
-            .collect()
-    };
-    let original_findings = findings(&layouts[0]);
-    for (rule, evidence) in findings(&layouts[1]) {
+    builder
+        .buckle
+        .run_with_password(
+            Some("retrofit"),
+            &["sign", layouts[1].to_str().unwrap(), "--key", "signer.key"],
+        )
+        .ok();
+    let (before, original_findings) = facts(builder, &layouts[0]);
+    let (after, migrated_findings) = facts(builder, &layouts[1]);
+    for (rule, evidence) in migrated_findings {
         let in_original = original_findings
             .iter()
             .any(|(r, e)| *r == rule && evidence.is_subset(e));
@@ -727,32 +802,8 @@ fn retrofit(case: &str) {
             "{case}: the migrated image fails {rule} ({evidence:?})"
         );
     }
-    builder
-        .buckle
-        .run_with_password(
-            Some("retrofit"),
-            &["sign", layouts[1].to_str().unwrap(), "--key", "signer.key"],
-        )
-        .ok();
-    let facts = |layout: &Path| {
-        let inspect = builder
-            .buckle
-            .run(&["inspect", layout.to_str().unwrap(), "--json"])
-            .ok()
-            .json();
-        let score = builder
-            .buckle
-            .run(&["check", layout.to_str().unwrap(), "--json"])
-            .json()["score"]
-            .as_u64()
-            .unwrap();
-        (
-            inspect["packages"].as_array().unwrap().len(),
-            inspect["size"].as_u64().unwrap(),
-            score,
-        )
-    };
-    let (before, after) = (facts(&layouts[0]), facts(&layouts[1]));
+    clock.lap("hadolint, sign, check");
+    eprintln!("retrofit {case}: {}", clock.laps.join(", "));
     eprintln!(
         "| {case} | {} → {} | {:.1} → {:.1} MB | {} → {} |",
         before.0,
