@@ -113,14 +113,20 @@ impl Catalog {
     }
 }
 
+/// Copies a directory without its lockfiles (the tests lock afresh).
 pub fn copy_dir(from: &Path, to: &Path) {
+    copy_dir_except(from, to, &|path| path.extension().is_some_and(|e| e == "lock"));
+}
+
+/// Copies a directory, leaving out the files `skip` names.
+pub fn copy_dir_except(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
         if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else if entry.path().extension().is_none_or(|e| e != "lock") {
+            copy_dir_except(&entry.path(), &target, skip);
+        } else if !skip(&entry.path()) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
@@ -599,17 +605,7 @@ fn every_catalog_sbom_from_the_layer_indexes_is_the_sbom_from_the_layers() {
 
 /// Runs `program` with `args`, panicking with its output unless it succeeds.
 fn tool(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} is installed by scripts/test: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    crate::buildah::tool(program, &[], args)
 }
 
 const CYCLONEDX_VALIDATE: &str = "import sys\n\

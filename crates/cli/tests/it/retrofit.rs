@@ -16,7 +16,7 @@
 use crate::apt_oracle::host_mirrors;
 use crate::buildah::{tool, Buildah};
 use crate::cli::Buckle;
-use crate::mirror::catalog;
+use crate::mirror::{catalog, copy_dir_except};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -535,19 +535,6 @@ impl Drop for Running {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else if entry.file_name() != "smoke.toml" {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// The buckle images a migrated Dockerfile names (`PREFIX/NAME` after FROM or --from=).
 fn buckle_images(dockerfile: &str) -> BTreeSet<String> {
     dockerfile
@@ -620,7 +607,9 @@ fn retrofit(case: &str) {
     let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrate/testdata");
     let dir = builder.dir.join(case);
     let context = dir.join("context");
-    copy_dir(&testdata.join("contexts").join(case), &context);
+    copy_dir_except(&testdata.join("contexts").join(case), &context, &|path| {
+        path.file_name().is_some_and(|name| name == "smoke.toml")
+    });
     std::fs::copy(
         testdata.join(format!("corpus/{case}.Dockerfile")),
         context.join("Dockerfile"),
